@@ -1,0 +1,84 @@
+"""What every CLI command shares: the store from the settings, the actor, error reporting.
+
+The CLI is the local operator's tool, so it acts as the installation's administrator
+(``CLI_ADMIN``); its reads are audited under the name ``cli`` like anyone else's.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from onesheet.domain.access import CLI_ADMIN, AccessDenied, Actor
+from onesheet.domain.findings import InvalidInput
+from onesheet.services.base import Store
+from onesheet.services.sheet_write import UnknownEntity
+from onesheet.settings import get_settings
+from onesheet.store.sheet_view import ConcurrentEdit
+
+console = Console()
+err_console = Console(stderr=True)
+
+_state: dict[str, Any] = {"url": None}
+
+
+def set_database_url(url: str | None) -> None:
+    _state["url"] = url
+
+
+def database_url() -> str:
+    return _state["url"] or get_settings().database_url
+
+
+def open_store() -> Store:
+    """The store for this invocation's database URL."""
+    return Store.from_url(database_url())
+
+
+def actor() -> Actor:
+    return CLI_ADMIN
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]错误 (error)：[/]{message}")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn known failures into one clear message and a non-zero exit, never a traceback."""
+    try:
+        yield
+    except InvalidInput as exc:
+        fail(exc.message("zh") + "\n" + exc.message("en"))
+    except AccessDenied as exc:
+        fail(f"{exc.message_zh} ({exc.message_en})", 3)
+    except (UnknownEntity, ConcurrentEdit, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    except (OperationalError, ProgrammingError) as exc:
+        first = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        fail(
+            f"数据库错误：{first}。数据库是否已初始化？请先运行 onesheet init "
+            f"(database error; did you run `onesheet init`?)"
+        )
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on stderr; yields the ``advance(n)`` callback services accept."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)

@@ -1,0 +1,43 @@
+"""``onesheet users``: accounts with roles and org scopes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from onesheet.cli.common import actor, console, fail, friendly_errors, open_store
+from onesheet.services import users
+
+app = typer.Typer(help="用户 (users)", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    role: Annotated[
+        str, typer.Option("--role", help="village / town / department / reviewer / admin")
+    ],
+    org: Annotated[str, typer.Option("--org", help="所属机构代码（权限范围的根）")],
+    password_file: Annotated[Path, typer.Option("--password-file", help="存放密码的文件（首行）")],
+    department: Annotated[
+        str | None, typer.Option("--department", help="部门 key（部门用户必填）")
+    ] = None,
+) -> None:
+    """添加用户（密码以 argon2 散列保存）(add a user)."""
+    try:
+        password = password_file.read_text(encoding="utf-8").splitlines()[0].strip()
+    except (OSError, IndexError, UnicodeDecodeError):
+        fail(f"无法读取密码文件 {password_file}（须为 UTF-8 文本，首行为密码）")
+    with friendly_errors():
+        user_id = users.add_user(
+            open_store(),
+            actor(),
+            name,
+            role=role,
+            org_code=org,
+            password=password,
+            department=department,
+        )
+    console.print(f"已添加用户 {name}（编号 {user_id}，角色 {role}，范围 {org}）")

@@ -1,0 +1,101 @@
+"""The data dictionary (数据元): every field a form may ask for, defined once.
+
+CONTRACT (other modules rely on these names; the loader below is filled from data files):
+- ``Field`` — one dictionary entry.
+- ``Dictionary`` — all fields and code tables; ``load_builtin()`` returns the packaged one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from onesheet.domain.codes import CodeTable
+
+EntityType = Literal["person", "household", "enterprise", "house"]
+ENTITY_TYPES: tuple[str, ...] = ("person", "household", "enterprise", "house")
+
+# Value types a field may have. Canonical stored strings per type:
+#   text → stripped text; integer → "123"; decimal → "123.45"; date → "YYYY-MM-DD";
+#   boolean → "1" / "0"; code → the code; id_number → 18 chars upper-case;
+#   phone → digits (mobile 11 digits, landline "0571-88886666"); uscc → 18 chars upper-case;
+#   ref → the referenced entity's id as decimal text.
+FieldType = Literal[
+    "text", "integer", "decimal", "date", "boolean", "code", "id_number", "phone", "uscc", "ref"
+]
+Sensitivity = Literal["general", "personal", "sensitive"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One dictionary entry. ``key`` is ``<entity>.<name>`` and never changes once used."""
+
+    key: str
+    entity: str
+    label_zh: str
+    label_en: str
+    type: FieldType
+    sensitivity: Sensitivity
+    authority: str  # department key of the authoritative source (一数一源)
+    synonyms: tuple[str, ...] = ()
+    code_table: str | None = None
+    ref_entity: str | None = None  # for type "ref"
+    derived_from: str | None = None  # e.g. person.age ← person.birth_date; not stored
+    mask: Literal["id_number", "phone", "account"] | None = None
+    description: str = ""
+    status: Literal["builtin", "draft", "approved", "deprecated"] = "builtin"
+
+    @property
+    def name(self) -> str:
+        """The part after the entity: the column name in the entity's sheet table."""
+        return self.key.split(".", 1)[1]
+
+    @property
+    def stored(self) -> bool:
+        """Whether observations of this field are kept (derived fields are computed)."""
+        return self.derived_from is None
+
+
+@dataclass
+class Department:
+    """A county department (部门) that owns systems and asks for forms."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Dictionary:
+    """All fields, code tables and departments, with lookups by key."""
+
+    fields: dict[str, Field]
+    code_tables: dict[str, CodeTable]
+    departments: dict[str, Department] = field(default_factory=dict)
+
+    def field(self, key: str) -> Field:
+        """The field with ``key``; KeyError names the unknown key."""
+        return self.fields[key]
+
+    def for_entity(self, entity: str, *, stored_only: bool = False) -> list[Field]:
+        """The fields of one entity type, in dictionary order."""
+        return [
+            f for f in self.fields.values() if f.entity == entity and (f.stored or not stored_only)
+        ]
+
+    def code_table(self, key: str) -> CodeTable:
+        return self.code_tables[key]
+
+
+def load_builtin() -> Dictionary:
+    """The packaged dictionary: built-in fields, code tables and departments.
+
+    Read from ``onesheet/data`` and validated once per process (``functools.cache`` in
+    ``dictionary_loading``), so every caller shares one object — treat it as read-only.
+    Raises ValueError naming the offending entry when the packaged files disagree.
+    """
+    # Imported here: the loader builds these contract classes, so it imports this module.
+    from onesheet.domain.dictionary_loading import builtin_dictionary
+
+    return builtin_dictionary()

@@ -1,0 +1,54 @@
+"""Integers and decimals as forms write them: full-width digits, thousands separators and a
+trailing unit (人, 户, 元, 亩, ㎡ …)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from onesheet.domain.values.problems import ValueProblem
+
+_UNIT = re.compile(r"(人|户|个|岁|层|年|元|万元|亩|平方米|平米|㎡|m2|间|套|次|家)$")
+
+
+def _clean(raw: object) -> str:
+    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(",", "").replace(" ", "")
+    return _UNIT.sub("", text)
+
+
+def parse_decimal(raw: object) -> Decimal:
+    """A Decimal, or ValueProblem ``decimal.invalid``."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return Decimal(str(raw))
+    text = _clean(raw)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise ValueProblem(
+            "decimal.invalid", f"“{raw}”不是数字", f"'{raw}' is not a number", {"value": str(raw)}
+        )
+    return value
+
+
+def parse_integer(raw: object) -> int:
+    """An int; a fraction is refused (``integer.fraction``)."""
+    try:
+        value = parse_decimal(raw)
+    except ValueProblem:
+        raise ValueProblem(
+            "integer.invalid",
+            f"“{raw}”不是整数",
+            f"'{raw}' is not a whole number",
+            {"value": str(raw)},
+        ) from None
+    if value != value.to_integral_value():
+        raise ValueProblem(
+            "integer.fraction",
+            f"“{raw}”应为整数",
+            f"'{raw}' must be a whole number",
+            {"value": str(raw)},
+        )
+    return int(value)

@@ -1,0 +1,248 @@
+"""Reading the sheet through an actor's scope: a person's card, search, conflicts.
+
+Every read is limited to the actor's subtree and visible fields, masks what the actor may
+only see masked, and writes an audit event naming what was read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from onesheet.domain.access import Actor, field_visibility, require_org
+from onesheet.domain.derived import derive
+from onesheet.domain.dictionary import Field
+from onesheet.domain.masking import mask_value
+from onesheet.domain.values.parse import display_value
+from onesheet.services.base import Store, service, utcnow
+from onesheet.services.sheet_write import _entity
+from onesheet.store import audit, observation_log, orgs
+from onesheet.store.recorder import observations_to_resolutions
+from onesheet.store.schema import sheet_table, table
+from onesheet.store.sheet_view import versions
+
+
+@dataclass(frozen=True)
+class CardValue:
+    """One field on an entity's card, as this actor may see it."""
+
+    key: str
+    label_zh: str
+    label_en: str
+    value: str | None  # canonical, masked where the actor may only see it masked
+    display: str
+    source: str | None
+    valid_from: datetime | None
+    recorded_at: datetime | None
+    masked: bool
+    in_conflict: bool
+
+
+@dataclass
+class EntityCard:
+    """An entity with its visible values, their sources, and (optionally) their history."""
+
+    entity_id: int
+    entity_type: str
+    org_code: str
+    org_name: str
+    version: int
+    as_of: datetime | None
+    values: list[CardValue] = field(default_factory=list)
+    history: list[dict[str, object]] = field(default_factory=list)
+
+    def value(self, key: str) -> str | None:
+        """The (possibly masked) canonical value of ``key``, None if absent or hidden."""
+        return next((v.value for v in self.values if v.key == key), None)
+
+
+def _show(f: Field, value: str | None, visibility: str, store: Store) -> tuple[str | None, str]:
+    if value is not None and visibility == "masked":
+        masked = mask_value(f.mask, value)
+        return masked, masked or ""
+    return value, display_value(f, value, store.dictionary.code_tables)
+
+
+@service("sheet_read_entity", permission="sheet.read", audit="sheet.read")
+def read_entity(
+    store: Store,
+    actor: Actor,
+    entity_id: int,
+    *,
+    as_of: datetime | None = None,
+    with_history: bool = False,
+    today: date | None = None,
+) -> EntityCard:
+    """One entity's card: current values (or those current at ``as_of``) with their sources."""
+    with store.transaction() as conn:
+        entity_type, org_code, county = _entity(conn, entity_id)
+        require_org(actor, org_code)
+        log = observation_log.for_entities(conn, [entity_id], as_of=as_of).get(entity_id, {})
+        resolved = observations_to_resolutions(store.dictionary, log)
+        names = orgs.names_by_code(conn, county)
+        version = versions(conn, entity_type, [entity_id]).get(entity_id, 0)
+        card = EntityCard(
+            entity_id, entity_type, org_code, names.get(org_code, org_code), version, as_of
+        )
+        plain = {k: r.value for k, r in resolved.items()}
+        when = (as_of.date() if as_of else None) or today or date.today()
+        visible_keys = []
+        for f in store.dictionary.for_entity(entity_type):
+            visibility = field_visibility(actor, f, store.grants)
+            if visibility == "hidden":
+                continue
+            visible_keys.append(f.key)
+            res = resolved.get(f.key)
+            raw = res.value if res else None
+            if not f.stored:
+                raw = derive(f, plain, org_code=org_code, org_names=names, today=when)
+            shown, display = _show(f, raw, visibility, store)
+            winner = res.winner if res else None
+            card.values.append(
+                CardValue(
+                    f.key,
+                    f.label_zh,
+                    f.label_en,
+                    shown,
+                    display,
+                    winner.source if winner else None,
+                    winner.valid_from if winner else None,
+                    winner.recorded_at if winner else None,
+                    visibility == "masked" and raw is not None,
+                    bool(res and res.in_conflict),
+                )
+            )
+        if with_history:
+            card.history = _visible_history(store, actor, conn, entity_id, set(visible_keys))
+        audit.write_event(
+            conn,
+            actor,
+            "sheet.read",
+            now=utcnow(),
+            entity_type=entity_type,
+            entity_ids=[entity_id],
+            fields=visible_keys,
+            county_code=county,
+            detail=f"as_of={as_of.isoformat()}" if as_of else "",
+        )
+        return card
+
+
+def _visible_history(store, actor, conn, entity_id, visible):  # type: ignore[no-untyped-def]
+    out = []
+    for row in observation_log.history(conn, entity_id):
+        key = str(row["field_key"])
+        if key not in visible:
+            continue
+        f = store.dictionary.fields[key]
+        shown, display = _show(f, row["value"], field_visibility(actor, f, store.grants), store)
+        out.append({**row, "value": shown, "display": display})
+    return out
+
+
+@dataclass(frozen=True)
+class PersonHit:
+    """A person found by search, with only what identifies them (masked as needed)."""
+
+    entity_id: int
+    name: str | None
+    id_number: str | None
+    gender: str
+    birth_date: str | None
+    org_code: str
+    org_name: str
+
+
+_ID_LIKE = re.compile(r"^[0-9]{6,17}[0-9Xx]?$")
+
+
+@service("sheet_search_people", permission="sheet.read", audit="sheet.search")
+def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) -> list[PersonHit]:
+    """People in scope whose ID number is ``query`` or whose name starts with it."""
+    q = query.strip()
+    if not q:
+        return []
+    t = sheet_table("person")
+    if _ID_LIKE.match(q):
+        cond = t.c.id_number == q.upper() if len(q) == 18 else t.c.id_number.startswith(q)
+    else:
+        cond = t.c.name.startswith(q, autoescape=True)
+    stmt = select(
+        t.c.entity_id, t.c.name, t.c.id_number, t.c.gender, t.c.birth_date, t.c.org_code
+    ).where(cond)
+    if actor.org_code:
+        stmt = stmt.where(t.c.org_code.startswith(actor.org_code))
+    stmt = stmt.order_by(t.c.org_code, t.c.entity_id).limit(limit)
+    d = store.dictionary
+    with store.transaction() as conn:
+        rows = conn.execute(stmt).all()
+        names = orgs.names_by_code(conn, actor.county_code)
+        idf = d.fields["person.id_number"]
+        vis = field_visibility(actor, idf, store.grants)
+        hits = [
+            PersonHit(
+                r.entity_id,
+                r.name,
+                None if vis == "hidden" else _show(idf, r.id_number, vis, store)[0],
+                d.code_table("gb2261_1_gender").name_of(r.gender) if r.gender else "",
+                r.birth_date.isoformat() if r.birth_date else None,
+                r.org_code,
+                names.get(r.org_code, r.org_code),
+            )
+            for r in rows
+        ]
+        audit.write_event(
+            conn,
+            actor,
+            "sheet.search",
+            now=utcnow(),
+            entity_type="person",
+            entity_ids=[h.entity_id for h in hits],
+            fields=["person.name", "person.id_number"],
+            detail=f"q={q[:40]}",
+        )
+        return hits
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    """A field on which sources disagree, waiting for the village to settle it."""
+
+    entity_id: int
+    entity_type: str
+    field_key: str
+    org_code: str
+    values: list[dict[str, object]]
+
+
+@service("sheet_list_conflicts", permission="sheet.read", audit="sheet.conflicts")
+def list_conflicts(store: Store, actor: Actor, *, limit: int = 100) -> list[ConflictItem]:
+    """Open conflicts in the actor's scope, on fields the actor may see."""
+    t = table("conflict")
+    stmt = select(t).order_by(t.c.org_code, t.c.entity_id).limit(limit)
+    if actor.org_code:
+        stmt = stmt.where(t.c.org_code.startswith(actor.org_code))
+    with store.transaction() as conn:
+        items = []
+        for r in conn.execute(stmt):
+            f = store.dictionary.fields.get(r.field_key)
+            vis = field_visibility(actor, f, store.grants) if f else "hidden"
+            if vis == "hidden":
+                continue
+            values = json.loads(r.detail)
+            if vis == "masked":
+                values = [{**v, "value": mask_value(f.mask, v["value"])} for v in values]
+            items.append(ConflictItem(r.entity_id, r.entity_type, r.field_key, r.org_code, values))
+        audit.write_event(
+            conn,
+            actor,
+            "sheet.conflicts",
+            now=utcnow(),
+            entity_ids=[i.entity_id for i in items],
+            fields={i.field_key for i in items},
+        )
+        return items

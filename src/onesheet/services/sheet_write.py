@@ -1,0 +1,187 @@
+"""Writing values into the sheet: corrections, removals (tombstones) and settlements.
+
+All values are parsed first; if any is refused nothing is written (one batch, all or
+nothing). A writer that says which row version it read gets ``ConcurrentEdit`` instead of
+silently overwriting someone else's change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, select
+
+from onesheet.domain.access import Actor, require_org
+from onesheet.domain.dictionary import Dictionary
+from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.values.parse import parse_for_field
+from onesheet.domain.values.problems import ValueProblem
+from onesheet.services.base import Store, service, utcnow
+from onesheet.store import audit, ids
+from onesheet.store.observation_log import LogRow
+from onesheet.store.recorder import EntityWrite, RecordResult, record, start_batch
+from onesheet.store.schema import sheet_table, table
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value to record about an entity: a new value, a removal, or a settlement."""
+
+    field_key: str
+    raw: object = None
+    kind: str = "value"  # value | tombstone | settle
+    reason: str | None = None
+
+
+class UnknownEntity(LookupError):
+    """No entity with that id exists."""
+
+
+def _entity(conn: Connection, entity_id: int) -> tuple[str, str, str]:
+    ent = table("entity")
+    row = conn.execute(
+        select(ent.c.entity_type, ent.c.org_code, ent.c.county_code).where(ent.c.id == entity_id)
+    ).one_or_none()
+    if row is None:
+        raise UnknownEntity(f"没有编号为 {entity_id} 的对象 (no entity {entity_id})")
+    return row.entity_type, row.org_code, row.county_code
+
+
+def parse_changes(
+    dictionary: Dictionary, entity_type: str, changes: Sequence[Change]
+) -> list[tuple[Change, str | None]]:
+    """Parse every change or raise InvalidInput listing every refused one."""
+    findings: list[Finding] = []
+    parsed: list[tuple[Change, str | None]] = []
+    for ch in changes:
+        field = dictionary.fields.get(ch.field_key)
+        if field is None or field.entity != entity_type or not field.stored:
+            findings.append(
+                Finding(
+                    "field.unknown",
+                    f"“{ch.field_key}”不是{entity_type}可填写的字段",
+                    f"{ch.field_key} is not a stored field of {entity_type}",
+                    field=ch.field_key,
+                )
+            )
+            continue
+        if ch.kind == "tombstone":
+            if not ch.reason:
+                findings.append(
+                    Finding(
+                        "tombstone.reason",
+                        "删除数据必须说明原因",
+                        "a removal needs a reason",
+                        field=ch.field_key,
+                    )
+                )
+            parsed.append((ch, None))
+            continue
+        try:
+            value = parse_for_field(field, ch.raw, dictionary.code_tables)
+        except ValueProblem as problem:
+            findings.append(Finding.from_problem(problem, field=ch.field_key))
+            continue
+        if value is None:
+            findings.append(
+                Finding(
+                    "value.empty",
+                    f"{field.label_zh}：值为空；删除请使用删除并说明原因",
+                    f"{field.key}: empty value; use a removal with a reason",
+                    field=ch.field_key,
+                )
+            )
+            continue
+        parsed.append((ch, value))
+    if findings:
+        raise InvalidInput(findings)
+    return parsed
+
+
+def _check_unique_id_number(conn: Connection, entity_id: int, value: str) -> None:
+    t = sheet_table("person")
+    other = conn.execute(
+        select(t.c.entity_id).where(and_(t.c.id_number == value, t.c.entity_id != entity_id))
+    ).first()
+    if other is not None:
+        raise InvalidInput(
+            [
+                Finding(
+                    "id_number.duplicate",
+                    f"身份证号码 {value[:6]}…{value[-4:]} 已属于另一人（编号 {other[0]}）",
+                    f"ID number already belongs to entity {other[0]}",
+                    field="person.id_number",
+                )
+            ]
+        )
+
+
+@service("sheet_record", permission="sheet.write", audit="sheet.write")
+def record_changes(
+    store: Store,
+    actor: Actor,
+    entity_id: int,
+    changes: Sequence[Change],
+    *,
+    source: str | None = None,
+    expected_version: int | None = None,
+    valid_from: datetime | None = None,
+) -> RecordResult:
+    """Record corrections, removals or settlements about one entity as one batch."""
+    source = source or actor.department or "village"
+    with store.transaction() as conn:
+        entity_type, org_code, county = _entity(conn, entity_id)
+        require_org(actor, org_code)
+        parsed = parse_changes(store.dictionary, entity_type, changes)
+        for ch, value in parsed:
+            if ch.field_key == "person.id_number" and value:
+                _check_unique_id_number(conn, entity_id, value)
+        now = utcnow()
+        batch_id = ids.allocate(conn, "batch", 1)[0]
+        start_batch(
+            conn,
+            batch_id,
+            kind="correction",
+            county_code=county,
+            source=source,
+            actor=actor.username,
+            now=now,
+        )
+        rows = [
+            LogRow(
+                entity_id,
+                entity_type,
+                ch.field_key,
+                value,
+                ch.kind,
+                valid_from or now,
+                source,
+                ch.reason,
+            )
+            for ch, value in parsed
+        ]
+        write = EntityWrite(entity_id, entity_type, org_code, rows)
+        expected = {entity_id: expected_version} if expected_version is not None else None
+        result = record(
+            conn,
+            store.dictionary,
+            [write],
+            county_code=county,
+            batch_id=batch_id,
+            actor=actor.username,
+            now=now,
+            expected_versions=expected,
+        )
+        audit.write_event(
+            conn,
+            actor,
+            "sheet.write",
+            now=now,
+            entity_type=entity_type,
+            entity_ids=[entity_id],
+            fields=[c.field_key for c, _ in parsed],
+            county_code=county,
+        )
+        return result

@@ -1,0 +1,67 @@
+"""Org units in the database: bulk insert and subtree reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, insert, select
+
+from onesheet.domain.orgunits import OrgUnit
+from onesheet.store.schema import table
+
+
+def insert_orgs(conn: Connection, orgs: Sequence[OrgUnit]) -> int:
+    """Add org units that are not there yet; returns how many were added."""
+    t = table("org_unit")
+    existing = set(conn.execute(select(t.c.code)).scalars())
+    rows = [
+        {
+            "code": o.code,
+            "name": o.name,
+            "level": o.level,
+            "parent_code": o.parent_code,
+            "county_code": o.county_code,
+            "kind": o.kind,
+            "source": o.source,
+        }
+        for o in orgs
+        if o.code not in existing
+    ]
+    if rows:
+        conn.execute(insert(t), rows)
+    return len(rows)
+
+
+def list_orgs(conn: Connection, under: str | None = None) -> list[OrgUnit]:
+    """Org units in code order, optionally only the subtree rooted at ``under``."""
+    t = table("org_unit")
+    q = select(t).order_by(t.c.code)
+    if under:
+        q = q.where(t.c.code.startswith(under, autoescape=True))
+    return [
+        OrgUnit(
+            code=r.code,
+            name=r.name,
+            level=r.level,
+            parent_code=r.parent_code,
+            county_code=r.county_code,
+            kind=r.kind,
+            source=r.source,
+        )
+        for r in conn.execute(q)
+    ]
+
+
+def get_org(conn: Connection, code: str) -> OrgUnit | None:
+    """One org unit by code."""
+    found = list_orgs(conn, code)
+    return next((o for o in found if o.code == code), None)
+
+
+def names_by_code(conn: Connection, county_code: str | None = None) -> dict[str, str]:
+    """code → name for every unit (a county has at most a few thousand)."""
+    t = table("org_unit")
+    q = select(t.c.code, t.c.name)
+    if county_code:
+        q = q.where(t.c.county_code == county_code)
+    return dict(conn.execute(q).all())

@@ -1,0 +1,34 @@
+"""The schema of this version of OneSheet: core tables plus sheet tables from the dictionary."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import MetaData, Table
+
+from onesheet.domain.dictionary import ENTITY_TYPES, Dictionary, load_builtin
+from onesheet.store.tables import SheetColumns, build_metadata, sheet_table_name
+
+
+def sheet_columns(dictionary: Dictionary) -> SheetColumns:
+    """entity → [(column, value type)] for every stored built-in field, in dictionary order."""
+    return {
+        entity: [(f.name, f.type) for f in dictionary.for_entity(entity, stored_only=True)]
+        for entity in ENTITY_TYPES
+    }
+
+
+@cache
+def metadata() -> MetaData:
+    """The tables as the packaged dictionary defines them."""
+    return build_metadata(sheet_columns(load_builtin()))
+
+
+def table(name: str) -> Table:
+    """A table of the current schema by name."""
+    return metadata().tables[name]
+
+
+def sheet_table(entity: str) -> Table:
+    """The current-view (一张表) table of an entity type."""
+    return table(sheet_table_name(entity))

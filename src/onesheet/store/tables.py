@@ -1,0 +1,204 @@
+"""Table definitions. Core tables are fixed; the per-entity sheet tables have one column per
+stored dictionary field, so they are built from a column list (the migrations freeze theirs).
+
+Every table holding entity data carries ``county_code``: it is the distribution key on the
+scale-out path (Citus), and keeps a county's work on one shard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger ids, but INTEGER on SQLite so that ROWID aliasing (autoincrement) works.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+# Dictionary value type → column type of the sheet (current view) tables.
+SHEET_COLUMN_TYPES = {
+    "text": Text,
+    "integer": BigInteger,
+    "decimal": lambda: Numeric(20, 4),
+    "date": Date,
+    "boolean": Boolean,
+    "code": lambda: String(16),
+    "id_number": lambda: String(18),
+    "phone": lambda: String(20),
+    "uscc": lambda: String(18),
+    "ref": BigInteger,
+}
+
+SheetColumns = Mapping[str, Sequence[tuple[str, str]]]  # entity → [(column name, value type)]
+
+
+def sheet_table_name(entity: str) -> str:
+    """The current-view table of an entity type (``sheet_person`` …)."""
+    return f"sheet_{entity}"
+
+
+def build_metadata(sheet_columns: SheetColumns) -> MetaData:
+    """All tables: the fixed core plus one sheet table per entity with the given columns."""
+    md = MetaData(naming_convention=NAMING)
+    _core_tables(md)
+    for entity, columns in sheet_columns.items():
+        _sheet_table(md, entity, columns)
+    return md
+
+
+def _core_tables(md: MetaData) -> None:
+    Table(
+        "org_unit",
+        md,
+        Column("code", String(20), primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("level", String(10), nullable=False),
+        Column("parent_code", String(20), index=True),
+        Column("county_code", String(6), nullable=False, index=True),
+        Column("kind", String(10), nullable=False, default=""),
+        Column("source", String(20), nullable=False, default="synthetic"),
+    )
+    Table(
+        "department",
+        md,
+        Column("key", String(40), primary_key=True),
+        Column("name_zh", Text, nullable=False),
+        Column("name_en", Text, nullable=False),
+    )
+    Table(
+        "id_counter",
+        md,
+        Column("name", String(40), primary_key=True),
+        Column("next_value", BigInteger, nullable=False),
+    )
+    Table(
+        "batch",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=False),
+        Column("kind", String(20), nullable=False),
+        Column("county_code", String(6), nullable=False, index=True),
+        Column("source", String(40), nullable=False),
+        Column("actor", String(80), nullable=False),
+        Column("started_at", DateTime, nullable=False),
+        Column("description", Text, nullable=False, default=""),
+        Column("content_hash", String(64), index=True),
+        Column("observation_count", BigInteger, nullable=False, default=0),
+    )
+    Table(
+        "entity",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=False),
+        Column("entity_type", String(20), nullable=False),
+        Column("county_code", String(6), nullable=False),
+        Column("org_code", String(20), nullable=False),
+        Column("natural_key", String(40)),
+        Column("created_at", DateTime, nullable=False),
+        Column("batch_id", BigInteger, nullable=False),
+        UniqueConstraint("entity_type", "natural_key", name="uq_entity_natural_key"),
+        Index("ix_entity_county_type", "county_code", "entity_type"),
+    )
+    Table(
+        "observation",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("county_code", String(6), nullable=False),
+        Column("entity_id", BigInteger, nullable=False),
+        Column("entity_type", String(20), nullable=False),
+        Column("field_key", String(80), nullable=False),
+        Column("value", Text),
+        Column("kind", String(10), nullable=False),  # value | tombstone | settle
+        Column("valid_from", DateTime, nullable=False),
+        Column("recorded_at", DateTime, nullable=False),
+        Column("source", String(40), nullable=False),
+        Column("actor", String(80), nullable=False),
+        Column("batch_id", BigInteger, nullable=False),
+        Column("reason", Text),
+        Index("ix_observation_entity_field", "entity_id", "field_key"),
+        Index("ix_observation_batch", "batch_id"),
+    )
+    Table(
+        "conflict",
+        md,
+        Column("entity_id", BigInteger, primary_key=True),
+        Column("field_key", String(80), primary_key=True),
+        Column("county_code", String(6), nullable=False, index=True),
+        Column("entity_type", String(20), nullable=False),
+        Column("org_code", String(20), nullable=False, index=True),
+        Column("detail", Text, nullable=False),  # JSON: [{source, value, observation_id}]
+        Column("opened_at", DateTime, nullable=False),
+    )
+    Table(
+        "app_user",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("username", String(80), nullable=False, unique=True),
+        Column("role", String(20), nullable=False),
+        Column("org_code", String(20), nullable=False),
+        Column("department", String(40)),
+        Column("password_hash", Text, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("failed_logins", Integer, nullable=False, default=0),
+        Column("locked_until", DateTime),
+    )
+    Table(
+        "field_grant",
+        md,
+        Column("department", String(40), primary_key=True),
+        Column("field_key", String(80), primary_key=True),
+        Column("unmasked", Boolean, nullable=False, default=False),
+    )
+    Table(
+        "audit_event",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("at", DateTime, nullable=False),
+        Column("actor", String(80), nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("action", String(60), nullable=False),
+        Column("county_code", String(6)),
+        Column("entity_type", String(20)),
+        Column("entity_count", Integer, nullable=False, default=0),
+        Column("entity_ids", Text, nullable=False, default=""),
+        Column("fields", Text, nullable=False, default=""),
+        Column("detail", Text, nullable=False, default=""),
+        Index("ix_audit_event_actor_at", "actor", "at"),
+    )
+
+
+def _sheet_table(md: MetaData, entity: str, columns: Sequence[tuple[str, str]]) -> Table:
+    cols = [
+        Column("entity_id", BigInteger, primary_key=True, autoincrement=False),
+        Column("county_code", String(6), nullable=False),
+        Column("org_code", String(20), nullable=False),
+        Column("version", Integer, nullable=False, default=1),
+        Column("updated_at", DateTime, nullable=False),
+    ]
+    for name, value_type in columns:
+        cols.append(Column(name, SHEET_COLUMN_TYPES[value_type]()))
+    table = Table(sheet_table_name(entity), md, *cols)
+    Index(f"ix_{table.name}_org", table.c.county_code, table.c.org_code)
+    if entity == "person":
+        Index("ix_sheet_person_id_number", table.c.id_number)
+        Index("ix_sheet_person_name", table.c.name)
+    return table
