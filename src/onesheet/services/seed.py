@@ -7,6 +7,7 @@ exercises the same write path, authority rules and rebuild as production data.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -126,6 +127,11 @@ def _refuse_if_seeded(conn, county_code: str) -> None:  # type: ignore[no-untype
                 )
             ]
         )
+
+
+@functools.lru_cache(maxsize=65536)
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time())
 
 
 def _writes(conn, village: VillageBatch, ref_keys: set[str]) -> list[EntityWrite]:  # type: ignore[no-untyped-def]

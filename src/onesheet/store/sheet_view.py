@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, tupl
 
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.observations import Resolution
+from onesheet.store.engine import is_postgres
 from onesheet.store.schema import sheet_table, table
 
 BASE_COLUMNS = ("entity_id", "county_code", "org_code", "version", "updated_at")
@@ -78,13 +79,30 @@ def row_values(dictionary: Dictionary, resolved: Mapping[str, Resolution]) -> di
 
 
 def insert_rows(conn: Connection, entity: str, rows: Sequence[dict[str, object]]) -> None:
-    """Insert rows of new entities; every row gets every column (missing ones as NULL)."""
+    """Insert rows of new entities; every row gets every column (missing ones as NULL).
+
+    Seeding and imports insert hundreds of thousands of wide rows, so this goes below the
+    ORM-free Core path too: COPY on PostgreSQL, and on SQLite a driver ``executemany`` with
+    SQLAlchemy's own per-type bind processors applied once per column.
+    """
     if not rows:
         return
     t = sheet_table(entity)
     names = [c.name for c in t.columns]
-    full = [{n: r.get(n) for n in names} for r in rows]
-    conn.execute(insert(t), full)
+    if is_postgres(conn):
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {t.name} ({', '.join(names)}) FROM STDIN") as cp:  # type: ignore[union-attr]
+            for r in rows:
+                cp.write_row([r.get(n) for n in names])
+        return
+    procs = [c.type.bind_processor(conn.dialect) for c in t.columns]
+    pairs = list(zip(names, procs, strict=True))
+    tuples = [
+        tuple(None if (v := r.get(n)) is None else (p(v) if p else v) for n, p in pairs)
+        for r in rows
+    ]
+    sql = f"INSERT INTO {t.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    conn.exec_driver_sql(sql, tuples)
 
 
 def update_rows(

@@ -135,7 +135,6 @@ def _core_tables(md: MetaData) -> None:
         Column("batch_id", BigInteger, nullable=False),
         Column("reason", Text),
         Index("ix_observation_entity_field", "entity_id", "field_key"),
-        Index("ix_observation_batch", "batch_id"),
     )
     Table(
         "conflict",
