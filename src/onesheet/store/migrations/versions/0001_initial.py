@@ -24,7 +24,7 @@ depends_on = None
 def upgrade() -> None:
     snapshot = files("onesheet.store.migrations") / "snapshots" / "sheet_columns_0001.json"
     columns = {k: [tuple(c) for c in v] for k, v in json.loads(snapshot.read_text()).items()}
-    build_metadata(columns).create_all(op.get_bind())
+    build_metadata(columns, revision=1).create_all(op.get_bind())
 
 
 def downgrade() -> None:

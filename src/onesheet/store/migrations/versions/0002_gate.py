@@ -1,0 +1,30 @@
+"""Forms and the Gate: templates, their decisions, draft fields, learnt heading wordings,
+responsibility lists and report runs.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23
+"""
+
+import json
+from importlib.resources import files
+
+from alembic import op
+
+from onesheet.store.tables import GATE_TABLES, build_metadata
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    snapshot = files("onesheet.store.migrations") / "snapshots" / "sheet_columns_0001.json"
+    columns = {k: [tuple(c) for c in v] for k, v in json.loads(snapshot.read_text()).items()}
+    md = build_metadata(columns, revision=2)
+    md.create_all(op.get_bind(), tables=[md.tables[name] for name in GATE_TABLES])
+
+
+def downgrade() -> None:
+    raise NotImplementedError("migrations only add (see docs/architecture.md)")
