@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from onesheet.cli import fields_cmd, orgs_cmd, sheet_cmd, users_cmd
+from onesheet.cli import fields_cmd, forms_cmd, orgs_cmd, reports_cmd, sheet_cmd, users_cmd
 from onesheet.cli.common import (
     actor,
     console,
@@ -30,6 +30,8 @@ app.add_typer(fields_cmd.app, name="fields")
 app.add_typer(orgs_cmd.app, name="orgs")
 app.add_typer(sheet_cmd.app, name="sheet")
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(forms_cmd.app, name="forms")
+app.add_typer(reports_cmd.app, name="reports")
 app.command("demo")(demo)
 app.command("serve")(serve)
 

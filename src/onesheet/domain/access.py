@@ -38,6 +38,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "seed.run": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
+    "forms.read": frozenset(ROLES),
+    "forms.import": frozenset({"department", "admin"}),
+    "forms.map": frozenset({"department", "admin"}),
+    "forms.submit": frozenset({"department", "admin"}),
+    "forms.review": frozenset({"reviewer", "department", "admin"}),
+    "forms.decide": frozenset({"reviewer", "admin"}),
+    "lists.manage": frozenset({"admin"}),
+    "reports.run": frozenset({"village", "town", "department", "admin"}),
+    "reports.history": frozenset({"town", "department", "reviewer", "admin"}),
 }
 
 

@@ -1,0 +1,150 @@
+"""Template (报表模板) rows: saved, read and moved through the Gate's statuses.
+
+A template's spec is kept as the ``TemplateSpec`` JSON; the row's other columns are copies
+of what lists and the Gate filter on. Status changes check the row's version, so two
+reviewers deciding at once cannot silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from onesheet.domain.template_spec import TemplateSpec
+from onesheet.store.schema import table
+
+STATUSES = ("draft", "submitted", "approved", "rejected")
+STATUS_LABELS_ZH = {
+    "draft": "草稿",
+    "submitted": "待审核",
+    "approved": "已准入",
+    "rejected": "已退回",
+}
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """A stored template with its Gate status."""
+
+    id: str
+    spec: TemplateSpec
+    status: str
+    department: str
+    matter: str | None
+    analysis: dict[str, object] | None
+    source_file: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class StaleTemplate(Exception):
+    """Someone else changed the template since it was read."""
+
+
+def insert_template(
+    conn: Connection,
+    spec: TemplateSpec,
+    *,
+    status: str,
+    actor: str,
+    at: datetime,
+    analysis: dict[str, object] | None = None,
+    source_file: str = "",
+    content_hash: str | None = None,
+) -> None:
+    """Store a new template (its id must be new)."""
+    conn.execute(
+        insert(table("form_template")).values(
+            id=spec.id,
+            title=spec.title,
+            department=spec.department,
+            entity="aggregate" if spec.kind == "aggregate" else spec.entity,
+            kind=spec.kind,
+            status=status,
+            matter=spec.matter,
+            frequency=spec.frequency,
+            spec=spec.model_dump_json(by_alias=True),
+            analysis=json.dumps(analysis, ensure_ascii=False) if analysis is not None else "",
+            source_file=source_file,
+            content_hash=content_hash,
+            created_by=actor,
+            created_at=at,
+            updated_at=at,
+            version=1,
+        )
+    )
+
+
+def get_template(conn: Connection, template_id: str) -> TemplateRow | None:
+    """One template by id, or None."""
+    row = conn.execute(
+        select(table("form_template")).where(table("form_template").c.id == template_id)
+    ).one_or_none()
+    return _to_row(row) if row is not None else None
+
+
+def list_templates(
+    conn: Connection, *, status: str | None = None, department: str | None = None
+) -> list[TemplateRow]:
+    """Templates, newest first, optionally by status and department."""
+    t = table("form_template")
+    query = select(t).order_by(t.c.created_at.desc(), t.c.id)
+    if status is not None:
+        query = query.where(t.c.status == status)
+    if department is not None:
+        query = query.where(t.c.department == department)
+    return [_to_row(r) for r in conn.execute(query)]
+
+
+def update_template(
+    conn: Connection,
+    row: TemplateRow,
+    *,
+    at: datetime,
+    spec: TemplateSpec | None = None,
+    status: str | None = None,
+) -> TemplateRow:
+    """Change a template's spec and/or status if nobody changed it since ``row`` was read."""
+    t = table("form_template")
+    values: dict[str, object] = {"updated_at": at, "version": row.version + 1}
+    if spec is not None:
+        values.update(
+            spec=spec.model_dump_json(by_alias=True),
+            title=spec.title,
+            matter=spec.matter,
+            frequency=spec.frequency,
+        )
+    if status is not None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown template status {status!r}")
+        values["status"] = status
+    result = conn.execute(
+        update(t).where(t.c.id == row.id, t.c.version == row.version).values(**values)
+    )
+    if result.rowcount != 1:
+        raise StaleTemplate(row.id)
+    fresh = get_template(conn, row.id)
+    assert fresh is not None
+    return fresh
+
+
+def _to_row(r: object) -> TemplateRow:
+    m = r._mapping  # type: ignore[attr-defined]
+    return TemplateRow(
+        id=m["id"],
+        spec=TemplateSpec.model_validate_json(m["spec"]),
+        status=m["status"],
+        department=m["department"],
+        matter=m["matter"],
+        analysis=json.loads(m["analysis"]) if m["analysis"] else None,
+        source_file=m["source_file"],
+        created_by=m["created_by"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        version=m["version"],
+    )
