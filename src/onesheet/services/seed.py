@@ -150,7 +150,7 @@ def _write(
             key,
             str(id_of[value]) if key in ref_keys else value,
             "value",
-            datetime.combine(valid_from, time()),
+            _midnight(valid_from),
             source,
         )
         for key, value, source, valid_from in e.values

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, select
 
 from onesheet.domain.observations import Observation
-from onesheet.store.engine import is_postgres
+from onesheet.store.bulk import bulk_insert
 from onesheet.store.schema import table
 
 LOG_COLUMNS = (
@@ -77,22 +77,8 @@ def append(
         )
         for r in rows
     )
-    if is_postgres(conn):
-        _copy_postgres(conn, tuples)
-    else:
-        placeholders = ", ".join("?" for _ in LOG_COLUMNS)
-        sql = f"INSERT INTO observation ({', '.join(LOG_COLUMNS)}) VALUES ({placeholders})"
-        conn.exec_driver_sql(sql, list(tuples))
+    bulk_insert(conn, "observation", LOG_COLUMNS, tuples)
     return len(rows)
-
-
-def _copy_postgres(conn: Connection, tuples: Iterable[tuple[object, ...]]) -> None:
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:  # type: ignore[union-attr]
-        sql = f"COPY observation ({', '.join(LOG_COLUMNS)}) FROM STDIN"
-        with cur.copy(sql) as copy:
-            for row in tuples:
-                copy.write_row(row)
 
 
 def _to_observation(row) -> Observation:  # type: ignore[no-untyped-def]

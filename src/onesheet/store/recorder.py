@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.observations import Observation, Resolution, resolve
 from onesheet.store import observation_log, sheet_view
+from onesheet.store.bulk import bulk_insert
 from onesheet.store.observation_log import LogRow
 from onesheet.store.schema import table
 
@@ -70,6 +71,17 @@ def start_batch(
     )
 
 
+ENTITY_COLUMNS = (
+    "id",
+    "entity_type",
+    "county_code",
+    "org_code",
+    "natural_key",
+    "created_at",
+    "batch_id",
+)
+
+
 def record(
     conn: Connection,
     dictionary: Dictionary,
@@ -84,18 +96,12 @@ def record(
     """Append every observation of ``writes`` and update the sheet rows they touch."""
     new = [w for w in writes if w.is_new]
     if new:
-        conn.execute(
-            insert(table("entity")),
+        bulk_insert(
+            conn,
+            "entity",
+            ENTITY_COLUMNS,
             [
-                {
-                    "id": w.entity_id,
-                    "entity_type": w.entity_type,
-                    "county_code": county_code,
-                    "org_code": w.org_code,
-                    "natural_key": w.natural_key,
-                    "created_at": now,
-                    "batch_id": batch_id,
-                }
+                (w.entity_id, w.entity_type, county_code, w.org_code, w.natural_key, now, batch_id)
                 for w in new
             ],
         )

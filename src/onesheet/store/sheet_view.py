@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, tupl
 
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.observations import Resolution
+from onesheet.store.bulk import bulk_insert
 from onesheet.store.engine import is_postgres
 from onesheet.store.schema import sheet_table, table
 
@@ -90,10 +91,7 @@ def insert_rows(conn: Connection, entity: str, rows: Sequence[dict[str, object]]
     t = sheet_table(entity)
     names = [c.name for c in t.columns]
     if is_postgres(conn):
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {t.name} ({', '.join(names)}) FROM STDIN") as cp:  # type: ignore[union-attr]
-            for r in rows:
-                cp.write_row([r.get(n) for n in names])
+        bulk_insert(conn, t.name, names, ([r.get(n) for n in names] for r in rows))
         return
     procs = [c.type.bind_processor(conn.dialect) for c in t.columns]
     pairs = list(zip(names, procs, strict=True))
@@ -101,8 +99,7 @@ def insert_rows(conn: Connection, entity: str, rows: Sequence[dict[str, object]]
         tuple(None if (v := r.get(n)) is None else (p(v) if p else v) for n, p in pairs)
         for r in rows
     ]
-    sql = f"INSERT INTO {t.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    conn.exec_driver_sql(sql, tuples)
+    bulk_insert(conn, t.name, names, tuples)
 
 
 def update_rows(
