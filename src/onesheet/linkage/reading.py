@@ -1,0 +1,94 @@
+"""Read a department's export (CSV in whatever encoding, XLSX/XLS) into headings and rows.
+
+Chinese Excel saves CSV as GBK, newer systems write UTF-8 with or without a BOM. Each
+encoding is tried *strictly* in the order UTF-8 BOM → UTF-8 → GB18030 (a superset of GBK):
+GBK bytes almost never decode as UTF-8, so the first strict success is the right one, and a
+file that decodes in none is refused rather than imported as mojibake. Spreadsheets are read
+by the forms importer's calamine reader (no formula evaluation, size limits).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.ingest.workbook import DEFAULT_MAX_BYTES, read_sheet
+
+ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
+
+
+@dataclass
+class ExportTable:
+    """Headings and data rows; ``first_row`` is the 1-based file row of ``rows[0]``."""
+
+    headings: list[str]
+    rows: list[list[object]]
+    first_row: int
+    encoding: str | None = None
+
+
+def decode(data: bytes, filename: str | None = None) -> tuple[str, str]:
+    """The text and the encoding it was in; InvalidInput when none fits."""
+    for encoding in ENCODINGS:
+        if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
+            continue
+        try:
+            return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else encoding
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(
+        [
+            Finding(
+                "file.encoding",
+                "无法识别文件编码（已尝试 UTF-8、GB18030/GBK），请另存为 UTF-8 或 Excel 文件",
+                "unknown text encoding (tried UTF-8 and GB18030/GBK); save as UTF-8 or XLSX",
+                file=filename,
+            )
+        ]
+    )
+
+
+def _is_csv(data: bytes, filename: str | None) -> bool:
+    name = (filename or "").lower()
+    if name.endswith((".csv", ".txt")):
+        return True
+    return not data.startswith((b"PK\x03\x04", bytes.fromhex("D0CF11E0A1B11AE1")))
+
+
+def _heading_row(grid: list[list[object]], filename: str | None) -> int:
+    """The first row with at least two filled cells (title lines above it are skipped)."""
+    for i, row in enumerate(grid[:20]):
+        if sum(1 for v in row if v not in (None, "")) >= 2:
+            return i
+    raise InvalidInput(
+        [Finding("file.no_headings", "找不到表头行", "no heading row found", file=filename)]
+    )
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def read_export(
+    data: bytes, filename: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ExportTable:
+    """Headings and rows of an export; ID-like cells stay text (CSV never passes a float)."""
+    if len(data) > max_bytes:
+        raise InvalidInput(
+            [Finding("file.too_big", "文件过大", f"file over {max_bytes} bytes", file=filename)]
+        )
+    encoding = None
+    if _is_csv(data, filename):
+        text, encoding = decode(data, filename)
+        grid: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text))]
+    else:
+        grid = [list(r) for r in read_sheet(data, filename=filename).cells]
+    grid = [[None if _blank(v) else v for v in row] for row in grid]
+    head = _heading_row(grid, filename)
+    width = len(grid[head])
+    headings = [str(v).strip() if v is not None else "" for v in grid[head]]
+    rows = [(r + [None] * width)[:width] for r in grid[head + 1 :]]
+    last = max((i for i, r in enumerate(rows) if any(v is not None for v in r)), default=-1)
+    return ExportTable(headings, rows[: last + 1], head + 2, encoding)

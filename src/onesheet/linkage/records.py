@@ -1,0 +1,68 @@
+"""The columns linkage compares, prepared once per record.
+
+Both sides of a link — the rows of an export and the people already in the sheet — are
+turned into the same ``Prepared`` shape, so the comparisons (in Splink or in plain Python)
+never see raw text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from onesheet.linkage.normalise import address_key, date_key, name_key, name_pinyin, phone_key
+
+COLUMNS = ("uid", "name", "name_py", "surname_py", "birth", "birth_year", "sex", "phone")
+COLUMNS += ("addr", "addr_chars", "hh", "idn")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person as one source describes them (raw values; ``uid`` unique per side)."""
+
+    uid: int
+    name: object = None
+    id_text: str | None = None  # normalised ID text (valid or not)
+    birth_date: object = None
+    sex: str | None = None  # GB/T 2261.1 code
+    phone: object = None
+    address: object = None
+    household_no: object = None
+
+
+def _none(text: str) -> str | None:
+    return text or None
+
+
+def prepare(r: PersonRecord) -> dict[str, object]:
+    """One record as the columns the model compares (empty values as NULL)."""
+    name = name_key(r.name)
+    py = name_pinyin(name)
+    addr = address_key(r.address)
+    birth = date_key(r.birth_date)
+    return {
+        "uid": r.uid,
+        "name": _none(name),
+        "name_py": _none(py),
+        "surname_py": _none(py.split(" ", 1)[0]),
+        "birth": _none(birth),
+        "birth_year": _none(birth[:4]),
+        "sex": r.sex or None,
+        "phone": _none(phone_key(r.phone)),
+        "addr": _none(addr),
+        "addr_chars": sorted(set(addr)) if addr else None,
+        "hh": _none(str(r.household_no).strip()) if r.household_no else None,
+        "idn": r.id_text or None,
+    }
+
+
+def to_arrow(records: Iterable[PersonRecord]) -> pa.Table:
+    """Prepared records as an Arrow table (what DuckDB registers without copying)."""
+    rows = [prepare(r) for r in records]
+    schema = pa.schema(
+        [(c, pa.int64() if c == "uid" else pa.string()) for c in COLUMNS if c != "addr_chars"]
+        + [("addr_chars", pa.list_(pa.string()))]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)

@@ -1,0 +1,84 @@
+"""Validate an export's rows with the dictionary's value parsers.
+
+A row with any refused value is rejected whole (listed with row, column and reason); the ID
+number is the exception — a broken one is kept for linkage to repair, because the row's
+other values are still good and the person can usually be recognised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from onesheet.domain.dictionary import Dictionary
+from onesheet.domain.findings import Finding
+from onesheet.domain.values.parse import parse_for_field
+from onesheet.domain.values.problems import ValueProblem
+from onesheet.linkage.columns import ColumnPlan, letter
+from onesheet.linkage.keys import KeyReading, read_id
+from onesheet.linkage.records import PersonRecord
+
+KEY_FIELDS = {"person": "person.id_number"}
+
+
+@dataclass
+class ParsedRow:
+    """One accepted row: canonical values of the target entity, plus linkage-only values."""
+
+    row_no: int
+    values: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)  # other entities' fields (户编号 …)
+    key: KeyReading = field(default_factory=lambda: KeyReading("missing"))
+
+    def record(self, uid: int) -> PersonRecord:
+        v = self.values
+        return PersonRecord(
+            uid,
+            v.get("person.name"),
+            self.key.number or self.key.text or None,
+            v.get("person.birth_date"),
+            v.get("person.gender"),
+            v.get("person.phone"),
+            v.get("person.current_address") or v.get("person.registered_address"),
+            self.extra.get("household.household_no"),
+        )
+
+
+def parse_rows(
+    rows: Sequence[Sequence[object]],
+    plan: ColumnPlan,
+    dictionary: Dictionary,
+    entity: str,
+    *,
+    first_row: int,
+    filename: str | None,
+) -> tuple[list[ParsedRow], list[Finding]]:
+    """Accepted rows and a finding for every refused value (its row is left out)."""
+    key_field = KEY_FIELDS.get(entity)
+    accepted: list[ParsedRow] = []
+    findings: list[Finding] = []
+    for i, cells in enumerate(rows):
+        if all(c is None for c in cells):
+            continue
+        row_no = first_row + i
+        parsed = ParsedRow(row_no)
+        problems = []
+        for col, key in plan.fields.items():
+            raw = cells[col] if col < len(cells) else None
+            if key == key_field:
+                parsed.key = read_id(raw)
+                continue
+            f = dictionary.fields[key]
+            try:
+                value = parse_for_field(f, raw, dictionary.code_tables)
+            except ValueProblem as problem:
+                where = {"file": filename, "row": row_no, "column": letter(col), "field": key}
+                problems.append(Finding.from_problem(problem, **where))
+                continue
+            if value is not None:
+                (parsed.values if f.entity == entity else parsed.extra)[key] = value
+        if problems:
+            findings.extend(problems)
+        else:
+            accepted.append(parsed)
+    return accepted, findings
