@@ -25,6 +25,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+WEB_PASSWORD = "web-test-pass-1"
+
+
+def _web_users(env: dict[str, str], cli: list[str]) -> list[tuple[str, str, str]]:
+    """A cadre for the first village that has people, and a town user above it."""
+    out = subprocess.run(
+        [*cli, "orgs", "list", "--json"], env=env, check=True, capture_output=True, text=True
+    )
+    import json
+
+    villages = [u["code"] for u in json.loads(out.stdout) if u["level"] == "village"]
+    return [("cadre1", "village", villages[0]), ("town1", "town", villages[0][:9])]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -41,6 +55,15 @@ def served_county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run(
         [*cli, "seed", "--people", "2000", "--seed", "5"], env=env, check=True, capture_output=True
     )
+    password = folder / "password.txt"
+    password.write_text(WEB_PASSWORD + "\n")
+    for name, role, org in _web_users(env, cli):
+        subprocess.run(
+            [*cli, "users", "add", name, "--role", role, "--org", org, "--password-file", password],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     port = _free_port()
     server = subprocess.Popen(
         [*cli, "serve", "--port", str(port)],

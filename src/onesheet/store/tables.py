@@ -58,7 +58,7 @@ def sheet_table_name(entity: str) -> str:
     return f"sheet_{entity}"
 
 
-LATEST_REVISION = 2
+LATEST_REVISION = 3
 
 
 def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION) -> MetaData:
@@ -73,6 +73,8 @@ def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION)
         _sheet_table(md, entity, columns)
     if revision >= 2:
         _gate_tables(md)
+    if revision >= 3:
+        _web_tables(md)
     return md
 
 
@@ -202,6 +204,33 @@ def _core_tables(md: MetaData) -> None:
         Column("fields", Text, nullable=False, default=""),
         Column("detail", Text, nullable=False, default=""),
         Index("ix_audit_event_actor_at", "actor", "at"),
+    )
+
+
+# Tables added by revision 3 (browser sessions, API tokens).
+WEB_TABLES = ("web_session", "api_token")
+
+
+def _web_tables(md: MetaData) -> None:
+    """Server-side sessions and API tokens; only SHA-256 hashes of the secrets are stored."""
+    Table(
+        "web_session",
+        md,
+        Column("token_hash", String(64), primary_key=True),
+        Column("username", String(80), nullable=False, index=True),
+        Column("csrf_token", String(64), nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("expires_at", DateTime, nullable=False),
+    )
+    Table(
+        "api_token",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("username", String(80), nullable=False, index=True),
+        Column("label", Text, nullable=False, default=""),
+        Column("created_at", DateTime, nullable=False),
+        Column("revoked_at", DateTime),
     )
 
 

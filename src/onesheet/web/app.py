@@ -1,63 +1,228 @@
 """The web application: ``create_app(store)`` builds it; nothing happens at import time.
 
-Until the web issue lands this serves an overview page of the sheet and a small JSON API;
-it must start and answer so ``make demo`` shows something real.
+Pages (Jinja2, Simplified Chinese by default) and the JSON API under ``/api`` are thin
+shells over the same services as the CLI. Who is calling comes from ``web/auth.py``; every
+data route needs a caller, and the services enforce scope, grants, masking and audit.
 """
 
-from __future__ import annotations
-
+import secrets
 from importlib.resources import files
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
 
 from onesheet import __version__
-from onesheet.domain.access import CLI_ADMIN
-from onesheet.domain.dictionary import ENTITY_TYPES
+from onesheet.domain.access import ROLE_LABELS_ZH, AccessDenied
+from onesheet.domain.findings import InvalidInput
+from onesheet.services import auth as auth_service
 from onesheet.services.base import Store
-from onesheet.services.reference import list_orgs
-from onesheet.store.schema import sheet_table
-
-ENTITY_LABELS_ZH = {"person": "人口", "household": "户", "enterprise": "企业", "house": "房屋"}
+from onesheet.services.sheet_read import read_entity, search_people
+from onesheet.services.sheet_write import UnknownEntity
+from onesheet.web.auth import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Caller,
+    CsrfFailed,
+    NotSignedIn,
+    caller_of,
+    check_csrf,
+)
+from onesheet.web.i18n import LANGS, translate
+from onesheet.web.summary import county_summary
 
 
 def create_app(store: Store) -> FastAPI:
     """The FastAPI app over ``store``."""
     app = FastAPI(title="OneSheet 一表通", version=__version__)
     templates = Jinja2Templates(directory=str(files("onesheet.web") / "templates"))
+    app.state.store = store
+
+    def lang_of(request: Request) -> str:
+        asked = request.query_params.get("lang") or request.cookies.get("lang")
+        return asked if asked in LANGS else "zh"
+
+    def render(
+        request: Request, name: str, ctx: dict[str, object], status: int = 200
+    ) -> HTMLResponse:
+        lang = lang_of(request)
+        caller = getattr(request.state, "caller", None)
+        response = templates.TemplateResponse(
+            request,
+            name,
+            {
+                "t": lambda key: translate(key, lang),
+                "lang": lang,
+                "caller": caller,
+                "role_label": ROLE_LABELS_ZH,
+                "field_label": lambda key: _field_label(store, key, lang),
+                "dept_label": lambda key: _dept_label(store, key, lang),
+                **ctx,
+            },
+            status_code=status,
+        )
+        if request.query_params.get("lang") in LANGS:
+            response.set_cookie("lang", lang, samesite="lax", httponly=True)
+        return response
+
+    def current(request: Request) -> Caller:
+        request.state.caller = caller_of(request, store)
+        return request.state.caller
+
+    CallerDep = Annotated[Caller, Depends(current)]
+
+    @app.exception_handler(NotSignedIn)
+    def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "not signed in / 未登录"}, status_code=401)
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(AccessDenied)
+    def _denied(request: Request, exc: AccessDenied) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.message_zh, "detail_en": exc.message_en}, 403)
+        msg = exc.message_en if lang_of(request) == "en" else exc.message_zh
+        return render(request, "error.html", {"title_key": "forbidden", "message": msg}, 403)
+
+    @app.exception_handler(CsrfFailed)
+    def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        msg = "表单已过期，请刷新后重试 (CSRF token missing or wrong)"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": msg}, 403)
+        return render(request, "error.html", {"title_key": "forbidden", "message": msg}, 403)
+
+    @app.exception_handler(InvalidInput)
+    def _invalid(request: Request, exc: InvalidInput) -> Response:
+        lang = lang_of(request)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.message("zh"), "detail_en": exc.message("en")}, 400)
+        return render(
+            request, "error.html", {"title_key": "bad_request", "message": exc.message(lang)}, 400
+        )
+
+    @app.exception_handler(UnknownEntity)
+    def _unknown(request: Request, exc: UnknownEntity) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "未找到 (not found)"}, 404)
+        return render(request, "error.html", {"title_key": "not_found", "message": ""}, 404)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/api/summary")
-    def summary() -> dict[str, object]:
-        return _summary(store)
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "/") -> HTMLResponse:
+        token = secrets.token_urlsafe(24)
+        response = render(request, "login.html", {"csrf": token, "next": _safe_next(next)})
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    @app.post("/login")
+    def login_submit(
+        request: Request,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        csrf_token: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(expected, csrf_token):
+            raise CsrfFailed
+        try:
+            ticket = auth_service.login(store, username.strip(), password)
+        except auth_service.LoginRefused as exc:
+            msg = exc.message_en if lang_of(request) == "en" else exc.message_zh
+            token = secrets.token_urlsafe(24)
+            ctx = {"csrf": token, "next": _safe_next(next), "error": msg, "username": username}
+            response = render(request, "login.html", ctx, 401)
+            response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+            return response
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            ticket.token,
+            httponly=True,
+            samesite="lax",
+            max_age=auth_service.SESSION_HOURS * 3600,
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE)
+        return response
+
+    @app.post("/logout")
+    def logout(
+        request: Request, caller: CallerDep, csrf_token: Annotated[str, Form()] = ""
+    ) -> Response:
+        check_csrf(caller, csrf_token)
+        auth_service.logout(store, request.cookies.get(SESSION_COOKIE, ""))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "home.html", {"s": _summary(store)})
+        try:
+            current(request)
+        except NotSignedIn:
+            request.state.caller = None
+        return render(request, "home.html", {"s": county_summary(store)})
+
+    @app.get("/sheet", response_class=HTMLResponse)
+    def sheet_page(request: Request, caller: CallerDep, q: str = "") -> HTMLResponse:
+        hits = search_people(store, caller.actor, q, limit=50) if q.strip() else []
+        return render(request, "sheet.html", {"q": q, "hits": hits, "searched": bool(q.strip())})
+
+    @app.get("/people/{entity_id}", response_class=HTMLResponse)
+    def person_page(request: Request, caller: CallerDep, entity_id: int) -> HTMLResponse:
+        card = read_entity(store, caller.actor, entity_id, with_history=True)
+        return render(request, "person.html", {"card": card})
+
+    @app.get("/api/summary")
+    def api_summary() -> dict[str, object]:
+        return county_summary(store)
+
+    @app.get("/api/me")
+    def api_me(caller: CallerDep) -> dict[str, object]:
+        a = caller.actor
+        return {"username": a.username, "role": a.role, "org": a.org_code, "dept": a.department}
+
+    @app.get("/api/people")
+    def api_people(caller: CallerDep, q: str, limit: int = 20) -> list[dict[str, object]]:
+        return [vars(h) for h in search_people(store, caller.actor, q, limit=min(limit, 200))]
+
+    @app.get("/api/people/{entity_id}")
+    def api_person(caller: CallerDep, entity_id: int) -> dict[str, object]:
+        card = read_entity(store, caller.actor, entity_id)
+        return {
+            "entity_id": card.entity_id,
+            "entity_type": card.entity_type,
+            "org_code": card.org_code,
+            "version": card.version,
+            "values": {
+                v.key: {"value": v.value, "display": v.display, "source": v.source}
+                for v in card.values
+                if v.value is not None
+            },
+        }
 
     return app
 
 
-def _summary(store: Store) -> dict[str, object]:
-    """Counts only (no personal data), so the overview needs no login yet."""
-    with store.engine.connect() as conn:
-        counts = {
-            e: conn.execute(select(func.count()).select_from(sheet_table(e))).scalar_one()
-            for e in ENTITY_TYPES
-        }
-    units = list_orgs(store, CLI_ADMIN)
-    county = next((u for u in units if u.level == "county"), None)
-    return {
-        "county": county.name if county else None,
-        "counts": counts,
-        "labels": ENTITY_LABELS_ZH,
-        "towns": sum(1 for u in units if u.level == "town"),
-        "villages": sum(1 for u in units if u.level == "village"),
-        "grids": sum(1 for u in units if u.level == "grid"),
-        "fields": len(store.dictionary.fields),
-    }
+def _safe_next(target: str) -> str:
+    """Only same-site paths after login (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _field_label(store: Store, key: str, lang: str) -> str:
+    f = store.dictionary.fields.get(key)
+    if f is None:
+        return key
+    return f.label_en if lang == "en" else f.label_zh
+
+
+def _dept_label(store: Store, key: str | None, lang: str) -> str:
+    d = store.dictionary.departments.get(key or "")
+    if d is None:
+        return key or ""
+    return d.name_en if lang == "en" else d.name_zh

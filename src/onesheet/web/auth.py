@@ -1,0 +1,60 @@
+"""Who is calling: a session cookie (people) or a Bearer API token (department systems).
+
+Pages and the API share one rule: no actor, no data. Cookie-authenticated requests that
+change anything must carry the session's CSRF token (form field ``csrf_token`` or header
+``X-CSRF-Token``); Bearer-token requests carry no cookie and need none.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from onesheet.domain.access import Actor
+from onesheet.services import auth
+from onesheet.services.base import Store
+
+SESSION_COOKIE = "onesheet_session"
+LOGIN_CSRF_COOKIE = "onesheet_login_csrf"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated actor, how it authenticated, and the session's CSRF token."""
+
+    actor: Actor
+    csrf: str | None  # None for API tokens
+    via: str  # "session" | "token"
+
+
+class NotSignedIn(Exception):
+    """No valid session or token: pages redirect to /login, the API answers 401."""
+
+
+class CsrfFailed(Exception):
+    """A state-changing cookie request without the right CSRF token."""
+
+
+def caller_of(request: Request, store: Store) -> Caller:
+    """The caller of ``request`` or ``NotSignedIn``."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        actor = auth.token_actor(store, header[7:].strip())
+        if actor is None:
+            raise NotSignedIn
+        return Caller(actor, None, "token")
+    token = request.cookies.get(SESSION_COOKIE)
+    found = auth.session_actor(store, token) if token else None
+    if found is None:
+        raise NotSignedIn
+    return Caller(found[0], found[1], "session")
+
+
+def check_csrf(caller: Caller, submitted: str | None) -> None:
+    """Refuse a cookie-authenticated change whose CSRF token is missing or wrong."""
+    if caller.via == "token":
+        return
+    if not submitted or not caller.csrf or not hmac.compare_digest(submitted, caller.csrf):
+        raise CsrfFailed
