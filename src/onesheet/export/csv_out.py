@@ -1,0 +1,103 @@
+"""Write a form as CSV: the same rows as the XLSX, flattened, for systems that want text.
+
+CSV has no types, merges or fills, so: the title, unit/date and footer lines are one-cell
+rows; each heading row is written as is, a merged group's text only in its first cell;
+household values are written on every row (each row stands alone); missing values are
+empty (the 待采集 list exists only in the XLSX).
+
+Digit strings are written exactly as given. Excel, opening a CSV, still turns an 18-digit ID
+into 3.30523E+17 and drops leading zeros; ``excel_safe=True`` prefixes such values with a
+tab, as many Chinese government exports do, so Excel keeps them as text (other programs
+then see the tab).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Literal, TextIO
+
+from onesheet.domain.template_spec import TemplateSpec
+from onesheet.export.common import (
+    FlatRows,
+    as_text,
+    atomic_path,
+    fill_placeholders,
+    heading_block,
+)
+from onesheet.export.model import RenderContext, RenderRow, RenderStats
+
+Encoding = Literal["utf-8-sig", "gb18030"]
+# What Excel mangles: long digit runs (IDs, accounts; 17 digits + X too) and leading zeros.
+_EXCEL_MANGLES = re.compile(r"\d{12,}|\d{17}[Xx]|0\d+")
+
+
+def write_csv(
+    spec: TemplateSpec,
+    rows: Iterable[RenderRow],
+    out: Path | BinaryIO,
+    ctx: RenderContext,
+    *,
+    encoding: Encoding = "utf-8-sig",
+    excel_safe: bool = False,
+) -> RenderStats:
+    """Render ``spec`` with ``rows`` as CSV to ``out`` (a path, replaced atomically, or a
+    binary stream).
+
+    ``utf-8-sig`` (BOM, so Excel detects UTF-8) is the default; ``gb18030`` is for older
+    systems that only read GB encodings.
+    """
+    start = time.perf_counter()
+    if isinstance(out, str | Path):
+        with atomic_path(Path(out)) as tmp, tmp.open("w", encoding=encoding, newline="") as fh:
+            n, missing = _write(spec, rows, fh, ctx, excel_safe)
+    else:
+        fh = io.TextIOWrapper(out, encoding=encoding, newline="")
+        try:
+            n, missing = _write(spec, rows, fh, ctx, excel_safe)
+            fh.flush()
+        finally:
+            fh.detach()  # the caller owns the stream
+    return RenderStats(rows=n, missing=missing, seconds=time.perf_counter() - start)
+
+
+def _write(
+    spec: TemplateSpec, rows: Iterable[RenderRow], fh: TextIO, ctx: RenderContext, safe: bool
+) -> tuple[int, int]:
+    writer = csv.writer(fh)
+    layout = spec.layout
+    writer.writerow([fill_placeholders(layout.title, ctx)])
+    if layout.unit_line is not None:
+        writer.writerow([fill_placeholders(layout.unit_line, ctx)])
+    for cells in heading_block(spec).grid:
+        writer.writerow([text or "" for text in cells])
+    counts = [0, 0]  # rows, missing
+    writer.writerows(_data_rows(spec, rows, safe, counts))
+    writer.writerow([])
+    for line in layout.footer_lines:
+        writer.writerow([fill_placeholders(line, ctx)])
+    return counts[0], counts[1]
+
+
+def _data_rows(
+    spec: TemplateSpec, rows: Iterable[RenderRow], safe: bool, counts: list[int]
+) -> Iterator[list[str]]:
+    """Data rows as text, numbered like the XLSX; counts rows and missing items."""
+    flat = FlatRows(spec)
+    for row in rows:
+        number, listed = flat.step(row)
+        out = [as_text(v) for v in row.cells]
+        if number is not None:
+            out[flat.row_no] = str(number)  # type: ignore[index]
+        if row.missing:
+            counts[1] += len(listed)
+            for c, _why in row.missing:
+                out[c] = ""
+        if safe:
+            out = ["\t" + v if _EXCEL_MANGLES.fullmatch(v) else v for v in out]
+        counts[0] += 1
+        yield out
