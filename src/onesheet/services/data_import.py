@@ -60,7 +60,7 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def content_hash(data: bytes, department: str, entity: str) -> str:
+def _content_hash(data: bytes, department: str, entity: str) -> str:
     return hashlib.sha256(data + f"\0{department}\0{entity}".encode()).hexdigest()
 
 
@@ -106,7 +106,7 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
             [Finding("import.department", f"未知部门：{summary.department}", "unknown department")]
         )
     summary.department = dept
-    digest = content_hash(data, dept, summary.entity)
+    digest = _content_hash(data, dept, summary.entity)
     earlier = link_store.import_batch_by_hash(conn, digest)
     if earlier is not None:
         summary.already_imported, summary.batch_id = True, earlier
@@ -157,18 +157,20 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
     )
     org_of = {p["entity_id"]: p["org_code"] for p in people}
     writes, queue = _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary)
-    result = record(
-        conn,
-        store.dictionary,
-        writes,
-        county_code=county,
-        batch_id=batch_id,
-        actor=actor.username,
-        now=now,
-    )
-    link_store.set_observation_count(conn, batch_id, result.observations)
+    written = 0
+    if writes:  # every row may have been rejected or queued
+        written = record(
+            conn,
+            store.dictionary,
+            writes,
+            county_code=county,
+            batch_id=batch_id,
+            actor=actor.username,
+            now=now,
+        ).observations
+    link_store.set_observation_count(conn, batch_id, written)
     link_store.add_queue_entries(conn, queue)
-    summary.batch_id, summary.observations = batch_id, result.observations
+    summary.batch_id, summary.observations = batch_id, written
     summary.methods = dict(Counter(o.method for o in outcomes.values()))
     audit.write_event(
         conn,
