@@ -148,3 +148,77 @@ def _to_row(r: object) -> TemplateRow:
         updated_at=m["updated_at"],
         version=m["version"],
     )
+
+
+def find_by_hash(conn: Connection, content_hash: str, department: str) -> TemplateRow | None:
+    """The template this department already made from the same file, if any."""
+    t = table("form_template")
+    row = conn.execute(
+        select(t)
+        .where(t.c.content_hash == content_hash, t.c.department == department)
+        .order_by(t.c.created_at)
+        .limit(1)
+    ).one_or_none()
+    return _to_row(row) if row is not None else None
+
+
+def update_analysis(conn: Connection, template_id: str, analysis: dict[str, object]) -> None:
+    """Replace the stored importer analysis (kept in step with a person's corrections)."""
+    t = table("form_template")
+    conn.execute(
+        update(t)
+        .where(t.c.id == template_id)
+        .values(analysis=json.dumps(analysis, ensure_ascii=False))
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One step of a template through the Gate: who, when, what and why."""
+
+    template_id: str
+    decision: str
+    actor: str
+    at: datetime
+    reason: str
+    review: dict[str, object] | None
+
+
+def insert_decision(
+    conn: Connection,
+    template_id: str,
+    decision: str,
+    *,
+    actor: str,
+    at: datetime,
+    reason: str = "",
+    review: dict[str, object] | None = None,
+) -> None:
+    """Keep a Gate step (submitted, approved, rejected) with the review figures of the time."""
+    conn.execute(
+        insert(table("template_decision")).values(
+            template_id=template_id,
+            decision=decision,
+            actor=actor,
+            at=at,
+            reason=reason,
+            review=json.dumps(review, ensure_ascii=False, default=str) if review else "",
+        )
+    )
+
+
+def list_decisions(conn: Connection, template_id: str) -> list[Decision]:
+    """A template's Gate history, oldest first."""
+    t = table("template_decision")
+    rows = conn.execute(select(t).where(t.c.template_id == template_id).order_by(t.c.id))
+    return [
+        Decision(
+            r.template_id,
+            r.decision,
+            r.actor,
+            r.at,
+            r.reason,
+            json.loads(r.review) if r.review else None,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,111 @@
+"""Which people (or households) a roster covers, read from its title.
+
+A 低保对象花名册 lists only 低保 recipients; a 65岁以上老年人健康管理登记表 only people aged
+65 or more. When OneSheet fills the form from the sheet it must select the same rows, so
+the importer proposes a filter (a TemplateSpec ``Filter``) for a person to confirm.
+Statuses combine with "or" (低保、特困人员花名册 lists both); an age bound combines with
+"and" (65岁以上独居老人).
+
+Age words follow the legal reading of 以上/以下 (刑法 第九十九条: they include the number):
+``65岁以上`` → age ≥ 65; ``18岁以下`` → age < 19; ``未满18周岁`` → age < 18.
+"""
+
+from __future__ import annotations
+
+import re
+
+from onesheet.domain.dictionary import Dictionary
+from onesheet.domain.template_spec import AllOf, AnyOf, Condition, Filter
+from onesheet.ingest.normalise import fold_text
+
+# (pattern, field name, op, value); the entity prefix is chosen per roster.
+_STATUSES: tuple[tuple[str, str, str, object], ...] = (
+    (r"(低保|最低生活保障)(?!边缘)", "is_dibao", "eq", "1"),
+    (r"特困|五保|分散供养|集中供养", "is_tekun", "eq", "1"),
+    (r"残疾人|残疾", "is_disabled", "eq", "1"),
+    (r"退役军人|退伍军人|复员退伍", "is_veteran", "eq", "1"),
+    (r"留守儿童", "is_left_behind", "eq", "1"),
+    (r"独居老人|空巢老人|独居", "is_elderly_alone", "eq", "1"),
+    (r"党员", "political_status", "in", ["01", "02"]),
+    (r"监测户|监测对象|防返贫监测", "is_monitored", "eq", "1"),
+    (r"脱贫户|脱贫人口|建档立卡", "is_lifted_from_poverty", "eq", "1"),
+)
+_AGE_GE = re.compile(r"(\d{1,3})\s*周?岁(及|以|或)?(以上|及以上|以上)")
+_AGE_LE = re.compile(r"(\d{1,3})\s*周?岁(及|以)?以下")
+_AGE_LT = re.compile(r"(未满|不满|低于|小于)\s*(\d{1,3})\s*周?岁")
+_AGE_RANGE = re.compile(r"(\d{1,3})\s*[-—~～至到]\s*(\d{1,3})\s*周?岁")
+_MIGRANT = re.compile(r"流动人口|外来人口|暂住人口")
+_REGISTERED = re.compile(r"户籍人口")
+
+
+def _field(dictionary: Dictionary, entity: str, name: str) -> str | None:
+    for e in (entity, "person"):
+        key = f"{e}.{name}"
+        if key in dictionary.fields:
+            return key
+    return None
+
+
+def age_conditions(text: str, date_field: str = "person.birth_date") -> list[Condition]:
+    """Age bounds written in ``text`` as age_ge / age_lt conditions on ``date_field``."""
+    out: list[Condition] = []
+    if m := _AGE_RANGE.search(text):
+        low, high = int(m.group(1)), int(m.group(2))
+        out += [
+            Condition(field=date_field, op="age_ge", value=low),
+            Condition(field=date_field, op="age_lt", value=high + 1),
+        ]
+        return out
+    if m := _AGE_GE.search(text):
+        out.append(Condition(field=date_field, op="age_ge", value=int(m.group(1))))
+    if m := _AGE_LT.search(text):
+        out.append(Condition(field=date_field, op="age_lt", value=int(m.group(2))))
+    elif m := _AGE_LE.search(text):
+        out.append(Condition(field=date_field, op="age_lt", value=int(m.group(1)) + 1))
+    return out
+
+
+def status_conditions(text: str, entity: str, dictionary: Dictionary) -> list[Condition]:
+    """Population statuses named in ``text`` (低保, 特困, 残疾人 …) as conditions."""
+    out: list[Condition] = []
+    for pattern, name, op, value in _STATUSES:
+        if re.search(pattern, text):
+            key = _field(dictionary, entity, name)
+            if key:
+                out.append(Condition(field=key, op=op, value=value))  # type: ignore[arg-type]
+    for pattern, wording in ((_MIGRANT, "流动人口"), (_REGISTERED, "户籍人口")):
+        if pattern.search(text):
+            code = _code(dictionary, "person.resident_type", wording)
+            if code:
+                out.append(Condition(field="person.resident_type", op="eq", value=code))
+    return out
+
+
+def _code(dictionary: Dictionary, key: str, wording: str) -> str | None:
+    """The code of ``wording`` in the field's table; None rather than a guessed code."""
+    f = dictionary.fields.get(key)
+    table = dictionary.code_tables.get(f.code_table or "") if f else None
+    if table is None:
+        return None
+    try:
+        return table.lookup(wording)
+    except Exception:  # ValueProblem: the table has no such wording
+        return None
+
+
+def propose_filter(title: str, entity: str, dictionary: Dictionary) -> Filter | None:
+    """The filter a roster's title implies, or None for a roster of everyone."""
+    text = fold_text(title)
+    statuses = status_conditions(text, entity, dictionary)
+    ages = age_conditions(text) if "person.birth_date" in dictionary.fields else []
+    parts: list[Filter] = []
+    if len(statuses) == 1:
+        parts.append(statuses[0])
+    elif statuses:
+        parts.append(AnyOf.model_validate({"or": statuses}))
+    parts.extend(ages)
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return AllOf.model_validate({"and": parts})

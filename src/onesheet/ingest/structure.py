@@ -1,0 +1,347 @@
+"""Find the parts of a legacy form: title, unit/date line, heading block, data, footer.
+
+County forms follow one pattern with endless variation: a merged title (often preceded by
+"附件2"), a "填报单位（盖章）… 填报日期" line, one to three heading rows where merged group
+headings sit above their columns, sometimes a numbering row (1, 2, 3… or 甲乙丙), the data
+rows (or none, for a blank template), a 合计 row, and a "填表人 / 审核人 / 联系电话" footer.
+Each part is found from the cells and merged ranges themselves, never from fixed row
+numbers, so a form whose headings start on row 5 reads like one whose headings start on 3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from onesheet.ingest.workbook import Cell, Range, SheetGrid
+
+_SCAN_ROWS = 60  # the title and headings always sit in the first rows
+_MAX_HEADING_ROWS = 4
+MAX_SAMPLES = 50
+
+_PREAMBLE = re.compile(r"^(附件|附表|表)\s*[\d一二三四五六七八九十]*\s*[:：]?$")
+_UNIT = re.compile(
+    r"(填报|填表|报送|统计|制表|上报)?单位|(填报|填表|报送|统计|上报)(日期|时间)|截[至止]|"
+    r"盖章|年\s*月\s*日|乡镇[（(]街道[)）]\s*[:：]|村[（(]社区[)）]\s*[:：]|日期\s*[:：]"
+)
+_FOOTER = re.compile(
+    r"填表人|填报人|审核人|负责人|联系电话|制表|审核|审批|核对人|统计人|经办人|签字|签章|"
+    r"^(注|说明|备注|填表说明|填报说明)\s*[:：]|^\d{1,2}[.、．](?=\D)|盖章|年\s*月\s*日"
+)
+_TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计|全村合计|共计)$")
+_TIANGAN = "甲乙丙丁戊己庚辛壬癸"
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+@dataclass
+class HeadingColumn:
+    """One column of the table and its heading path (group headings first)."""
+
+    col: int
+    path: list[str]
+
+    @property
+    def leaf(self) -> str:
+        return self.path[-1] if self.path else ""
+
+
+@dataclass
+class FormStructure:
+    """Where each part of the form is; rows and columns are 0-based sheet positions."""
+
+    title: str | None
+    title_rows: list[int]
+    unit_line: str | None
+    unit_rows: list[int]
+    header_rows: list[int]
+    columns: list[HeadingColumn]
+    merges: list[Range]  # merges touching the heading block (sheet positions)
+    numbering_row: int | None
+    data_rows: list[int]
+    total_rows: list[int]
+    footer_lines: list[str]
+    footer_rows: list[int]
+    household_cols: set[int] = field(default_factory=set)  # cells merged down across rows
+
+    @property
+    def first_col(self) -> int:
+        return self.columns[0].col if self.columns else 0
+
+
+def text_of(value: Cell) -> str:
+    """A cell as stripped text; numbers without a trailing ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+class _Grid:
+    """The sheet plus a lookup from a covered cell to its merge's top-left cell."""
+
+    def __init__(self, grid: SheetGrid) -> None:
+        self.cells = grid.cells
+        self.width = grid.n_cols
+        self.merges = grid.merges
+        self.owner: dict[tuple[int, int], tuple[int, int]] = {}
+        for r0, c0, r1, c1 in grid.merges:
+            if r0 >= _SCAN_ROWS:
+                continue
+            for r in range(r0, r1 + 1):
+                for c in range(c0, min(c1, self.width - 1) + 1):
+                    self.owner[(r, c)] = (r0, c0)
+
+    def text(self, r: int, c: int) -> str:
+        """The text shown at (r, c): a covered cell shows its merge's text."""
+        r0, c0 = self.owner.get((r, c), (r, c))
+        return text_of(self.cells[r0][c0]) if r0 < len(self.cells) else ""
+
+    def filled(self, r: int) -> list[int]:
+        """Columns of row r holding their own (top-left) value."""
+        return [c for c, v in enumerate(self.cells[r]) if v is not None]
+
+    def covered(self, r: int, c: int) -> bool:
+        return (r, c) in self.owner
+
+    def span(self, r: int, c: int) -> int:
+        """How many columns the merge starting at (r, c) spans (1 when not merged)."""
+        for r0, c0, _r1, c1 in self.merges:
+            if r0 == r and c0 == c:
+                return c1 - c0 + 1
+        return 1
+
+
+def find_structure(grid: SheetGrid) -> FormStructure:
+    """Locate title, unit line, heading block, numbering row, data rows and footer."""
+    g = _Grid(grid)
+    n = len(g.cells)
+    r = 0
+    title_rows: list[int] = []
+    unit_rows: list[int] = []
+    limit = min(n, _SCAN_ROWS)
+    while r < limit:
+        filled = g.filled(r)
+        texts = [text_of(g.cells[r][c]) for c in filled]
+        if not filled:
+            r += 1
+            continue
+        if len(filled) >= 3 and not _is_unit_row(texts, g.width):
+            break
+        joined = " ".join(texts)
+        if len(filled) <= 2 and _PREAMBLE.match(joined.replace(" ", "")):
+            pass  # "附件2": not part of the template
+        elif _is_unit_row(texts, g.width):
+            unit_rows.append(r)
+        elif _is_title_row(g, r, filled) and not unit_rows and len(title_rows) < 3:
+            title_rows.append(r)
+        elif len(filled) >= 2:
+            break
+        r += 1
+    h0 = r
+    if h0 >= n:
+        # Only title-like rows: treat the last of them as a one-row heading.
+        h0 = (title_rows or unit_rows or [0]).pop()
+    h1 = _heading_end(g, h0)
+    header_rows = list(range(h0, h1 + 1))
+    virtual = _virtual_groups(g, h0, h1)
+    columns = _heading_columns(g, h0, h1, virtual)
+    fc = columns[0].col if columns else 0
+    lc = columns[-1].col if columns else g.width - 1
+    numbering = h1 + 1 if h1 + 1 < n and _is_numbering(g, h1 + 1, fc, lc) else None
+    start = (numbering if numbering is not None else h1) + 1
+    footer_rows = _footer_rows(g, start, fc, lc)
+    end = footer_rows[0] if footer_rows else n
+    data_rows, total_rows = [], []
+    for i in range(start, end):
+        row = g.cells[i][fc : lc + 1]
+        if any(v is not None for v in row):
+            (total_rows if _is_total(row) else data_rows).append(i)
+    heading_merges = [m for m in g.merges if m[0] >= h0 and m[0] <= h1]
+    household = {
+        c0 for r0, c0, r1, c1 in g.merges if r0 >= start and c0 == c1 and r1 > r0 and r0 < end
+    }
+    title = " ".join(_title_text(g, i) for i in title_rows)
+    unit_line = "　".join(
+        "　".join(text_of(v) for v in g.cells[i] if v is not None) for i in unit_rows
+    )
+    footer_lines = [
+        "　　".join(text_of(v) for v in g.cells[i] if v is not None)
+        for i in footer_rows
+        if any(v is not None for v in g.cells[i])
+    ]
+    return FormStructure(
+        title=title or None,
+        title_rows=title_rows,
+        unit_line=unit_line or None,
+        unit_rows=unit_rows,
+        header_rows=header_rows,
+        columns=columns,
+        merges=heading_merges + virtual,
+        numbering_row=numbering,
+        data_rows=data_rows,
+        total_rows=total_rows,
+        footer_lines=footer_lines,
+        footer_rows=footer_rows,
+        household_cols=household,
+    )
+
+
+def _is_title_row(g: _Grid, r: int, filled: list[int]) -> bool:
+    """One text cell, or two where one spans half the sheet (a title plus a "单位：人" note)."""
+    if len(filled) == 1:
+        return True
+    return len(filled) == 2 and max(g.span(r, c) for c in filled) * 2 >= g.width
+
+
+def _title_text(g: _Grid, r: int) -> str:
+    cells = [c for c in g.filled(r)]
+    best = max(cells, key=lambda c: (g.span(r, c), len(text_of(g.cells[r][c]))))
+    return " ".join(text_of(g.cells[r][best]).split())
+
+
+def _is_unit_row(texts: list[str], width: int) -> bool:
+    joined = "".join(texts)
+    if len(texts) > max(4, width // 2) or not _UNIT.search(joined):
+        return False
+    return bool(re.search(r"[:：]|年\s*月\s*日|盖章", joined))
+
+
+def _heading_like(g: _Grid, r: int) -> bool:
+    """Every value in row r is short heading text: no numbers, dates or long strings."""
+    values = [g.cells[r][c] for c in g.filled(r)]
+    if not values:
+        return False
+    for v in values:
+        if not isinstance(v, str):
+            return False
+        t = v.strip()
+        if len(t) > 30 or re.fullmatch(r"[\dXx\-./: ]+", t) or _TOTAL.match(t):
+            return False
+    return True
+
+
+def _heading_end(g: _Grid, h0: int) -> int:
+    """The last heading row: follow merges down, and group cells to their children."""
+    h1 = h0
+    n = len(g.cells)
+    while True:
+        for r0, _c0, r1, _c1 in g.merges:
+            if h0 <= r0 <= h1 and r1 > h1 and r1 - h0 < _MAX_HEADING_ROWS:
+                h1 = r1
+        nxt = h1 + 1
+        if nxt >= n or nxt - h0 >= _MAX_HEADING_ROWS or not _heading_like(g, nxt):
+            return h1
+        group_above = any(
+            r0 == h1 and c1 > c0 and any(g.cells[nxt][c] is not None for c in range(c0, c1 + 1))
+            for r0, c0, _r1, c1 in g.merges
+        )
+        under_blank = any(not any(g.text(r, c) for r in range(h0, h1 + 1)) for c in g.filled(nxt))
+        if not (group_above or under_blank):
+            return h1
+        h1 = nxt
+
+
+def _virtual_groups(g: _Grid, h0: int, h1: int) -> list[Range]:
+    """Group headings typed in one cell without merging: extend them over their children."""
+    out: list[Range] = []
+    for r in range(h0, h1):
+        for c in g.filled(r):
+            if g.span(r, c) > 1 or g.cells[r + 1][c] is None:
+                continue
+            end = c
+            while (
+                end + 1 < g.width
+                and g.cells[r][end + 1] is None
+                and not g.covered(r, end + 1)
+                and g.text(r + 1, end + 1)
+            ):
+                end += 1
+            if end > c:
+                out.append((r, c, r, end))
+    return out
+
+
+def _heading_columns(g: _Grid, h0: int, h1: int, virtual: list[Range]) -> list[HeadingColumn]:
+    owner = dict(g.owner)
+    for r0, c0, _r1, c1 in virtual:
+        for c in range(c0, c1 + 1):
+            owner[(r0, c)] = (r0, c0)
+    cols: list[HeadingColumn] = []
+    for c in range(g.width):
+        path: list[str] = []
+        for r in range(h0, h1 + 1):
+            rr, cc = owner.get((r, c), (r, c))
+            t = text_of(g.cells[rr][cc])
+            if t and (not path or path[-1] != t):
+                path.append(t)
+        cols.append(HeadingColumn(c, path))
+    named = [i for i, col in enumerate(cols) if col.path]
+    if not named:
+        return []
+    return cols[named[0] : named[-1] + 1]
+
+
+def _is_numbering(g: _Grid, r: int, fc: int, lc: int) -> bool:
+    """A row of column numbers under the headings: 1 2 3 …, 甲 乙 丙 …, ① ② …, A B C …."""
+    values = [text_of(g.cells[r][c]) for c in range(fc, lc + 1) if g.cells[r][c] is not None]
+    if len(values) < 3 or len(values) < (lc - fc + 1) // 2:
+        return False
+    keys = []
+    for v in values:
+        v = v.strip("()（）")
+        if v.isdigit():
+            keys.append(int(v))
+        elif len(v) == 1 and v in _TIANGAN:
+            keys.append(_TIANGAN.index(v) + 1)
+        elif len(v) == 1 and v in _CIRCLED:
+            keys.append(_CIRCLED.index(v) + 1)
+        elif len(v) == 1 and v.isascii() and v.isalpha():
+            keys.append(ord(v.upper()) - 64)
+        else:
+            return False
+    steps = sum(1 for a, b in itertools.pairwise(keys) if b == a + 1)
+    return steps >= len(keys) - 2 and keys[0] <= 2
+
+
+def _footer_rows(g: _Grid, start: int, fc: int, lc: int) -> list[int]:
+    """Rows after the data that hold the signature / note lines, scanned from the bottom."""
+    width = lc - fc + 1
+    rows: list[int] = []
+    r = len(g.cells) - 1
+    while r >= start:
+        filled = [c for c in g.filled(r)]
+        if filled:
+            text = "".join(text_of(g.cells[r][c]) for c in filled)
+            if len(filled) > max(4, width // 3) or not _FOOTER.search(text):
+                break
+            rows.append(r)
+        elif rows:
+            rows.append(r)
+        r -= 1
+    rows.reverse()
+    while rows and not any(v is not None for v in g.cells[rows[0]]):
+        rows.pop(0)
+    return rows
+
+
+def _is_total(row: list[Cell]) -> bool:
+    return any(isinstance(v, str) and _TOTAL.match(v.strip()) for v in row[:3])
+
+
+def column_samples(grid: SheetGrid, s: FormStructure, col: int, limit: int = MAX_SAMPLES) -> list:
+    """Non-empty values of one column from the first data rows (evidence, not data)."""
+    out: list[Cell] = []
+    for r in s.data_rows:
+        v = grid.cells[r][col] if col < len(grid.cells[r]) else None
+        if v is not None and not (isinstance(v, str) and not v.strip()):
+            out.append(v)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def is_date(value: Cell) -> bool:
+    return isinstance(value, dt.date)
