@@ -35,12 +35,12 @@ class ListsLoaded:
 
 
 def _county(conn: Connection, actor: Actor, county_code: str | None = None) -> str:
-    """The county whose lists apply: given, the actor's, or the installation's only one."""
+    """The county whose lists apply: given, the actor's, else one with lists loaded."""
     if county_code:
         return county_code
     if actor.county_code:
         return actor.county_code
-    known = responsibility.counties(conn)
+    known = responsibility.loaded_counties(conn) or responsibility.counties(conn)
     return known[0] if known else NO_COUNTY
 
 

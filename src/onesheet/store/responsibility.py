@@ -50,3 +50,9 @@ def counties(conn: Connection) -> list[str]:
     """County codes known to the installation (from the org tree)."""
     t = table("org_unit")
     return list(conn.scalars(select(t.c.county_code).distinct().order_by(t.c.county_code)))
+
+
+def loaded_counties(conn: Connection) -> list[str]:
+    """Counties whose lists have been loaded."""
+    t = table("responsibility_item")
+    return list(conn.scalars(select(t.c.county_code).distinct().order_by(t.c.county_code)))

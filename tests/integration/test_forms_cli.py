@@ -1,0 +1,82 @@
+"""``onesheet forms`` end to end through the Typer runner, on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from onesheet.cli.main import app
+
+FILES = Path(__file__).resolve().parents[1] / "forms" / "files"
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(database_url):
+    def run(*args: str):
+        return runner.invoke(app, ["--database-url", database_url, *args])
+
+    return run
+
+
+def test_import_map_submit_review_decide(cli, tmp_path):
+    assert cli("init").exit_code == 0
+    out = cli("forms", "import", str(FILES / "minzheng_tekun.xls"), "--department", "民政局",
+              "--matter", "FM001", "--json")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    contract = json.loads(out.stdout)
+    assert list(contract) == [
+        "template_id", "title", "department", "entity", "header_rows", "filter", "columns",
+    ]  # fmt: skip
+    tid = contract["template_id"]
+    col = contract["columns"][1]
+    assert set(col) == {"letter", "heading", "field", "status", "confidence", "candidates"}
+    listed = json.loads(cli("forms", "list", "--json").stdout)
+    assert [t["template_id"] for t in listed] == [tid]
+    assert listed[0]["status"] == "draft"
+    mapped = cli("forms", "map", tid, "--column", col["letter"], "--field", "person.name")
+    assert mapped.exit_code == 0, mapped.output
+    shown = json.loads(cli("forms", "show", tid, "--json").stdout)
+    assert shown["columns"][1]["field"] == "person.name"
+    assert cli("forms", "submit", tid).exit_code == 0
+    review = cli("forms", "review", tid, "--json")
+    assert review.exit_code == 0, review.output
+    figures = json.loads(review.stdout)
+    assert figures["matter"]["verdict"] == "refused" and figures["suggestion"] == "reject"
+    refused = cli("forms", "approve", tid, "--reason", "上级要求")
+    assert refused.exit_code != 0 and "负面清单" in refused.output
+    assert "建议退回" in cli("forms", "review", tid).output
+    assert cli("forms", "reject", tid, "--reason", "负面清单事项").exit_code == 0
+    history = json.loads(cli("forms", "show", tid, "--json").stdout)["decisions"]
+    assert [d["decision"] for d in history] == ["submitted", "rejected"]
+
+
+def test_bad_files_get_clear_errors(cli, tmp_path):
+    assert cli("init").exit_code == 0
+    text = tmp_path / "名单.xlsx"
+    text.write_text("姓名,身份证号\n", encoding="utf-8")
+    out = cli("forms", "import", str(text), "--department", "民政局")
+    assert out.exit_code == 2
+    assert "名单.xlsx" in out.output and "not a spreadsheet" in out.output
+    locked = cli("forms", "import", str(FILES / "bad" / "encrypted.xlsx"), "--department", "民政局")
+    assert locked.exit_code == 2 and "密码" in locked.output
+    unknown = cli("forms", "import", str(FILES / "minzheng_dibao.xlsx"), "--department", "火星局")
+    assert unknown.exit_code == 2 and "火星局" in unknown.output
+    assert json.loads(cli("forms", "list", "--json").stdout) == []
+
+
+def test_lists_load_and_show(cli, tmp_path):
+    assert cli("init").exit_code == 0
+    own = tmp_path / "lists.csv"
+    own.write_text("list,category,item\n主责,党建,组织生活\n负面,执法,行政处罚\n", encoding="utf-8")
+    loaded = cli("forms", "lists", "load", str(own), "--county", "330523")
+    assert loaded.exit_code == 0, loaded.output
+    assert "2 项" in loaded.output
+    shown = json.loads(cli("forms", "lists", "show", "--json").stdout)
+    assert {(i["code"], i["list_kind"]) for i in shown} == {
+        ("ZZ001", "main"),
+        ("FM001", "negative"),
+    }
