@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from onesheet import __version__
@@ -39,6 +40,8 @@ def create_app(store: Store) -> FastAPI:
     app = FastAPI(title="OneSheet 一表通", version=__version__)
     templates = Jinja2Templates(directory=str(files("onesheet.web") / "templates"))
     app.state.store = store
+    static = files("onesheet.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     def lang_of(request: Request) -> str:
         asked = request.query_params.get("lang") or request.cookies.get("lang")
