@@ -307,3 +307,35 @@ def test_json_format(store: Store, tmp_path: Path) -> None:
     assert doc["columns"][2]["heading"] == "总人口"
     assert doc["rows"][-1][1] == "合计"
     assert doc["rows"][-1][2] == len(sheet_rows(store, "person"))
+
+
+def test_cli_run_and_history(database_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from onesheet.cli.main import app
+
+    store = Store.from_url(database_url)
+    seed_small(store)
+    add_template(store, "dibao_roster")
+    town = _town(store)
+    runner = CliRunner()
+    base = ["--database-url", database_url, "reports"]
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    out = tmp_path / "低保.csv"
+    args = ["run", "dibao_roster", "--org", town, "--date", "2026-11-30", "--out", str(out)]
+    done = runner.invoke(app, [*base, *args, "--encoding", "gb18030"])
+    assert done.exit_code == 0, done.output
+    text = out.read_bytes().decode("gb18030")
+    assert text.startswith("城乡居民最低生活保障对象花名册") and "2026年11月30日" in text
+    refused = runner.invoke(
+        app, [*base, "run", "nope", "--org", town, "--out", str(tmp_path / "n.xlsx")]
+    )
+    assert refused.exit_code == 2 and "没有报表模板" in refused.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["低保.csv"]  # nothing half-written
+    listed = runner.invoke(app, [*base, "history", "--json"])
+    runs = json.loads(listed.output)
+    assert [(r["template_id"], r["format"], r["org_code"]) for r in runs] == [
+        ("dibao_roster", "csv", town)
+    ]
+    store.engine.dispose()
