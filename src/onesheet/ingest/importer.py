@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from onesheet.domain.dictionary import Dictionary, Field
+from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.template_spec import Column, TemplateSpec, column_letter
 from onesheet.ingest import aggregate, layout, matcher, population
 from onesheet.ingest.evidence import ValueProfile
@@ -30,6 +32,7 @@ from onesheet.ingest.workbook import (
     read_sheet,
 )
 
+_NOT_WORDS = re.compile(r"^[\d\s.,:/\-年月日]*$")
 _LAYOUT_KIND = {"row_no": "row_no", "remark": "remark", "signature": "blank", "blank": "blank"}
 
 
@@ -101,6 +104,7 @@ def analyse_form(
         data, filename=filename, sheet=sheet, max_bytes=max_bytes, max_columns=max_columns
     )
     s = find_structure(grid)
+    _require_heading(s, grid.name, filename)
     title = s.title or Path(filename).stem or grid.name
     letters = {c.col: column_letter(c.col) for c in s.columns}
     samples = {c.col: column_samples(grid, s, c.col) for c in s.columns}
@@ -135,6 +139,26 @@ def analyse_form(
         samples={letters[c]: [_plain(v) for v in vals] for c, vals in samples.items()},
         structure=s,
         sheet=grid.name,
+    )
+
+
+def _require_heading(s: FormStructure, sheet: str, filename: str) -> None:
+    """Refuse a sheet whose "heading" is not words: a bare data dump or a lone note."""
+    leaves = [normalise_heading(c.leaf)[0] for c in s.columns]
+    words = [t for t in leaves if t and not _NOT_WORDS.match(t)]
+    if len(words) >= 2 and len(words) * 2 > len(leaves):
+        return
+    row = s.header_rows[0] + 1 if s.header_rows else None
+    raise InvalidInput(
+        [
+            Finding(
+                "sheet.no_heading",
+                f"工作表“{sheet}”中找不到表头行（至少两列文字表头，如 姓名、身份证号码）",
+                f"no heading row found in sheet '{sheet}' (need at least two text headings)",
+                file=filename,
+                row=row,
+            )
+        ]
     )
 
 
