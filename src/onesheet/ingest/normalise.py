@@ -19,7 +19,7 @@ _BRACKETS = re.compile(r"[(\[【〔<《「]([^()\[\]【】〔〕<>《》「」]*
 # Brackets whose content is not a note but part of the name, e.g. 村（社区）, 企业（单位）名称.
 # Those are still removed from the core (both sides of a comparison are normalised the same
 # way) but not reported as hints.
-_NAME_PARTS = frozenset({"社区", "街道", "居", "单位", "竹", "含", "盖章", "签字", "签章"})
+_NAME_PARTS = frozenset({"社区", "街道", "居", "单位", "含", "盖章", "签字", "签章"})
 _TRAILING = re.compile(r"[:：;；,，.。、\-_/\\|]+$")
 _LEADING = re.compile(r"^(?:\d{1,2}[.、．)]|[一二三四五六七八九十]{1,3}[、.．])")
 
