@@ -13,68 +13,36 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from onesheet import __version__
-from onesheet.domain.access import ROLE_LABELS_ZH, AccessDenied
+from onesheet.domain.access import AccessDenied
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import auth as auth_service
 from onesheet.services.base import Store
 from onesheet.services.sheet_read import read_entity, search_people
 from onesheet.services.sheet_write import UnknownEntity
+from onesheet.web import api_reports
 from onesheet.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Caller,
     CsrfFailed,
     NotSignedIn,
-    caller_of,
     check_csrf,
 )
-from onesheet.web.i18n import LANGS, translate
+from onesheet.web.pages import lang_of, page_caller, render
 from onesheet.web.summary import county_summary
 
 
 def create_app(store: Store) -> FastAPI:
     """The FastAPI app over ``store``."""
     app = FastAPI(title="OneSheet 一表通", version=__version__)
-    templates = Jinja2Templates(directory=str(files("onesheet.web") / "templates"))
     app.state.store = store
     static = files("onesheet.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
-    def lang_of(request: Request) -> str:
-        asked = request.query_params.get("lang") or request.cookies.get("lang")
-        return asked if asked in LANGS else "zh"
-
-    def render(
-        request: Request, name: str, ctx: dict[str, object], status: int = 200
-    ) -> HTMLResponse:
-        lang = lang_of(request)
-        caller = getattr(request.state, "caller", None)
-        response = templates.TemplateResponse(
-            request,
-            name,
-            {
-                "t": lambda key: translate(key, lang),
-                "lang": lang,
-                "caller": caller,
-                "role_label": ROLE_LABELS_ZH,
-                "field_label": lambda key: _field_label(store, key, lang),
-                "dept_label": lambda key: _dept_label(store, key, lang),
-                **ctx,
-            },
-            status_code=status,
-        )
-        if request.query_params.get("lang") in LANGS:
-            response.set_cookie("lang", lang, samesite="lax", httponly=True)
-        return response
-
-    def current(request: Request) -> Caller:
-        request.state.caller = caller_of(request, store)
-        return request.state.caller
-
-    CallerDep = Annotated[Caller, Depends(current)]
+    app.include_router(api_reports.router)
+    CallerDep = Annotated[Caller, Depends(page_caller)]
 
     @app.exception_handler(NotSignedIn)
     def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
@@ -166,7 +134,7 @@ def create_app(store: Store) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
         try:
-            current(request)
+            page_caller(request)
         except NotSignedIn:
             request.state.caller = None
         return render(request, "home.html", {"s": county_summary(store)})
@@ -215,17 +183,3 @@ def create_app(store: Store) -> FastAPI:
 def _safe_next(target: str) -> str:
     """Only same-site paths after login (no open redirect)."""
     return target if target.startswith("/") and not target.startswith("//") else "/"
-
-
-def _field_label(store: Store, key: str, lang: str) -> str:
-    f = store.dictionary.fields.get(key)
-    if f is None:
-        return key
-    return f.label_en if lang == "en" else f.label_zh
-
-
-def _dept_label(store: Store, key: str | None, lang: str) -> str:
-    d = store.dictionary.departments.get(key or "")
-    if d is None:
-        return key or ""
-    return d.name_en if lang == "en" else d.name_zh

@@ -1,0 +1,77 @@
+"""What every page route shares: templates, language, rendering, and the signed-in caller.
+
+Page routers live in their own modules and import these; the store and the caller come from
+the request (``app.state.store``, set by ``create_app``), so a router needs no closure.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from onesheet.domain.access import ROLE_LABELS_ZH
+from onesheet.services.base import Store
+from onesheet.web.auth import Caller, caller_of
+from onesheet.web.i18n import LANGS, translate
+
+
+@cache
+def templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=str(files("onesheet.web") / "templates"))
+
+
+def store_of(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def lang_of(request: Request) -> str:
+    """``?lang=`` first, then the ``lang`` cookie; Chinese by default."""
+    asked = request.query_params.get("lang") or request.cookies.get("lang")
+    return asked if asked in LANGS else "zh"
+
+
+def page_caller(request: Request) -> Caller:
+    """Dependency: the signed-in caller (``NotSignedIn`` redirects pages to /login)."""
+    request.state.caller = caller_of(request, store_of(request))
+    return request.state.caller  # type: ignore[no-any-return]
+
+
+def render(request: Request, name: str, ctx: dict[str, object], status: int = 200) -> HTMLResponse:
+    """A page in the caller's language, with label helpers every template may use."""
+    lang = lang_of(request)
+    store = store_of(request)
+    response = templates().TemplateResponse(
+        request,
+        name,
+        {
+            "t": lambda key: translate(key, lang),
+            "lang": lang,
+            "caller": getattr(request.state, "caller", None),
+            "role_label": ROLE_LABELS_ZH,
+            "field_label": lambda key: field_label(store, key, lang),
+            "dept_label": lambda key: dept_label(store, key, lang),
+            **ctx,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie("lang", lang, samesite="lax", httponly=True)
+    return response
+
+
+def field_label(store: Store, key: str, lang: str) -> str:
+    f = store.dictionary.fields.get(key)
+    if f is None:
+        return key
+    return f.label_en if lang == "en" else f.label_zh
+
+
+def dept_label(store: Store, key: str | None, lang: str) -> str:
+    d = store.dictionary.departments.get(key or "")
+    if d is None:
+        return key or ""
+    return d.name_en if lang == "en" else d.name_zh
