@@ -58,7 +58,7 @@ def sheet_table_name(entity: str) -> str:
     return f"sheet_{entity}"
 
 
-LATEST_REVISION = 3
+LATEST_REVISION = 4
 
 
 def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION) -> MetaData:
@@ -75,6 +75,11 @@ def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION)
         _gate_tables(md)
     if revision >= 3:
         _web_tables(md)
+    if revision >= 4:
+        from onesheet.store.link_tables import link_tables  # it reads Id/NAMING from here
+
+        _task_tables(md)
+        link_tables(md)
     return md
 
 
@@ -204,6 +209,45 @@ def _core_tables(md: MetaData) -> None:
         Column("fields", Text, nullable=False, default=""),
         Column("detail", Text, nullable=False, default=""),
         Index("ix_audit_event_actor_at", "actor", "at"),
+    )
+
+
+# Tables added by revision 4 (collection tasks; the linkage review queue).
+TASK_TABLES = ("collection_task", "task_item", "link_queue")
+
+
+def _task_tables(md: MetaData) -> None:
+    """Collection tasks (采集任务): per village and period, the values an approved template
+    needs that the sheet lacks; the only way a form may ask a village for anything."""
+    Table(
+        "collection_task",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("template_id", String(40), nullable=False, index=True),
+        Column("county_code", String(6), nullable=False),
+        Column("org_code", String(20), nullable=False, index=True),  # the village
+        Column("period", String(10), nullable=False),  # 2026-11 | 2026Q4 | 2026 | once
+        Column("status", String(10), nullable=False),  # open | done
+        Column("items_total", Integer, nullable=False, default=0),
+        Column("items_filled", Integer, nullable=False, default=0),
+        Column("created_at", DateTime, nullable=False),
+        Column("completed_at", DateTime),
+        Column("version", Integer, nullable=False, default=1),
+        UniqueConstraint("template_id", "org_code", "period", name="uq_collection_task_period"),
+    )
+    Table(
+        "task_item",
+        md,
+        Column("task_id", BigInteger, primary_key=True),
+        Column("entity_id", BigInteger, primary_key=True),
+        Column("field_key", String(80), primary_key=True),
+        Column("county_code", String(6), nullable=False),
+        Column("reason", String(10), nullable=False),  # missing | stale
+        Column("status", String(10), nullable=False),  # open | filled
+        Column("filled_at", DateTime),
+        Column("filled_by", String(80)),
+        Column("batch_id", BigInteger),
+        Index("ix_task_item_task_status", "task_id", "status"),
     )
 
 
