@@ -16,6 +16,8 @@ from onesheet.cli.common import (
     set_database_url,
 )
 from onesheet.cli.demo_cmd import demo, serve
+from onesheet.cli.import_cmd import import_command
+from onesheet.cli.link_cmd import link_app
 from onesheet.services import seed as seed_service
 from onesheet.services import setup
 
@@ -32,6 +34,8 @@ app.add_typer(sheet_cmd.app, name="sheet")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(forms_cmd.app, name="forms")
 app.add_typer(reports_cmd.app, name="reports")
+app.add_typer(link_app, name="link")
+app.command("import")(import_command)
 app.command("demo")(demo)
 app.command("serve")(serve)
 

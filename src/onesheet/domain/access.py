@@ -47,6 +47,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "lists.manage": frozenset({"admin"}),
     "reports.run": frozenset({"village", "town", "department", "admin"}),
     "reports.history": frozenset({"town", "department", "reviewer", "admin"}),
+    "data.import": frozenset({"department", "town", "admin"}),
+    "link.review": frozenset({"village", "town", "admin"}),
+    "link.dedupe": frozenset({"admin"}),
+    "tasks.read": frozenset({"village", "town", "department", "admin"}),
+    "tasks.fill": frozenset({"village", "town", "admin"}),
 }
 
 

@@ -64,7 +64,7 @@ def _content_hash(data: bytes, department: str, entity: str) -> str:
     return hashlib.sha256(data + f"\0{department}\0{entity}".encode()).hexdigest()
 
 
-@service("data_import", permission="sheet.write", audit="data.import")
+@service("data_import", permission="data.import", audit="data.import")
 def import_file(
     store: Store,
     actor: Actor,

@@ -30,21 +30,32 @@ class Decision:
     observations: int
 
 
-@service("link_queue_list", permission="sheet.settle", audit=None)
+@service("link_queue_list", permission="link.review", audit="link.queue")
 def list_entries(
     store: Store, actor: Actor, *, status: str | None = "open", limit: int = 200
 ) -> list[dict[str, Any]]:
-    """Queue entries (newest decisions last); values are the department's, not the sheet's."""
+    """Queue entries in the actor's subtree (newest decisions last); values are the
+    department's, not the sheet's. Reading them is audited: they hold personal data."""
     with store.transaction() as conn:
         link_tables.ensure(conn)
-        return link_store.list_queue(conn, status=status, limit=limit)
+        entries = link_store.list_queue(conn, status=status, limit=limit, org_prefix=actor.org_code)
+        audit.write_event(
+            conn,
+            actor,
+            "link.queue",
+            now=utcnow(),
+            entity_type="person",
+            entity_ids=[c[0] for e in entries for c in e["candidates"]],
+            detail=f"{len(entries)} queue entries {[e['id'] for e in entries][:20]}",
+        )
+        return entries
 
 
 def _refuse(code: str, zh: str, en: str) -> InvalidInput:
     return InvalidInput([Finding(code, zh, en)])
 
 
-@service("link_queue_decide", permission="sheet.settle", audit="link.decide")
+@service("link_queue_decide", permission="link.review", audit="link.decide")
 def decide(
     store: Store,
     actor: Actor,

@@ -79,12 +79,19 @@ def add_queue_entries(conn: Connection, entries: Sequence[dict[str, Any]]) -> No
 
 
 def list_queue(
-    conn: Connection, county_code: str | None = None, status: str | None = "open", limit: int = 200
+    conn: Connection,
+    county_code: str | None = None,
+    status: str | None = "open",
+    limit: int = 200,
+    org_prefix: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Queue entries, optionally only those whose org unit lies under ``org_prefix``."""
     q = queue_table()
     stmt = select(q).order_by(q.c.id).limit(limit)
     if county_code:
         stmt = stmt.where(q.c.county_code == county_code)
+    if org_prefix:
+        stmt = stmt.where(q.c.org_code.startswith(org_prefix))
     if status:
         stmt = stmt.where(q.c.status == status)
     return [_entry(r._mapping) for r in conn.execute(stmt)]
