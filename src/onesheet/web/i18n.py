@@ -47,7 +47,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "grids": ("网格", "Grids"),
     "fields": ("数据元（字段）", "Fields"),
     "language": ("English", "中文"),
+    "nav_tasks": ("我的任务", "My tasks"),
+    "nav_forms": ("报表", "Forms"),
+    "nav_gate": ("准入审核", "Gate"),
+    "nav_progress": ("任务进度", "Progress"),
+    "nav_ledger": ("减负看板", "Burden ledger"),
+    "nav_feedback": ("反馈", "Feedback"),
 }
+
+
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    """Add a page module's own labels (each router keeps its wording next to its code)."""
+    clash = {k for k, v in messages.items() if k in MESSAGES and MESSAGES[k] != v}
+    if clash:
+        raise ValueError(f"labels defined twice with different wording: {sorted(clash)}")
+    MESSAGES.update(messages)
 
 
 def translate(key: str, lang: str) -> str:

@@ -1,0 +1,7 @@
+"""Pages and API routes for tasks; included by ``create_app``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
