@@ -7,7 +7,7 @@ are written strictly in order and only one household is held at a time.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from decimal import Decimal
 
 from xlsxwriter.format import Format
@@ -26,6 +26,7 @@ from onesheet.export.common import (
     missing_labels,
 )
 from onesheet.export.model import RenderRow
+from onesheet.export.xlsx_fast import RawRows, supported
 from onesheet.export.xlsx_formats import SheetFormats
 
 _BIG = 10**LONG_DIGITS  # ints with more digits are identifiers: written as text
@@ -47,35 +48,48 @@ def record_merge(ws: Worksheet, r0: int, c0: int, r1: int, c1: int) -> None:
     ws.merge.append([r0, c0, r1, c1])
 
 
-CellWriter = Callable[..., int]
+Cell = tuple[str, object, Format]  # kind ("s" text, "n" number, "b" blank), value, format
 
 
-def cell_writers(ws: Worksheet) -> tuple[CellWriter, CellWriter, CellWriter]:
-    """``write_string``/``write_number``/``write_blank`` for the hot loop.
+class RowSink:
+    """Writes whole rows: as raw XML when XlsxWriter allows it (:mod:`xlsx_fast`), otherwise
+    through the public per-cell API (same file, several times slower)."""
 
-    XlsxWriter's public methods are wrapped by a decorator that accepts "A1" notation; the
-    undecorated ``_write_*`` twins take ``(row, col, value, format)`` directly and save ~10 %
-    of a form's write time (bench/xlsx_writers.py). They are private, so fall back to the
-    public methods if a future XlsxWriter drops them.
-    """
-    names = ("write_string", "write_number", "write_blank")
-    private = [getattr(ws, "_" + name, None) for name in names]
-    if all(callable(f) for f in private):
-        return private[0], private[1], private[2]  # type: ignore[return-value]
-    return ws.write_string, ws.write_number, ws.write_blank
+    def __init__(self, ws: Worksheet, n: int) -> None:
+        self.ws = ws
+        self.raw = RawRows(ws, n) if supported(ws) else None
+
+    def write(self, r: int, cells: Sequence[Cell]) -> None:
+        raw = self.raw
+        if raw is not None:
+            xf = raw.xf
+            raw.write(r, [(k, v, xf(f)) for k, v, f in cells])
+            return
+        ws = self.ws
+        for c, (kind, value, fmt) in enumerate(cells):
+            if kind == "s":
+                ws.write_string(r, c, value, fmt)  # type: ignore[arg-type]
+            elif kind == "n":
+                ws.write_number(r, c, value, fmt)  # type: ignore[arg-type]
+            else:
+                ws.write_blank(r, c, None, fmt)
 
 
 class MissingSheet:
-    """The 待采集 sheet: 对象 / 字段 / 原因, one row per value the sheet lacks.
+    """The 待采集 sheet: 对象 / 字段 / 原因 — per object and reason, the fields it lacks.
 
-    Written as items arrive; constant_memory keeps a row order per sheet, so interleaving
-    with the form's rows is fine.
+    One row per (object, reason) with its fields joined by "、" rather than one row per value:
+    a cadre collects an object's values in one visit, and a 100,000-row roster with four gaps
+    a row would otherwise make a 400,000-row list (and write four times the cells).
+    ``count`` counts values, not rows. Written as items arrive; constant_memory keeps a row
+    order per sheet, so interleaving with the form's rows is fine.
     """
 
     def __init__(self, workbook: Workbook, fmts: SheetFormats) -> None:
         self.ws = workbook.add_worksheet(MISSING_SHEET)
         self.cell = fmts.list_cell
         self.count = 0
+        self.row = 0
         for c, (heading, width) in enumerate((("对象", 30), ("字段", 24), ("原因", 40))):
             self.ws.set_column(c, c, width)
             self.ws.write_string(0, c, heading, fmts.list_heading)
@@ -83,18 +97,28 @@ class MissingSheet:
         self.ws.set_paper(9)
         self.ws.fit_to_pages(1, 0)
         self.ws.repeat_rows(0)
+        self.sink = RowSink(self.ws, 3)
 
-    def add(self, entity: str, field: str, why: str) -> None:
-        self.count += 1
-        for c, text in enumerate((entity, field, why)):
-            self.ws.write_string(self.count, c, text, self.cell)
+    def add(self, entity: str, field: str, why: str, values: int = 1) -> None:
+        """One row: ``field`` (one label, or several joined) of ``entity`` lacks ``why``."""
+        self.count += values
+        self.row += 1
+        cell = self.cell
+        self.sink.write(self.row, [("s" if t else "b", t, cell) for t in (entity, field, why)])
+
+    def add_row_items(self, entity: str, items: Sequence[tuple[str, str]]) -> None:
+        """A form row's (field, why) items, one list row per distinct reason."""
+        by_why: dict[str, list[str]] = {}
+        for label, why in items:
+            by_why.setdefault(why, []).append(label)
+        for why, labels in by_why.items():
+            self.add(entity, "、".join(labels), why, len(labels))
 
     def finish(self) -> None:
         """Write "无" when nothing is missing, so the sheet always says so explicitly."""
-        if self.count == 0:
-            self.ws.write_string(1, 0, "无", self.cell)
-            self.ws.write_blank(1, 1, None, self.cell)
-            self.ws.write_blank(1, 2, None, self.cell)
+        if self.row == 0:
+            cell = self.cell
+            self.sink.write(1, [("s", "无", cell), ("b", None, cell), ("b", None, cell)])
 
 
 class DataWriter:
@@ -118,7 +142,7 @@ class DataWriter:
         self.numberer = RowNumberer(per_household=self.row_no in self.merged)
         self.force_text = [is_text_column(c) for c in cols]
         self.labels = missing_labels(cols)
-        self.cell_writers = cell_writers(ws)
+        self.sink = RowSink(ws, self.n)
 
     def write_group(self, group: list[RenderRow]) -> None:
         """One household (or a lone row); merged columns show the first row's value."""
@@ -140,60 +164,44 @@ class DataWriter:
         if self.row_no is not None and number is not None:
             values[self.row_no] = number
         fmts = self.fmts
-        text_f = fmts.text_total if row.is_total else fmts.text
-        num_f = fmts.number_total if row.is_total else fmts.number
-        self._write_values(r, values, text_f, num_f)
-        special: dict[int, Format] = {}
+        cells = self._cells(values, row.is_total)
         if row.missing:
-            for c, why in listed_missing(row, top, self.merged, self.n):
-                special[c] = fmts.missing[c]
-                self.missing.add(row.entity_label, self.labels[c], why)
+            listed = listed_missing(row, top, self.merged, self.n)
+            for c, _why in listed:
+                cells[c] = ("b", None, fmts.missing[c])
+            if listed:
+                items = [(self.labels[c], why) for c, why in listed]
+                self.missing.add_row_items(row.entity_label, items)
         for c in self.merged:
             if top:
-                top_fmts[c] = special.get(c) or _format_for(
-                    values[c], text_f[c], num_f[c], self.force_text[c]
-                )
-            else:
-                special[c] = top_fmts[c]
-        for c, fmt in special.items():  # overwrite in place: row r is still the open row
-            self.ws.write_blank(r, c, None, fmt)
+                top_fmts[c] = cells[c][2]
+            else:  # inside the merged range: a blank carrying the top cell's format
+                cells[c] = ("b", None, top_fmts[c])
+        self.sink.write(r, cells)
         self.next_row += 1
         self.rows += 1
 
-    def _write_values(
-        self, r: int, values: list[object], text_f: list[Format], num_f: list[Format]
-    ) -> None:
-        """The hot loop: type-dispatched writes, strings always as strings."""
-        write_string, write_number, write_blank = self.cell_writers
+    def _cells(self, values: list[object], total: bool) -> list[Cell]:
+        """The hot loop: each value as text, number or blank; strings always stay strings."""
+        text_f = self.fmts.text_total if total else self.fmts.text
+        num_f = self.fmts.number_total if total else self.fmts.number
         force_text = self.force_text
+        out: list[Cell] = []
+        append = out.append
         for c, v in enumerate(values):
             t = type(v)
             if t is str:
-                if v:
-                    write_string(r, c, v, text_f[c])
-                else:
-                    write_blank(r, c, None, text_f[c])
+                append(("s", v, text_f[c]) if v else ("b", None, text_f[c]))
             elif v is None:
-                write_blank(r, c, None, text_f[c])
+                append(("b", None, text_f[c]))
             elif t is int:
                 if force_text[c] or not -_BIG < v < _BIG:  # type: ignore[operator]
-                    write_string(r, c, str(v), text_f[c])
+                    append(("s", str(v), text_f[c]))
                 else:
-                    write_number(r, c, v, num_f[c])  # type: ignore[arg-type]
+                    append(("n", v, num_f[c]))
             elif t is float or t is Decimal:
                 f = float(v)  # type: ignore[arg-type]
-                if math.isfinite(f):
-                    write_number(r, c, f, num_f[c])
-                else:
-                    write_blank(r, c, None, text_f[c])
+                append(("n", f, num_f[c]) if math.isfinite(f) else ("b", None, text_f[c]))
             else:
-                write_string(r, c, as_text(v), text_f[c])
-
-
-def _format_for(value: object, text_f: Format, num_f: Format, force_text: bool) -> Format:
-    """The format a merged household cell's top value was written with (see the hot loop)."""
-    if type(value) in (float, Decimal):
-        return num_f
-    if type(value) is int and not force_text and -_BIG < value < _BIG:  # type: ignore[operator]
-        return num_f
-    return text_f
+                append(("s", as_text(v), text_f[c]))
+        return out
