@@ -15,6 +15,7 @@ import io
 import json
 import tempfile
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -43,38 +44,70 @@ def _gbk(headings, rows) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def _inputs(table, raw: bool = False) -> list[LinkInput]:  # type: ignore[no-untyped-def]
+    """OneSheet reads the ID cell (normalised, converted, repair candidates); the plain
+    baseline gets every cell as exported and the ID text as typed, nothing else."""
     out = []
     for i, r in enumerate(table.rows):
-        key = read_id(r[1])
-        idn = (str(r[1]) if r[1] else None) if raw else (key.number or key.text or None)
+        key = read_id(None if raw else r[1])
+        idn = (None if r[1] is None else str(r[1])) if raw else (key.number or key.text or None)
         rec = PersonRecord(i, r[0], idn, r[3], SEX.get(r[2] or ""), r[4], r[5])
         out.append(LinkInput(rec, key))
     return out
 
 
-def _score(outcomes, truth) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    tp = fp = fn = 0
-    for i, t in enumerate(truth):
-        got = outcomes[i]
+def _score(outcomes, truth) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Precision and recall of the links decided without a person; queued rows apart.
+
+    ``outcomes[i]`` is (method, entity id). A queued row is neither a wrong nor a missed
+    link: it waits for a person. ``strict_f1`` counts every queued row that is someone as
+    missed, for a figure that cannot be bought by queueing.
+    """
+    tp = fp = fn = queued = queued_someone = 0
+    errors: Counter[str] = Counter()
+    for (method, got), t in zip(outcomes, truth, strict=True):
+        if method == "review":
+            queued += 1
+            queued_someone += t is not None
+            continue
         if got is not None:
-            tp, fp = (tp + 1, fp) if got == t else (tp, fp + 1)
+            if got == t:
+                tp += 1
+            else:
+                fp += 1
+                errors[f"wrong:{method}"] += 1
         if t is not None and got != t:
             fn += 1
+            errors[f"missed:{method}"] += 1
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
-    return {"precision": round(p, 5), "recall": round(r, 5), "f1": round(2 * p * r / (p + r), 5)}
+    strict_r = tp / (tp + fn + queued_someone) if tp + fn + queued_someone else 0.0
+    return {
+        "precision": round(p, 5),
+        "recall": round(r, 5),
+        "f1": round(_f1(p, r), 5),
+        "queued_share": round(queued / len(truth), 5),
+        "strict_f1": round(_f1(p, strict_r), 5),
+        "errors": dict(sorted(errors.items())),
+    }
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, default=200_000)
     ap.add_argument("--out", default="bench/results/linkage.json")
+    ap.add_argument("--db", help="reuse (or keep) the seeded county in this SQLite file")
+    ap.add_argument("--only", help="comma-separated methods to run (development)")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp())
-    store = Store.from_url(f"sqlite:///{tmp / 'bench.db'}")
-    setup.init_database(store, CLI_ADMIN)
+    db = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "bench.db"
+    store = Store.from_url(f"sqlite:///{db}")
     t0 = time.perf_counter()
-    seed_county(store, CLI_ADMIN, COUNTY, people=args.people, seed=11, today=date(2026, 11, 1))
+    if not db.exists():  # --db names a county seeded by an earlier run: development only
+        setup.init_database(store, CLI_ADMIN)
+        seed_county(store, CLI_ADMIN, COUNTY, people=args.people, seed=11, today=date(2026, 11, 1))
     seeded = time.perf_counter() - t0
     with store.engine.connect() as conn:
         people = link_store.sheet_people(conn, COUNTY)
@@ -91,7 +124,6 @@ def main() -> None:
         )
         for p in people
     ]
-    raw_sheet = sheet
     results: dict[str, object] = {"people": args.people, "seed_seconds": round(seeded, 1)}
     exports = []
     for n, (dept, share) in enumerate((("civil_affairs", 0.3), ("health", 0.5), ("hr", 0.2))):
@@ -102,24 +134,19 @@ def main() -> None:
     methods = {
         "onesheet": LinkConfig(),
         "exact_id_only": LinkConfig(use_model=False),
-        "plain_splink_raw": LinkConfig(model=ModelConfig(raw=True)),
+        "plain_splink_raw": LinkConfig(use_keys=False, model=ModelConfig(raw=True)),
     }
+    if args.only:
+        methods = {k: v for k, v in methods.items() if k in args.only.split(",")}
     for label, cfg in methods.items():
         per: dict[str, object] = {}
         total_rows, total_time, all_got, all_truth = 0, 0.0, [], []
         for dept, table, truth in exports:
-            raw = label == "plain_splink_raw"
-            inputs = _inputs(table, raw=raw)
-            if raw:  # no key normalisation or repair: the ID cell as typed, exact only
-                by_id = {r.id_text: r.uid for r in raw_sheet}
-                for li in inputs:
-                    object.__setattr__(li, "key", read_id(None))
-                    hit = by_id.get(li.record.id_text or "")
-                    li.key = read_id(None) if hit is None else li.key
+            inputs = _inputs(table, raw=label == "plain_splink_raw")
             start = time.perf_counter()
-            out = link_people(inputs, raw_sheet, cfg)
+            out = link_people(inputs, sheet, cfg)
             elapsed = time.perf_counter() - start
-            got = [out[i].entity_id for i in range(len(inputs))]
+            got = [(out[i].method, out[i].entity_id) for i in range(len(inputs))]
             per[dept] = {"rows": len(inputs), "seconds": round(elapsed, 2), **_score(got, truth)}
             total_rows += len(inputs)
             total_time += elapsed
@@ -131,9 +158,24 @@ def main() -> None:
             "seconds_per_100k_rows": round(total_time / total_rows * 100_000, 1),
             "exports": per,
         }
-        print(label, results[label])
+        print(label, json.dumps(results[label], ensure_ascii=False), flush=True)
+    _table(results, list(methods))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+
+
+def _table(results: dict[str, object], labels: list[str]) -> None:
+    print(
+        f"{'method':<18}{'precision':>10}{'recall':>9}{'F1':>9}{'queued':>8}{'strict F1':>10}"
+        f"{'s/100k':>8}"
+    )
+    for label in labels:
+        r = results[label]
+        assert isinstance(r, dict)
+        print(
+            f"{label:<18}{r['precision']:>10.5f}{r['recall']:>9.5f}{r['f1']:>9.5f}"
+            f"{r['queued_share']:>8.2%}{r['strict_f1']:>10.5f}{r['seconds_per_100k_rows']:>8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from onesheet.cli.common import (
-    actor,
-    console,
-    friendly_errors,
-    open_store,
-    print_json,
-    progress_bar,
-)
+from onesheet.cli.common import actor, console, err_console, friendly_errors, open_store, print_json
 from onesheet.linkage.columns import parse_overrides
 from onesheet.services.data_import import ImportSummary, import_file
 
@@ -36,7 +32,7 @@ def import_command(
     with friendly_errors():
         store = open_store()
         overrides = parse_overrides(mapping or [])
-        with progress_bar("导入 importing", 1) as advance:
+        with _bar() as on_progress:
             summary = import_file(
                 store,
                 actor(),
@@ -46,9 +42,8 @@ def import_command(
                 mapping=overrides,
                 county_code=county,
                 dry_run=dry_run,
-                progress=lambda n: advance(0),
+                progress=on_progress,
             )
-            advance(1)
     report = _write_report(file, summary)
     if as_json:
         data = asdict(summary)
@@ -57,6 +52,22 @@ def import_command(
         print_json(data)
         return
     _print(summary, report)
+
+
+STAGES = {"check": "校验 checking", "link": "关联 linking", "write": "写入 writing"}
+
+
+@contextmanager
+def _bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A bar on stderr that follows the rows through checking, linking and writing."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err_console) as bar:
+        task = bar.add_task("读取 reading", total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=STAGES.get(stage, stage), completed=done, total=total)
+
+        yield update
 
 
 def _write_report(file: Path, summary: ImportSummary) -> Path | None:

@@ -85,22 +85,38 @@ def chinese_person() -> list[dict[str, Any]]:
 
 
 def raw_person() -> list[dict[str, Any]]:
-    """The baseline: the same columns compared as raw strings, without Chinese preparation."""
+    """The baseline: raw columns as exported, with the string measures DuckDB offers.
+
+    What a plain Splink model would use: exact equality, then jaro-winkler and levenshtein
+    as DuckDB computes them (on UTF-8 bytes); the ID number only as an exact level.
+    """
     return [
         _comparison(
             "name",
             _level("name_l = name_r", "exact", 0.85),
-            _level("jaro_winkler_similarity(name_l, name_r) >= 0.9", "close", 0.1),
-            _else(0.05),
+            _level("levenshtein(name_l, name_r) <= 3", "levenshtein <= 3", 0.1),
+            _level("jaro_winkler_similarity(name_l, name_r) >= 0.8", "jaro-winkler >= 0.8", 0.03),
+            _else(0.02),
         ),
-        _comparison("birth", _level("birth_l = birth_r", "exact", 0.95), _else(0.05)),
+        _comparison(
+            "birth",
+            _level("birth_l = birth_r", "exact", 0.95),
+            _level("levenshtein(birth_l, birth_r) <= 1", "levenshtein <= 1", 0.03),
+            _else(0.02),
+        ),
         _comparison("sex", _level("sex_l = sex_r", "exact", 0.98), _else(0.02)),
-        _comparison("phone", _level("phone_l = phone_r", "exact", 0.7), _else(0.3)),
+        _comparison(
+            "phone",
+            _level("phone_l = phone_r", "exact", 0.7),
+            _level("levenshtein(phone_l, phone_r) <= 2", "levenshtein <= 2", 0.05),
+            _else(0.25),
+        ),
         _comparison(
             "addr",
-            _level("addr_l = addr_r", "exact", 0.6),
-            _level("jaro_winkler_similarity(addr_l, addr_r) >= 0.9", "close", 0.3),
-            _else(0.1),
+            _level("addr_l = addr_r", "exact", 0.5),
+            _level("jaro_winkler_similarity(addr_l, addr_r) >= 0.9", "jaro-winkler >= 0.9", 0.3),
+            _level("jaro_winkler_similarity(addr_l, addr_r) >= 0.7", "jaro-winkler >= 0.7", 0.15),
+            _else(0.05),
         ),
         _comparison("idn", _level("idn_l = idn_r", "exact", 0.9), _else(0.1)),
     ]

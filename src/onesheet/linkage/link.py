@@ -34,6 +34,7 @@ class LinkConfig:
     margin: float = 0.3  # best must beat the runner-up by this much to link without review
     model: lm.ModelConfig = field(default_factory=lm.ModelConfig)
     use_model: bool = True
+    use_keys: bool = True  # False: the plain-Splink baseline, every row through the model
 
 
 @dataclass
@@ -62,14 +63,20 @@ def link_people(
     config: LinkConfig | None = None,
     *,
     trained: dict[str, Any] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[int, Outcome]:
-    """Decide, for every import row, which sheet person (``uid`` = entity id) it is."""
+    """Decide, for every import row, which sheet person (``uid`` = entity id) it is.
+
+    ``progress(n)`` is told how many rows are decided: after the key pass, and at the end.
+    """
     config = config or LinkConfig()
     by_number = {r.id_text: r for r in sheet if r.id_text}
     out: dict[int, Outcome] = {}
     rest: list[LinkInput] = []
     for row in rows:
+        if not config.use_keys:
+            rest.append(row)
+            continue
         found = _by_key(row, by_number)
         if found is None and row.key.number:  # a valid key the sheet lacks: a new person
             found = Outcome(row.record.uid, "new", number=row.key.number)
@@ -77,12 +84,14 @@ def link_people(
             out[row.record.uid] = found
         else:
             rest.append(row)
+    if progress:
+        progress(len(out))
     if rest and config.use_model and sheet:
-        if progress:
-            progress("model")
         out.update(_by_model(rows, rest, sheet, config, trained))
     for row in rest:
         out.setdefault(row.record.uid, Outcome(row.record.uid, "new", number=row.key.number))
+    if progress:
+        progress(len(out))
     return out
 
 
@@ -113,9 +122,12 @@ def _by_model(
     config: LinkConfig,
     trained: dict[str, Any] | None,
 ) -> dict[int, Outcome]:
-    right = to_arrow(sheet)
-    model = trained or lm.train(to_arrow(r.record for r in all_rows), right, config.model)
-    pairs = lm.score(to_arrow(r.record for r in rest), right, model, floor=config.review_at / 2)
+    raw = config.model.raw
+    right = to_arrow(sheet, raw=raw)
+    left_all = to_arrow((r.record for r in all_rows), raw=raw)
+    model = trained or lm.train(left_all, right, config.model)
+    left = to_arrow((r.record for r in rest), raw=raw)
+    pairs = lm.score(left, right, model, floor=config.review_at / 2)
     return decide(pairs, [r.record.uid for r in rest], config)
 
 

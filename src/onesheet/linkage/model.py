@@ -42,7 +42,7 @@ class Pair:
 
 
 PREDICT_BLOCKS = (("name_py",), ("birth",), ("phone",), ("surname_py", "birth_year", "sex"))
-RAW_BLOCKS = (("name",), ("birth",), ("phone",))
+RAW_BLOCKS = (("idn",), ("name",), ("birth",), ("phone",))
 
 
 def _settings(cfg: ModelConfig) -> SettingsCreator:

@@ -58,8 +58,31 @@ def prepare(r: PersonRecord) -> dict[str, object]:
     }
 
 
-def to_arrow(records: Iterable[PersonRecord]) -> pa.Table:
+RAW_COLUMNS = ("uid", "name", "birth", "sex", "phone", "addr", "idn")
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value is not None and str(value) != "" else None
+
+
+def prepare_raw(r: PersonRecord) -> dict[str, object]:
+    """The baseline's columns: values exactly as exported (no folding, pinyin or repair)."""
+    return {
+        "uid": r.uid,
+        "name": _text(r.name),
+        "birth": _text(r.birth_date),
+        "sex": r.sex or None,
+        "phone": _text(r.phone),
+        "addr": _text(r.address),
+        "idn": _text(r.id_text),
+    }
+
+
+def to_arrow(records: Iterable[PersonRecord], *, raw: bool = False) -> pa.Table:
     """Prepared records as an Arrow table (what DuckDB registers without copying)."""
+    if raw:
+        schema = pa.schema([(c, pa.int64() if c == "uid" else pa.string()) for c in RAW_COLUMNS])
+        return pa.Table.from_pylist([prepare_raw(r) for r in records], schema=schema)
     rows = [prepare(r) for r in records]
     schema = pa.schema(
         [(c, pa.int64() if c == "uid" else pa.string()) for c in COLUMNS if c != "addr_chars"]

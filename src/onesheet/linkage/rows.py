@@ -7,7 +7,7 @@ other values are still good and the person can usually be recognised.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from onesheet.domain.dictionary import Dictionary
@@ -19,6 +19,7 @@ from onesheet.linkage.keys import KeyReading, read_id
 from onesheet.linkage.records import PersonRecord
 
 KEY_FIELDS = {"person": "person.id_number"}
+PROGRESS_EVERY = 500
 
 
 @dataclass
@@ -52,12 +53,18 @@ def parse_rows(
     *,
     first_row: int,
     filename: str | None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[ParsedRow], list[Finding]]:
-    """Accepted rows and a finding for every refused value (its row is left out)."""
+    """Accepted rows and a finding for every refused value (its row is left out).
+
+    ``progress(n)`` hears how many rows are checked, every ``PROGRESS_EVERY`` rows and at the end.
+    """
     key_field = KEY_FIELDS.get(entity)
     accepted: list[ParsedRow] = []
     findings: list[Finding] = []
     for i, cells in enumerate(rows):
+        if progress and i % PROGRESS_EVERY == 0:
+            progress(i)
         if all(c is None for c in cells):
             continue
         row_no = first_row + i
@@ -81,4 +88,6 @@ def parse_rows(
             findings.extend(problems)
         else:
             accepted.append(parsed)
+    if progress:
+        progress(len(rows))
     return accepted, findings

@@ -27,11 +27,12 @@ from onesheet.linkage.reading import read_export
 from onesheet.linkage.records import PersonRecord
 from onesheet.linkage.rows import ParsedRow, parse_rows
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import audit, ids, link_store, link_tables
+from onesheet.store import audit, ids, link_store
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
 
-Progress = Callable[[int], None]
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: stage is check / link / write; done and total are rows."""
 
 
 @dataclass
@@ -90,7 +91,6 @@ def import_file(
     summary = ImportSummary(filename, department, entity, table.encoding)
     try:
         with store.transaction() as conn:
-            link_tables.ensure(conn)
             _run(conn, store, actor, data, table, summary, mapping, county_code, config, progress)
             if dry_run:
                 raise _DryRun
@@ -131,6 +131,7 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
         summary.entity,
         first_row=table.first_row,
         filename=summary.file,
+        progress=(lambda n: progress("check", n, len(table.rows))) if progress else None,
     )
     rows, unknown = _identifiable(rows, summary.file)
     summary.findings = findings + unknown
@@ -139,9 +140,10 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
     people = link_store.sheet_people(conn, county)
     sheet = [_sheet_record(p) for p in people]
     inputs = [LinkInput(r.record(i), r.key) for i, r in enumerate(rows)]
-    outcomes = link_people(inputs, sheet, config)
+    on_link = (lambda n: progress("link", n, len(inputs))) if progress else None
+    outcomes = link_people(inputs, sheet, config, progress=on_link)
     if progress:
-        progress(len(rows) // 2)
+        progress("write", 0, len(rows))
     now = utcnow()
     batch_id = ids.allocate(conn, "batch", 1)[0]
     start_batch(
@@ -183,7 +185,7 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
         detail=json.dumps({"file": summary.file, "batch": batch_id}, ensure_ascii=False),
     )
     if progress:
-        progress(len(rows) - len(rows) // 2)
+        progress("write", len(rows), len(rows))
 
 
 def _county(conn: Connection, given: str | None) -> str:

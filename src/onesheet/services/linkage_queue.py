@@ -14,7 +14,7 @@ from typing import Any
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import audit, ids, link_store, link_tables
+from onesheet.store import audit, ids, link_store
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
 
@@ -37,7 +37,6 @@ def list_entries(
     """Queue entries in the actor's subtree (newest decisions last); values are the
     department's, not the sheet's. Reading them is audited: they hold personal data."""
     with store.transaction() as conn:
-        link_tables.ensure(conn)
         entries = link_store.list_queue(conn, status=status, limit=limit, org_prefix=actor.org_code)
         audit.write_event(
             conn,
@@ -72,7 +71,6 @@ def decide(
             "queue.choice", "请选择：关联到某人、新建或驳回", "choose link, create or reject"
         )
     with store.transaction() as conn:
-        link_tables.ensure(conn)
         entry = link_store.get_queue_entry(conn, entry_id)
         if entry is None:
             raise _refuse("queue.unknown", f"没有待办 {entry_id}", f"no queue entry {entry_id}")

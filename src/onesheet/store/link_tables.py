@@ -1,19 +1,13 @@
 """Tables of the import and linkage work: the review queue of grey-zone rows.
 
-Defined by ``link_tables(md)`` so ``build_metadata`` can add them at schema revision 3.
-Until that revision is registered, ``queue_table()`` falls back to a private MetaData and
-``ensure(conn)`` creates the table where it is missing (checkfirst), so imports work on a
-database initialised at revision 2.
+Defined by ``link_tables(md)``; ``build_metadata`` adds them, and migration 0004 creates them.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 from sqlalchemy import (
     BigInteger,
     Column,
-    Connection,
     DateTime,
     Float,
     Index,
@@ -25,7 +19,7 @@ from sqlalchemy import (
 )
 
 from onesheet.store.schema import metadata
-from onesheet.store.tables import NAMING, Id
+from onesheet.store.tables import Id
 
 LINK_TABLES = ("link_queue",)
 
@@ -59,19 +53,6 @@ def link_tables(md: MetaData) -> None:
     )
 
 
-@cache
-def _fallback() -> MetaData:
-    md = MetaData(naming_convention=NAMING)
-    link_tables(md)
-    return md
-
-
 def queue_table() -> Table:
-    """The queue table: from the schema once registered there, else the fallback."""
-    found = metadata().tables.get("link_queue")
-    return found if found is not None else _fallback().tables["link_queue"]
-
-
-def ensure(conn: Connection) -> None:
-    """Create the linkage tables if missing (until migration 0003 creates them)."""
-    queue_table().create(conn, checkfirst=True)
+    """The review queue table (registered in the schema at revision 4)."""
+    return metadata().tables["link_queue"]
