@@ -254,6 +254,25 @@ def test_aggregate_counts_match_python(store: Store, tmp_path: Path, level: str)
     assert ws.cell(5 + len(expected), 2).font.b
 
 
+def test_aggregate_by_village_for_the_county(store: Store, tmp_path: Path) -> None:
+    seed_small(store)
+    add_template(store, "population_aggregate")
+    villages = [v for town in children(store, "330523") for v in children(store, town)]
+    people = sheet_rows(store, "person")
+    out = tmp_path / "by_village.csv"
+    result = run_report(
+        store, CLI_ADMIN, "population_stats", "330523", REPORT_DATE, "csv", out, rows_by="village"
+    )
+    assert result.rows == len(villages) + 1
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        body = list(csv.reader(fh))[4 : 4 + result.rows]
+    names = org_names(store)
+    assert [r[1] for r in body] == [names[v] for v in villages] + ["合计"]
+    for row, v in zip(body, villages, strict=False):
+        assert int(row[2]) == sum(p["org_code"].startswith(v) for p in people)
+    assert int(body[-1][2]) == len(people)
+
+
 def test_department_sees_granted_fields_only(store: Store, tmp_path: Path) -> None:
     seed_small(store)
     add_template(store, "people_roster")

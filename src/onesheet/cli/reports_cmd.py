@@ -38,6 +38,10 @@ def run(
     encoding: Annotated[
         str, typer.Option("--encoding", help="CSV 编码：utf-8-sig（默认，带 BOM）或 gb18030")
     ] = "utf-8-sig",
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="汇总表按哪一级分行：town / village / grid（默认直接下级）"),
+    ] = None,
 ) -> None:
     """生成报表 (fill an approved template for an org unit and write the form)."""
     fmt = _SUFFIX_FORMATS.get(out.suffix.lower())
@@ -50,10 +54,12 @@ def run(
         fail(f"不支持的编码 {encoding}（可选 utf-8-sig、gb18030）")
     if not out.parent.exists():
         fail(f"目录不存在：{out.parent}")
+    if by not in (None, "town", "village", "grid"):
+        fail(f"--by 须为 town、village 或 grid：{by}")
     when = _report_date(report_date)
     with friendly_errors():
         result = reports.run_report(
-            open_store(), actor(), template, org, when, fmt, out, encoding=enc
+            open_store(), actor(), template, org, when, fmt, out, encoding=enc, rows_by=by
         )
     console.print(
         f"已生成 {out}：{result.title}（{result.org_name}，{result.report_date}）"

@@ -43,6 +43,7 @@ from onesheet.export.common import (
 )
 from onesheet.export.model import RenderContext, RenderRow, RenderStats
 from onesheet.export.widths import fit_widths, heading_heights
+from onesheet.export.xlsx_fast import CompactMerges
 from onesheet.export.xlsx_formats import SheetFormats, build_formats
 from onesheet.export.xlsx_rows import DataWriter, MissingSheet, record_merge
 
@@ -132,6 +133,7 @@ def _write_top(
     """Column widths, title, unit/date line and heading block; returns the first data row."""
     if not isinstance(getattr(ws, "merge", None), list):
         raise RuntimeError("XlsxWriter's Worksheet.merge list is gone: check record_merge")
+    ws.merge = CompactMerges(ws.merge)
     last = len(spec.columns) - 1
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)

@@ -41,12 +41,14 @@ from onesheet.export.json_out import write_json
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, orgs
 from onesheet.store.report_query import (
+    ChildOrg,
     aggregate_select,
     child_orgs,
     in_subtree,
     roster_select,
     sources_for,
     stream_rows,
+    units_at,
 )
 from onesheet.store.schema import table
 from onesheet.store.sheet_view import from_column
@@ -112,8 +114,12 @@ def run_report(
     out: Path | BinaryIO,
     *,
     encoding: Literal["utf-8-sig", "gb18030"] = "utf-8-sig",
+    rows_by: Literal["town", "village", "grid"] | None = None,
 ) -> ReportResult:
     """Fill template ``template_id`` for ``org_code`` as of ``report_date`` into ``out``.
+
+    An aggregate has one row per org unit directly below ``org_code``, or with ``rows_by``
+    one per unit of that level inside it (a county's table by village: 按村汇总).
 
     ``out`` is a path (written to a temp file and renamed only on success) or a binary
     stream (the API's). Raises AccessDenied outside the actor's scope, InvalidInput for an
@@ -132,9 +138,9 @@ def run_report(
         names = orgs.names_by_code(conn, org.county_code)
         counts = _Counts(ids=[])
         if spec.kind == "aggregate":
-            rows, notes = _aggregate_rows(
-                store, conn, spec, org.county_code, org_code, when, counts
-            )
+            units = units_at(conn, org_code, rows_by) if rows_by else child_orgs(conn, org_code)
+            county = org.county_code
+            rows, notes = _aggregate_rows(store, conn, spec, county, org_code, units, when, counts)
         else:
             rows, notes = _roster_rows(store, actor, conn, spec, org_code, when, names, counts)
         ctx = RenderContext(org.name, when, actor.username, notes)
@@ -340,15 +346,15 @@ def _aggregate_rows(
     spec: TemplateSpec,
     county: str,
     org_code: str,
+    children: Sequence[ChildOrg],
     when: date,
     counts: _Counts,
 ) -> tuple[Iterator[RenderRow], list[tuple[str, str, str]]]:
-    children = child_orgs(conn, org_code)
     if not children:
         raise _invalid(
             "org_leaf",
-            f"{org_code} 没有下级单位，无法按下级单位汇总",
-            f"{org_code} has no child units to aggregate over",
+            "没有可汇总的下级单位（请检查机构代码或汇总层级）",
+            "no units to aggregate over below this org unit at that level",
         )
     d = store.dictionary
     entities = frozenset({spec.entity, "household"} if spec.entity == "person" else {spec.entity})

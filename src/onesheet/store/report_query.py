@@ -278,6 +278,17 @@ def child_orgs(conn: Connection, org_code: str) -> list[ChildOrg]:
     return [ChildOrg(r.code, r.name) for r in conn.execute(q)]
 
 
+def units_at(conn: Connection, org_code: str, level: str) -> list[ChildOrg]:
+    """The org units of ``level`` (town/village/grid) inside ``org_code``'s subtree."""
+    t = table("org_unit")
+    q = (
+        select(t.c.code, t.c.name)
+        .where(t.c.level == level, in_subtree(t.c.code, org_code))
+        .order_by(t.c.code)
+    )
+    return [ChildOrg(r.code, r.name) for r in conn.execute(q)]
+
+
 def aggregate_select(
     src: Sources,
     cells: Mapping[int, tuple[Column, CheckedFilter | None, Field | None]],

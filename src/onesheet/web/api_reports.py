@@ -42,13 +42,16 @@ def get_report(
     date_: Annotated[date | None, Query(alias="date", description="填报日期 YYYY-MM-DD")] = None,
     format: Annotated[Literal["xlsx", "csv", "json"], Query()] = "xlsx",
     encoding: Annotated[Literal["utf-8-sig", "gb18030"], Query()] = "utf-8-sig",
+    by: Annotated[Literal["town", "village", "grid"] | None, Query()] = None,
 ) -> FileResponse:
     """The filled form for ``org`` as of ``date`` (default today) in ``format``."""
     fd, name = tempfile.mkstemp(prefix="onesheet-report-", suffix=f".{format}")
     os.close(fd)
     path = Path(name)
     try:
-        result = run_report(store, actor, template_id, org, date_, format, path, encoding=encoding)
+        result = run_report(
+            store, actor, template_id, org, date_, format, path, encoding=encoding, rows_by=by
+        )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
