@@ -1,0 +1,389 @@
+"""Collection tasks (采集任务): a village sees and fills only the values the sheet lacks.
+
+Tasks are created by the Gate's approval (``store.tasks.create_for_template``, in the same
+transaction). Here: the list of tasks in the actor's subtree, one page of a task (people
+with only their open values, with enough context — name, masked ID number, household — to
+know who is meant; audited as a personal-data read), and a fill: every value parsed by the
+dictionary's readers, all problems reported together and nothing written if any, otherwise
+one batch of observations with the cadre as actor, the items marked filled (in every task
+that asked for them) and the task's progress updated under its version.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, select
+
+from onesheet.domain.access import Actor, field_visibility, require_org
+from onesheet.domain.dictionary import Field
+from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.masking import mask_value
+from onesheet.domain.tasks import choices, input_kind, period_label
+from onesheet.domain.values.parse import display_value, parse_for_field
+from onesheet.domain.values.problems import ValueProblem
+from onesheet.services.base import Store, service, utcnow
+from onesheet.services.sheet_write import UnknownEntity
+from onesheet.store import audit, ids, orgs
+from onesheet.store import tasks as task_store
+from onesheet.store.observation_log import LogRow
+from onesheet.store.recorder import EntityWrite, record, start_batch
+from onesheet.store.schema import sheet_table, table
+from onesheet.store.sheet_view import from_column
+from onesheet.store.tasks import StaleTask, TaskRow
+
+PER_PAGE = 20
+CONTEXT_FIELDS = {
+    "person": ("person.name", "person.id_number"),
+    "household": ("household.household_no", "household.head_name"),
+    "enterprise": ("enterprise.name", "enterprise.uscc"),
+    "house": ("house.address", "house.owner_name"),
+}
+__all__ = ["StaleTask", "TaskFillInvalid", "TaskNotFound"]
+
+
+class TaskFillInvalid(InvalidInput):
+    """Refused values, each also keyed by its (entity, field) so a page can show it in place."""
+
+    def __init__(self, by_item: dict[tuple[int, str], Finding]) -> None:
+        self.by_item = by_item
+        super().__init__(list(by_item.values()))
+
+
+class TaskNotFound(UnknownEntity):
+    """No task with that id (a 404, like an unknown entity)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"没有编号为 {task_id} 的采集任务 (no task {task_id})")
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """One task as lists show it: whose, for which form and period, how far along."""
+
+    id: int
+    template_id: str
+    title: str
+    org_code: str
+    org_name: str
+    period: str
+    period_label: str
+    status: str
+    items_total: int
+    items_filled: int
+    version: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.items_filled / self.items_total) if self.items_total else 100
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    """One open value: the field, the input a phone shows, and why it is asked."""
+
+    field_key: str
+    label_zh: str
+    label_en: str
+    kind: str
+    choices: list[tuple[str, str]]
+    reason: str
+    current: str = ""  # shown for stale values: what the sheet holds now
+
+
+@dataclass
+class TaskEntity:
+    """One person (or household …) with context and only their open values."""
+
+    entity_id: int
+    title: str
+    id_masked: str
+    household: str
+    inputs: list[TaskInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    task: TaskSummary
+    entities: list[TaskEntity]
+    page: int
+    pages: int
+    entity_type: str
+
+
+def _summary(t: TaskRow, names: Mapping[str, str]) -> TaskSummary:
+    return TaskSummary(
+        t.id,
+        t.template_id,
+        t.title,
+        t.org_code,
+        names.get(t.org_code, t.org_code),
+        t.period,
+        period_label(t.period),
+        t.status,
+        t.items_total,
+        t.items_filled,
+        t.version,
+    )
+
+
+def _task_in_scope(conn: Connection, actor: Actor, task_id: int) -> TaskRow:
+    task = task_store.get_task(conn, task_id)
+    if task is None:
+        raise TaskNotFound(task_id)
+    require_org(actor, task.org_code)
+    return task
+
+
+@service("tasks_list", permission="tasks.read", audit=None)
+def list_tasks(store: Store, actor: Actor) -> list[TaskSummary]:
+    """Tasks in the actor's subtree (a village sees its own), open first (counts only)."""
+    with store.transaction() as conn:
+        found = task_store.list_tasks(conn, actor.org_code)
+        names = orgs.names_by_code(conn, actor.county_code)
+    return [_summary(t, names) for t in found]
+
+
+@service("tasks_page", permission="tasks.read", audit="tasks.read")
+def task_page(
+    store: Store, actor: Actor, task_id: int, page: int = 1, *, per_page: int = PER_PAGE
+) -> TaskPage:
+    """One page of a task: entities with only their open values, with context."""
+    with store.transaction() as conn:
+        task = _task_in_scope(conn, actor, task_id)
+        names = orgs.names_by_code(conn, task.county_code)
+        pages = max(1, -(-task_store.count_open_entities(conn, task_id) // per_page))
+        page = min(max(page, 1), pages)
+        eids = task_store.open_entities(conn, task_id, offset=(page - 1) * per_page, limit=per_page)
+        items = task_store.items_of(conn, task_id, eids)
+        entity_type = _entity_type(conn, eids)
+        entities = _entities(store, actor, conn, entity_type, eids, items)
+        fields = sorted({i.field_key for i in items} | set(CONTEXT_FIELDS.get(entity_type, ())))
+        audit.write_event(
+            conn,
+            actor,
+            "tasks.read",
+            now=utcnow(),
+            entity_type=entity_type,
+            entity_ids=eids,
+            fields=fields,
+            county_code=task.county_code,
+            detail=f"task={task_id} page={page}",
+        )
+    return TaskPage(_summary(task, names), entities, page, pages, entity_type)
+
+
+def _entity_type(conn: Connection, eids: list[int]) -> str:
+    if not eids:
+        return "person"
+    e = table("entity")
+    return str(conn.execute(select(e.c.entity_type).where(e.c.id == eids[0])).scalar_one())
+
+
+def _entities(
+    store: Store,
+    actor: Actor,
+    conn: Connection,
+    entity_type: str,
+    eids: list[int],
+    items: list[task_store.ItemRow],
+) -> list[TaskEntity]:
+    d = store.dictionary
+    title_key, id_key = CONTEXT_FIELDS.get(entity_type, ("", ""))
+    rows = _sheet_rows(conn, entity_type, eids)
+    households = _household_numbers(conn, rows) if entity_type == "person" else {}
+    out = {}
+    for eid in eids:
+        row = rows.get(eid, {})
+        out[eid] = TaskEntity(
+            eid,
+            _shown(store, actor, d.fields.get(title_key), row) or f"#{eid}",
+            _shown(store, actor, d.fields.get(id_key), row),
+            households.get(row.get("household")) or "",  # type: ignore[arg-type]
+        )
+    for item in items:
+        f = d.fields[item.field_key]
+        current = _shown(store, actor, f, rows.get(item.entity_id, {}))
+        out[item.entity_id].inputs.append(
+            TaskInput(
+                f.key,
+                f.label_zh,
+                f.label_en,
+                input_kind(f),
+                choices(f, d.code_tables),
+                item.reason,
+                current,
+            )
+        )
+    return [out[e] for e in eids]
+
+
+def _sheet_rows(conn: Connection, entity_type: str, eids: list[int]) -> dict[int, dict]:  # type: ignore[type-arg]
+    if not eids:
+        return {}
+    t = sheet_table(entity_type)
+    rows = conn.execute(select(t).where(t.c.entity_id.in_(eids)))
+    return {r.entity_id: dict(r._mapping) for r in rows}
+
+
+def _household_numbers(conn: Connection, rows: Mapping[int, Mapping[str, object]]) -> dict:  # type: ignore[type-arg]
+    hh = {r.get("household") for r in rows.values()} - {None}
+    if not hh:
+        return {}
+    t = sheet_table("household")
+    q = select(t.c.entity_id, t.c.household_no).where(t.c.entity_id.in_(list(hh)))
+    return {eid: no or f"#{eid}" for eid, no in conn.execute(q)}
+
+
+def _shown(store: Store, actor: Actor, f: Field | None, row: Mapping[str, object]) -> str:
+    """A context value as the actor may see it (masked, or empty when hidden)."""
+    if f is None or field_visibility(actor, f, store.grants) == "hidden":
+        return ""
+    value = from_column(f.type, row.get(f.name))
+    if value is None:
+        return ""
+    if f.mask and field_visibility(actor, f, store.grants) == "masked":
+        return mask_value(f.mask, value) or ""
+    return display_value(f, value, store.dictionary.code_tables)
+
+
+# ----------------------------------------------------------------------------------- fill
+@dataclass(frozen=True)
+class FillResult:
+    task: TaskSummary
+    filled: int
+    batch_id: int | None
+
+
+@service("tasks_fill", permission="tasks.fill", audit="tasks.fill")
+def fill_task(
+    store: Store,
+    actor: Actor,
+    task_id: int,
+    values: Mapping[tuple[int, str], object],
+    expected_version: int,
+) -> FillResult:
+    """Save some of a task's values (a half-filled task is saved and resumed).
+
+    Empty inputs are skipped (not yet known). Every other value must be one the task asks
+    for and must parse; otherwise InvalidInput lists every problem and nothing is written.
+    StaleTask when someone saved the task since ``expected_version`` was read.
+    """
+    given = {k: v for k, v in values.items() if not _blank(v)}
+    now = utcnow()
+    with store.transaction() as conn:
+        task = _task_in_scope(conn, actor, task_id)
+        asked = {(i.entity_id, i.field_key) for i in _all_items(conn, task_id)}
+        parsed = _parse_all(store, given, asked)
+        task_store.claim(conn, task_id, expected_version)
+        batch_id = _write(store, actor, conn, task, parsed, now) if parsed else None
+        if parsed:
+            touched = task_store.mark_filled(
+                conn, list(parsed), batch_id=batch_id or 0, by=actor.username, now=now
+            )
+            task_store.refresh_counters(conn, touched | {task_id}, now=now)
+            audit.write_event(
+                conn,
+                actor,
+                "tasks.fill",
+                now=now,
+                entity_type=_entity_type(conn, [e for e, _ in parsed]),
+                entity_ids=sorted({e for e, _ in parsed}),
+                fields=[k for _, k in parsed],
+                county_code=task.county_code,
+                detail=f"task={task_id} values={len(parsed)}",
+            )
+        fresh = task_store.get_task(conn, task_id)
+        names = orgs.names_by_code(conn, task.county_code)
+    return FillResult(_summary(fresh or task, names), len(parsed), batch_id)
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _all_items(conn: Connection, task_id: int) -> list[task_store.ItemRow]:
+    return task_store.items_of(conn, task_id, status="open") + task_store.items_of(
+        conn, task_id, status="filled"
+    )
+
+
+def _parse_all(
+    store: Store, given: Mapping[tuple[int, str], object], asked: set[tuple[int, str]]
+) -> dict[tuple[int, str], str]:
+    """Every value parsed, or InvalidInput naming each refused entity/field and why."""
+    d = store.dictionary
+    refused: dict[tuple[int, str], Finding] = {}
+    out: dict[tuple[int, str], str] = {}
+    for (eid, key), raw in given.items():
+        f = d.fields.get(key)
+        if (eid, key) not in asked or f is None:
+            refused[(eid, key)] = Finding(
+                "task.not_asked",
+                f"编号 {eid}：此项不在本任务的待填列表中",
+                f"entity {eid}: this value is not one the task asks for",
+                field=key,
+            )
+            continue
+        try:
+            value = parse_for_field(f, raw, d.code_tables)
+        except ValueProblem as problem:
+            refused[(eid, key)] = Finding(
+                problem.code,
+                f"编号 {eid}：{problem.message_zh}",
+                f"entity {eid}: {problem.message_en}",
+                field=key,
+            )
+            continue
+        if value is not None:
+            out[(eid, key)] = value
+    if refused:
+        raise TaskFillInvalid(refused)
+    return out
+
+
+def _write(
+    store: Store,
+    actor: Actor,
+    conn: Connection,
+    task: TaskRow,
+    parsed: Mapping[tuple[int, str], str],
+    now,  # type: ignore[no-untyped-def]
+) -> int:
+    """One batch of observations, the cadre as actor, through the single write path."""
+    source = actor.department or "village"
+    e = table("entity")
+    eids = sorted({eid for eid, _ in parsed})
+    meta = {
+        r.id: (r.entity_type, r.org_code)
+        for r in conn.execute(select(e.c.id, e.c.entity_type, e.c.org_code).where(e.c.id.in_(eids)))
+    }
+    per_entity: dict[int, list[LogRow]] = defaultdict(list)
+    for (eid, key), value in parsed.items():
+        per_entity[eid].append(LogRow(eid, meta[eid][0], key, value, "value", now, source))
+    batch_id = ids.allocate(conn, "batch", 1)[0]
+    start_batch(
+        conn,
+        batch_id,
+        kind="task",
+        county_code=task.county_code,
+        source=source,
+        actor=actor.username,
+        now=now,
+        description=f"task {task.id} ({task.template_id} {task.period})",
+    )
+    writes = [
+        EntityWrite(eid, meta[eid][0], meta[eid][1], rows) for eid, rows in per_entity.items()
+    ]
+    record(
+        conn,
+        store.dictionary,
+        writes,
+        county_code=task.county_code,
+        batch_id=batch_id,
+        actor=actor.username,
+        now=now,
+    )
+    return batch_id
