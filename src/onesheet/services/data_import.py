@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from onesheet.domain.access import Actor
+from onesheet.domain.access import AccessDenied, Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.linkage.columns import plan_columns
 from onesheet.linkage.link import LinkConfig, LinkInput, Outcome, link_people
@@ -104,6 +104,11 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
     if dept is None:
         raise InvalidInput(
             [Finding("import.department", f"未知部门：{summary.department}", "unknown department")]
+        )
+    if actor.role == "department" and actor.department and actor.department != dept:
+        raise AccessDenied(
+            f"部门用户只能导入本部门（{actor.department}）的数据",
+            f"a department user imports only its own department's data ({actor.department})",
         )
     summary.department = dept
     digest = _content_hash(data, dept, summary.entity)
