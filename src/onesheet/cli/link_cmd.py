@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from onesheet.cli.common import actor, console, friendly_errors, open_store, print_json
+from onesheet.services import dedupe as dedupe_service
 from onesheet.services import linkage_queue
 
-link_app = typer.Typer(help="数据关联 (record linkage: review queue)", no_args_is_help=True)
+link_app = typer.Typer(
+    help="数据关联 (record linkage: review queue, duplicates)", no_args_is_help=True
+)
 
 
 @link_app.command("queue")
@@ -57,3 +61,42 @@ def decide(
     console.print(
         f"待办 {d.entry_id}：{d.status}，人员 {d.entity_id or '-'}，写入 {d.observations} 条"
     )
+
+
+@link_app.command("dedupe")
+def dedupe(
+    county: Annotated[str | None, typer.Option("--county", help="县级代码")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """查找表内疑似重复人员并列入待办 (find likely duplicates; queue them for review)."""
+    with friendly_errors(), console.status("查找重复 finding duplicates…"):
+        s = dedupe_service.find_duplicates(open_store(), actor(), county_code=county)
+    if as_json:
+        print_json(asdict(s))
+        return
+    console.print(
+        f"{s.people} 人中发现疑似重复 {s.queued} 对（已在待办 {s.already_queued}，"
+        f"身份证号不同而排除 {s.different_ids}）；用 onesheet link queue 查看，"
+        "onesheet link merge 编号 合并"
+    )
+
+
+@link_app.command("merge")
+def merge(
+    entry: Annotated[int, typer.Argument(help="重复待办编号")],
+    swap: Annotated[bool, typer.Option("--swap", help="保留另一人（对调保留与合并方）")] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="不是同一人，不合并")] = False,
+    reason: Annotated[str, typer.Option(help="说明")] = "",
+) -> None:
+    """合并一对重复人员，保留双方历史 (merge a duplicate pair, keeping both histories)."""
+    with friendly_errors():
+        r = dedupe_service.merge(
+            open_store(), actor(), entry, swap=swap, reject=reject, reason=reason
+        )
+    if r.status == "rejected":
+        console.print(f"待办 {r.entry_id}：不是同一人，未合并")
+    else:
+        console.print(
+            f"待办 {r.entry_id}：人员 {r.duplicate} 已并入 {r.survivor}，"
+            f"批次 {r.batch_id}，写入 {r.observations} 条"
+        )

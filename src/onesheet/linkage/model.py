@@ -45,10 +45,10 @@ PREDICT_BLOCKS = (("name_py",), ("birth",), ("phone",), ("surname_py", "birth_ye
 RAW_BLOCKS = (("idn",), ("name",), ("birth",), ("phone",))
 
 
-def _settings(cfg: ModelConfig) -> SettingsCreator:
+def _settings(cfg: ModelConfig, link_type: str = "link_only") -> SettingsCreator:
     blocks = RAW_BLOCKS if cfg.raw else PREDICT_BLOCKS
     return SettingsCreator(
-        link_type="link_only",
+        link_type=link_type,
         unique_id_column_name="uid",
         comparisons=comparisons.raw_person() if cfg.raw else comparisons.chinese_person(),
         blocking_rules_to_generate_predictions=[block_on(*b) for b in blocks],
@@ -57,17 +57,26 @@ def _settings(cfg: ModelConfig) -> SettingsCreator:
     )
 
 
-def _linker(left: pa.Table, right: pa.Table, settings: SettingsCreator | dict[str, Any]) -> Linker:
+def _linker(
+    left: pa.Table, right: pa.Table | None, settings: SettingsCreator | dict[str, Any]
+) -> Linker:
+    """Two sides (import rows, sheet) to link, or one table (``right`` None) to dedupe."""
     logging.getLogger("splink").setLevel(logging.ERROR)  # its untrained-level notes are noise
     con = duckdb.connect()
     db = DuckDBAPI(connection=con)
+    if right is None:
+        return Linker(db.register(left, table_name="sheet"), settings, log_level=None)
     tables = [db.register(left, table_name="import_rows"), db.register(right, table_name="sheet")]
     return Linker(tables, settings, log_level=None)
 
 
-def train(left: pa.Table, right: pa.Table, cfg: ModelConfig) -> dict[str, Any]:
-    """A trained model (Splink settings dict with m and u) from the two sides."""
-    linker = _linker(left, right, _settings(cfg))
+def train(left: pa.Table, right: pa.Table | None, cfg: ModelConfig) -> dict[str, Any]:
+    """A trained model (Splink settings dict with m and u) from the two sides.
+
+    With ``right`` None the model is trained to find duplicates inside ``left`` alone.
+    """
+    link_type = "link_only" if right is not None else "dedupe_only"
+    linker = _linker(left, right, _settings(cfg, link_type))
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
     sessions = (("birth",), ("name",)) if cfg.raw else (("birth",), ("name_py",))
     for cols in sessions:
@@ -95,3 +104,13 @@ def score(
         left_uid, right_uid = (a, b) if src == "import_rows" else (b, a)
         out.append(Pair(int(left_uid), int(right_uid), float(p)))
     return out
+
+
+def score_dedupe(table: pa.Table, model: dict[str, Any], *, floor: float = 0.05) -> list[Pair]:
+    """Pairs of records inside ``table`` with match probability ≥ ``floor`` (left < right)."""
+    if table.num_rows < 2:
+        return []
+    linker = _linker(table, None, {**model, "link_type": "dedupe_only"})
+    result = linker.inference.predict(threshold_match_probability=floor)
+    rows = result.as_duckdbpyrelation().select("uid_l, uid_r, match_probability").fetchall()
+    return [Pair(min(a, b), max(a, b), float(p)) for a, b, p in rows]

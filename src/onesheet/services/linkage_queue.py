@@ -76,6 +76,12 @@ def decide(
             raise _refuse("queue.unknown", f"没有待办 {entry_id}", f"no queue entry {entry_id}")
         if entry["status"] != "open":
             raise _refuse("queue.closed", f"待办 {entry_id} 已处理", f"entry {entry_id} is closed")
+        if entry["kind"] == "duplicate":
+            raise _refuse(
+                "queue.duplicate",
+                f"待办 {entry_id} 是疑似重复人员，请用 onesheet link merge 处理",
+                f"entry {entry_id} is a duplicate pair: use onesheet link merge",
+            )
         now = utcnow()
         if reject:
             link_store.close_queue_entry(

@@ -138,3 +138,16 @@ def count_queue(conn: Connection, county_code: str, status: str = "open") -> int
     q = queue_table()
     stmt = select(func.count()).where(and_(q.c.county_code == county_code, q.c.status == status))
     return int(conn.execute(stmt).scalar_one())
+
+
+def queued_duplicate_pairs(conn: Connection, county_code: str) -> set[tuple[int, int]]:
+    """(lower id, higher id) of every duplicate pair ever queued in the county."""
+    q = queue_table()
+    stmt = select(q.c.record, q.c.candidates).where(
+        and_(q.c.county_code == county_code, q.c.kind == "duplicate")
+    )
+    out = set()
+    for rec, cands in conn.execute(stmt):
+        a, b = int(json.loads(cands)[0][0]), int(json.loads(rec)["entity_id"])
+        out.add((min(a, b), max(a, b)))
+    return out
