@@ -1,7 +1,311 @@
-"""Pages and API routes for forms; included by ``create_app``."""
+"""Pages for departments (forms), reviewers (the Gate), towns and the county (progress,
+the burden ledger), and ``/api/ledger``; included by ``create_app``.
+
+Thin shells over ``services.forms``, ``services.gate`` and ``services.ledger``: parse the
+form, check the CSRF token, call the service, then redirect (post/redirect/get, so a reload
+never repeats a decision) or re-render with the service's Chinese message. Roles that have
+no business on a page get 403 here even where the service would merely show them nothing.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from onesheet.domain.access import ROLE_LABELS_ZH, AccessDenied, Actor
+from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.responsibility import LIST_KINDS, LIST_LABELS_ZH, Item
+from onesheet.ingest.workbook import DEFAULT_MAX_BYTES
+from onesheet.services import forms, gate, ledger
+from onesheet.services.base import Store
+from onesheet.web.auth import Caller, check_csrf
+from onesheet.web.deps import current_actor
+from onesheet.web.i18n import register
+from onesheet.web.pages import lang_of, page_caller, render, store_of
 
 router = APIRouter()
+CallerDep = Annotated[Caller, Depends(page_caller)]
+CsrfField = Annotated[str, Form()]
+
+FORM_ROLES = ("department", "reviewer", "admin")
+EDIT_ROLES = ("department", "admin")
+GATE_ROLES = ("reviewer", "admin")
+PROGRESS_ROLES = ("town", "department", "admin")
+EDITABLE = ("draft", "rejected")
+
+register(
+    {
+        "forms_title": ("报表模板", "Form templates"),
+        "forms_upload": ("上传旧报表", "Upload a legacy form"),
+        "forms_upload_hint": (
+            "XLSX / XLS / ODS，系统自动识别表头并对应到数据元",
+            "XLSX / XLS / ODS; headings are matched to dictionary fields",
+        ),
+        "forms_upload_btn": ("上传并识别", "Upload and analyse"),
+        "forms_department": ("部门", "Department"),
+        "forms_status": ("状态", "Status"),
+        "forms_updated": ("更新时间", "Updated"),
+        "forms_none": ("还没有报表模板", "No templates yet"),
+        "forms_col": ("列", "Col."),
+        "forms_heading": ("表头", "Heading"),
+        "forms_confidence": ("置信度", "Confidence"),
+        "forms_field": ("对应数据元", "Field"),
+        "forms_candidates": ("候选", "Candidates"),
+        "forms_accept": ("采用", "Use"),
+        "forms_pick": ("改为", "Set"),
+        "forms_matter": ("服务的村级事项", "Village matter served"),
+        "forms_matter_none": ("（未指定）", "(none)"),
+        "forms_save": ("保存", "Save"),
+        "forms_submit": ("提交准入审核", "Submit to the Gate"),
+        "forms_download": ("一键生成报表", "One-click report"),
+        "forms_history": ("审核记录", "Gate history"),
+        "forms_reason": ("理由", "Reason"),
+        "forms_actor": ("操作人", "By"),
+        "forms_time": ("时间", "When"),
+        "forms_mapping": ("表头对应", "Column mapping"),
+        "forms_readonly": ("仅草稿或已退回的模板可以修改", "Only drafts or rejected forms change"),
+        "status_draft": ("草稿", "Draft"),
+        "status_submitted": ("待审核", "Under review"),
+        "status_approved": ("已准入", "Approved"),
+        "status_rejected": ("已退回", "Rejected"),
+        "match_matched": ("已匹配", "Matched"),
+        "match_uncertain": ("待确认", "Uncertain"),
+        "match_new": ("新字段", "New field"),
+        "match_layout": ("版式列", "Layout"),
+        "gate_title": ("准入审核队列", "Gate queue"),
+        "gate_empty": ("没有待审核的报表", "Nothing waiting for review"),
+        "gate_answered": ("一表通已能回答", "Answered by the sheet"),
+        "gate_to_collect": ("需采集的列", "Columns to collect"),
+        "gate_burden_village": ("每村每期填报", "Per village per period"),
+        "gate_burden_county": ("全县每期填报", "County per period"),
+        "gate_manual": ("全手工", "by hand"),
+        "gate_minutes": ("分钟", "min"),
+        "gate_values": ("个值", "values"),
+        "gate_overlaps": ("与已准入报表重复", "Overlaps with approved forms"),
+        "gate_matter": ("责任清单", "Responsibility list"),
+        "gate_suggestion": ("建议", "Suggestion"),
+        "gate_approve": ("准入", "Approve"),
+        "gate_reject": ("退回", "Reject"),
+        "gate_reason_hint": ("审核理由（必填）", "Reason (required)"),
+        "suggest_approve": ("建议准入", "Approve"),
+        "suggest_reject": ("建议退回", "Reject"),
+        "suggest_needs_reason": ("须说明理由", "Needs a reason"),
+        "progress_title": ("采集任务进度", "Collection task progress"),
+        "progress_empty": ("范围内暂无采集任务", "No collection tasks in scope"),
+        "progress_village": ("村（社区）", "Village"),
+        "progress_done": ("已完成", "Done"),
+        "progress_open": ("进行中", "Open"),
+        "progress_items": ("已填/应填", "Filled / total"),
+        "progress_form": ("报表", "Form"),
+        "progress_period": ("期别", "Period"),
+        "ledger_title": ("减负看板", "Burden ledger"),
+        "ledger_filled": ("一表通自动填充的值", "Values filled from the sheet"),
+        "ledger_typed": ("村级手工填报的值", "Values typed by villages"),
+        "ledger_hours": ("节省工时（小时）", "Hours saved"),
+        "ledger_by_month": ("按月", "By month"),
+        "ledger_by_department": ("按部门", "By department"),
+        "ledger_forms": ("报表准入", "Forms at the Gate"),
+        "ledger_approved": ("准入", "Approved"),
+        "ledger_rejected": ("退回", "Refused"),
+        "ledger_merged": ("合并复用", "Merged"),
+        "ledger_empty": ("暂无数据", "No data yet"),
+    }
+)
+
+
+def _require_role(actor: Actor, roles: tuple[str, ...]) -> None:
+    """403 for a role with no business on this page."""
+    if actor.role not in roles:
+        who = ROLE_LABELS_ZH.get(actor.role, actor.role)
+        raise AccessDenied(f"{who}无权访问此页面", f"role {actor.role} may not open this page")
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ---- department: templates, upload, mapping, submit ----------------------------------
+
+
+def _forms_page(request: Request, caller: Caller, error: str = "", status: int = 200) -> Response:
+    store = store_of(request)
+    rows = forms.list_forms(store, caller.actor)
+    ctx = {
+        "rows": rows,
+        "can_import": caller.actor.role in EDIT_ROLES,
+        "departments": store.dictionary.departments.values(),
+        "error": error,
+    }
+    return render(request, "forms_list.html", ctx, status)
+
+
+@router.get("/forms", response_class=HTMLResponse)
+def forms_list(request: Request, caller: CallerDep) -> Response:
+    _require_role(caller.actor, FORM_ROLES)
+    return _forms_page(request, caller)
+
+
+@router.post("/forms/upload")
+def forms_upload(
+    request: Request,
+    caller: CallerDep,
+    file: UploadFile,
+    csrf_token: CsrfField = "",
+    department: Annotated[str, Form()] = "",
+) -> Response:
+    """Import the uploaded legacy form; the importer's findings are shown on the list page."""
+    check_csrf(caller, csrf_token)
+    _require_role(caller.actor, EDIT_ROLES)
+    data = file.file.read(DEFAULT_MAX_BYTES + 1)  # one byte over lets the importer refuse it
+    dept = caller.actor.department or department
+    try:
+        result = forms.import_form(
+            store_of(request),
+            caller.actor,
+            data,
+            department=dept,
+            filename=file.filename or "form.xlsx",
+        )
+    except InvalidInput as exc:
+        return _forms_page(request, caller, exc.message(lang_of(request)), 400)
+    return _see_other(f"/forms/{result.template.id}")
+
+
+def _field_groups(store: Store, entity: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Dictionary fields for the mapping select: the form's entity first, then the others."""
+    order = [entity] + [e for e in ("person", "household", "enterprise", "house") if e != entity]
+    fields = [f for f in store.dictionary.fields.values() if f.status != "deprecated"]
+    return [
+        (e, [(f.key, f.label_zh) for f in fields if f.entity == e])
+        for e in order
+        if any(f.entity == e for f in fields)
+    ]
+
+
+def _matter_groups(store: Store, actor: Actor) -> list[tuple[str, list[Item]]]:
+    items = gate.list_items(store, actor)
+    return [(LIST_LABELS_ZH[k], [i for i in items if i.list_kind == k]) for k in LIST_KINDS]
+
+
+@router.get("/forms/{template_id}", response_class=HTMLResponse)
+def form_page(request: Request, caller: CallerDep, template_id: str) -> Response:
+    _require_role(caller.actor, FORM_ROLES)
+    store = store_of(request)
+    view = forms.show_form(store, caller.actor, template_id)
+    row = view.template
+    editable = row.status in EDITABLE and caller.actor.role in EDIT_ROLES
+    ctx = {
+        "row": row,
+        "columns": (row.analysis or {}).get("columns") or [],
+        "decisions": view.decisions,
+        "editable": editable,
+        "field_groups": _field_groups(store, row.spec.entity) if editable else [],
+        "matters": _matter_groups(store, caller.actor) if editable else [],
+        "report_org": caller.actor.org_code,
+    }
+    return render(request, "forms_detail.html", ctx)
+
+
+@router.post("/forms/{template_id}/map")
+def form_map(
+    request: Request,
+    caller: CallerDep,
+    template_id: str,
+    column: Annotated[str, Form()],
+    field_key: Annotated[str, Form()],
+    csrf_token: CsrfField = "",
+) -> Response:
+    check_csrf(caller, csrf_token)
+    forms.map_column(
+        store_of(request), caller.actor, template_id, column=column, field_key=field_key
+    )
+    return _see_other(f"/forms/{template_id}#col-{column.strip().upper()}")
+
+
+@router.post("/forms/{template_id}/matter")
+def form_matter(
+    request: Request,
+    caller: CallerDep,
+    template_id: str,
+    matter: Annotated[str, Form()] = "",
+    csrf_token: CsrfField = "",
+) -> Response:
+    check_csrf(caller, csrf_token)
+    forms.set_matter(store_of(request), caller.actor, template_id, matter=matter)
+    return _see_other(f"/forms/{template_id}")
+
+
+@router.post("/forms/{template_id}/submit")
+def form_submit(
+    request: Request, caller: CallerDep, template_id: str, csrf_token: CsrfField = ""
+) -> Response:
+    check_csrf(caller, csrf_token)
+    forms.submit(store_of(request), caller.actor, template_id)
+    return _see_other(f"/forms/{template_id}")
+
+
+# ---- reviewer: the Gate ------------------------------------------------------------------
+
+
+def _gate_page(
+    request: Request, caller: Caller, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    store = store_of(request)
+    queue = [
+        (row, gate.review(store, caller.actor, row.id).to_json())
+        for row in forms.list_forms(store, caller.actor, status="submitted")
+    ]
+    ctx = {"queue": queue, "errors": errors or {}, "done": request.query_params.get("done")}
+    return render(request, "gate_queue.html", ctx, status)
+
+
+@router.get("/gate", response_class=HTMLResponse)
+def gate_queue(request: Request, caller: CallerDep) -> Response:
+    _require_role(caller.actor, GATE_ROLES)
+    return _gate_page(request, caller)
+
+
+@router.post("/gate/{template_id}/decide")
+def gate_decide(
+    request: Request,
+    caller: CallerDep,
+    template_id: str,
+    decision: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    csrf_token: CsrfField = "",
+) -> Response:
+    """Approve or reject; a refused decision (no reason, negative list) re-renders the queue."""
+    check_csrf(caller, csrf_token)
+    _require_role(caller.actor, GATE_ROLES)
+    if decision not in ("approve", "reject"):
+        raise InvalidInput([Finding("gate.decision", "未知的审核决定", "unknown decision")])
+    decide = gate.approve if decision == "approve" else gate.reject
+    try:
+        decide(store_of(request), caller.actor, template_id, reason=reason)
+    except InvalidInput as exc:
+        return _gate_page(request, caller, {template_id: exc.message(lang_of(request))}, 400)
+    return _see_other(f"/gate?done={template_id}")
+
+
+# ---- town / county: progress and the ledger ---------------------------------------------
+
+
+@router.get("/progress", response_class=HTMLResponse)
+def progress_page(request: Request, caller: CallerDep) -> Response:
+    _require_role(caller.actor, PROGRESS_ROLES)
+    villages = ledger.task_progress(store_of(request), caller.actor)
+    return render(request, "progress.html", {"villages": villages})
+
+
+@router.get("/ledger", response_class=HTMLResponse)
+def ledger_page(request: Request, caller: CallerDep) -> Response:
+    figures = ledger.ledger_figures(store_of(request), caller.actor)
+    return render(request, "ledger.html", {"figures": figures, "data": figures.to_json()})
+
+
+@router.get("/api/ledger", tags=["ledger"])
+def api_ledger(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> dict:  # type: ignore[type-arg]
+    """The ledger's figures in the caller's scope (department: its forms; town: its subtree)."""
+    return ledger.ledger_figures(store_of(request), actor).to_json()
