@@ -8,7 +8,7 @@ SELECT; the service formats each value with ``display_cell`` the way paper forms
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -95,39 +95,45 @@ def _plan(i: int, col: Column, entity: str, dictionary: Dictionary) -> ColumnPla
     raise ValueError(f"field {f.key} cannot be shown on a {entity} roster")
 
 
-def display_cell(
+Converter = Callable[[object], object]
+
+
+def cell_converter(
     plan: ColumnPlan,
-    canonical: str | None,
     visibility: str,
     code_tables: Mapping[str, CodeTable],
-) -> object:
-    """The value written in the cell: names for codes, 是/否, dates as forms write them,
-    identifiers as text (masked when the actor may only see them masked), numbers as numbers.
+    report_date: date,
+) -> Converter:
+    """A function from the sheet column's typed value (never None) to what the cell shows.
+
+    Built once per column so the per-row work is one call: names for codes, 是/否 for
+    booleans, dates as forms write them (``出生年月`` → 1990.01), identifiers as text
+    (masked when the actor may only see them masked), numbers as numbers.
     """
     f = plan.field
-    if canonical is None or f is None:
-        return None
-    if visibility == "masked":
-        return mask_value(f.mask, canonical)
+    if f is None:
+        raise ValueError(f"column {plan.column.letter} has no field to convert")
+    if plan.source == "age":
+        return lambda birth: age_on(birth, report_date)  # type: ignore[arg-type]
+    if visibility == "masked" and f.mask:
+        kind = f.mask
+        return lambda v: mask_value(kind, str(v))
     match f.type:
         case "code":
             table = code_tables.get(f.code_table or "")
-            return table.name_of(canonical) if table else canonical
+            names = {c: table.name_of(c) for c in table.codes()} if table else {}
+            return lambda v: names.get(v, v)  # type: ignore[call-overload]
         case "boolean":
-            return "是" if canonical == "1" else "否"
+            return lambda v: "是" if v else "否"
         case "date":
-            return canonical[:7].replace("-", ".") if plan.date_style == "month" else canonical
+            if plan.date_style == "month":
+                return lambda v: f"{v.year}.{v.month:02d}"  # type: ignore[attr-defined]
+            return lambda v: v.isoformat()  # type: ignore[attr-defined]
         case "integer":
-            return int(canonical)
+            return int  # type: ignore[return-value]
         case "decimal":
-            return Decimal(canonical)
-        case _:
-            return canonical
-
-
-def age_text(birth: date | None, report_date: date) -> str | None:
-    """Age in completed years on the report date, as the canonical integer string."""
-    return None if birth is None else str(age_on(birth, report_date))
+            return lambda v: Decimal(format(Decimal(str(v)).normalize(), "f"))
+    return str
 
 
 def org_part(org_code: str, level: str, names: Mapping[str, str]) -> str | None:

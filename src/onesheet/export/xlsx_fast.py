@@ -51,26 +51,18 @@ class RawRows:
     """Writes whole rows of ``n`` columns straight into a constant_memory worksheet.
 
     Each cell is ``(kind, value, format)`` with kind ``s`` (text), ``n`` (number) or ``b``
-    (blank with a format). Rows must come in increasing order, after any row written through
-    the public API, and nothing may be written to a row of theirs afterwards.
+    (blank with a format); the style index is ``Format.xf_index``, assigned on first use by
+    ``_get_xf_index`` as XlsxWriter does. Rows must come in increasing order, after any row
+    written through the public API, and nothing may be written to a row of theirs afterwards.
     """
 
     def __init__(self, ws: Worksheet, n: int) -> None:
         self.ws = ws
         self.letters = [column_letter(c) for c in range(n)]
         self.n = n
-        self._xf: dict[int, int] = {}
 
-    def xf(self, fmt: Format) -> int:
-        """The style index of ``fmt`` (what XlsxWriter writes as ``s="…"``)."""
-        key = id(fmt)
-        index = self._xf.get(key)
-        if index is None:
-            index = self._xf[key] = fmt._get_xf_index()
-        return index
-
-    def write(self, r: int, cells: Sequence[tuple[str, object, int]]) -> None:
-        """Row ``r`` (0-based): ``cells`` as (kind, value, style index), one per column."""
+    def write(self, r: int, cells: Sequence[tuple[str, object, Format]]) -> None:
+        """Row ``r`` (0-based): ``cells`` as (kind, value, format), one per column."""
         ws = self.ws
         if r > ws.previous_row:
             ws._write_single_row(r)  # flush the row the public API may still hold
@@ -87,7 +79,10 @@ class RawRows:
         letters = self.letters
         parts = [f'<row r="{row}">']
         append = parts.append
-        for c, (kind, value, xf) in enumerate(cells):
+        for c, (kind, value, fmt) in enumerate(cells):
+            xf = fmt.xf_index
+            if xf is None:
+                xf = fmt._get_xf_index()
             if kind == "s":
                 append(
                     f'<c r="{letters[c]}{row}" s="{xf}" t="inlineStr">{inline_string(value)}</c>'

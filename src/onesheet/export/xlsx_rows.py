@@ -62,8 +62,7 @@ class RowSink:
     def write(self, r: int, cells: Sequence[Cell]) -> None:
         raw = self.raw
         if raw is not None:
-            xf = raw.xf
-            raw.write(r, [(k, v, xf(f)) for k, v, f in cells])
+            raw.write(r, cells)
             return
         ws = self.ws
         for c, (kind, value, fmt) in enumerate(cells):

@@ -29,8 +29,7 @@ from onesheet.domain.report_columns import (
     WHY_MISSING,
     WHY_UNMAPPED,
     ColumnPlan,
-    age_text,
-    display_cell,
+    cell_converter,
     org_part,
     plan_roster,
 )
@@ -51,7 +50,6 @@ from onesheet.store.report_query import (
     units_at,
 )
 from onesheet.store.schema import table
-from onesheet.store.sheet_view import from_column
 from onesheet.store.templates import get_template
 
 Format = Literal["xlsx", "csv", "json"]
@@ -299,36 +297,49 @@ def _row_builder(
     entity_label = ENTITY_LABELS.get(spec.entity, spec.entity)
     last_household: list[object] = [object()]
     ids = counts.ids if counts.ids is not None else []
+    # (index, result key, converter, counts on every row) per column read from SQL
+    read = [
+        (
+            p.index,
+            f"c{p.index}",
+            cell_converter(p, vis, tables, when),
+            not p.column.merge_by_household,
+        )
+        for p, vis in shown
+        if p.source not in ("none", "org")
+    ]
+    orgs_ = [(p.index, p.column_name or "") for p, _ in shown if p.source == "org"]
+    blanks = [p.index for p, _ in shown if p.source == "none" and p.column.kind == "blank"]
 
     def build(r) -> RenderRow:  # type: ignore[no-untyped-def]
         m = r._mapping
         cells: list[object] = [None] * n
-        missing: list[tuple[int, str]] = []
+        missing = [(i, WHY_UNMAPPED) for i in blanks]
         household = m["household_id"]
         top = household is None or household != last_household[0]
         last_household[0] = household
-        for plan, vis in shown:
-            i = plan.index
-            if plan.source == "none":
-                if plan.column.kind == "blank":
-                    missing.append((i, WHY_UNMAPPED))
-                continue
-            if plan.source == "org":
-                canonical = org_part(m["org_code"], plan.column_name or "", names)
-            elif plan.source == "age":
-                canonical = age_text(m[f"c{i}"], when)
-            else:
-                canonical = from_column(plan.field.type, m[f"c{i}"])  # type: ignore[union-attr]
-            if canonical is None:
+        filled = 0
+        for i, key, convert, always in read:
+            v = m[key]
+            if v is None:
                 missing.append((i, WHY_MISSING))
-                continue
-            cells[i] = display_cell(plan, canonical, vis, tables)
-            if top or not plan.column.merge_by_household:
-                counts.filled += 1
+            else:
+                cells[i] = convert(v)
+                if always or top:
+                    filled += 1
+        org_code = m["org_code"]
+        for i, level in orgs_:
+            name = org_part(org_code, level, names)
+            if name is None:
+                missing.append((i, WHY_MISSING))
+            else:
+                cells[i] = name
+                filled += 1
+        counts.filled += filled
         if len(ids) < AUDIT_IDS:
             ids.append(m["entity_id"])
         label = m.get("label") or f"{entity_label}#{m['entity_id']}"
-        village = names.get(m["org_code"][:12], "")
+        village = names.get(org_code[:12], "")
         return RenderRow(
             cells,
             household=household if merge else None,
