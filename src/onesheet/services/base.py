@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -29,6 +29,14 @@ R = TypeVar("R")
 def utcnow() -> datetime:
     """Naive UTC now: both backends store it the same way."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+CHINA_OFFSET = timedelta(hours=8)
+
+
+def local_today(now_utc: datetime | None = None) -> date:
+    """The date in China (UTC+8, no daylight saving): periods and report dates follow it."""
+    return ((now_utc or utcnow()) + CHINA_OFFSET).date()
 
 
 @dataclass

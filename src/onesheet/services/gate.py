@@ -19,9 +19,10 @@ from onesheet.domain import gate as rules
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.responsibility import Item, MatterVerdict, packaged_lists, parse_lists, verdict
-from onesheet.services.base import Store, service, utcnow
+from onesheet.services.base import Store, local_today, service, utcnow
 from onesheet.services.forms import TemplateNotFound
 from onesheet.store import gate_counts, responsibility, templates
+from onesheet.store import tasks as task_store
 from onesheet.store.templates import STATUS_LABELS_ZH, TemplateRow
 
 NO_COUNTY = "000000"  # lists of an installation with no org tree yet
@@ -168,6 +169,15 @@ def _decide(
         figures, matter = _review(store, conn, actor, row, today or date.today())
         rules.check_decision(decision, matter, reason)
         fresh = templates.update_template(conn, row, at=now, status=decision)
+        if decision == "approved":  # the only door through which a form may ask villages
+            task_store.create_for_template(
+                conn,
+                store.dictionary,
+                fresh.spec,
+                now=now,
+                county_code=actor.county_code,
+                today=local_today(now),
+            )
         templates.insert_decision(
             conn,
             template_id,

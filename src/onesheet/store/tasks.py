@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, and_, func, insert, select, tuple_, update
 
@@ -81,18 +81,22 @@ def create_for_template(
     *,
     now: datetime,
     county_code: str | None = None,
+    today: date | None = None,
 ) -> CreatedTasks:
     """One open task per village of the county (all counties when None) that has anything
     to ask. Villages with nothing to ask get no task; an aggregate template asks nothing
     (its cells are counts of what the sheet holds). A task that exists for the same
     template, village and period is left alone, so approving twice asks once."""
-    period = period_of(spec.frequency, now.date())
+    # ``today`` is the county's local date (China, UTC+8): a monthly task approved at 01:00
+    # on the 1st belongs to the new month even though UTC still says the old one.
+    today = today or now.date()
+    period = period_of(spec.frequency, today)
     plan = collectable_fields(spec, dictionary)
     if spec.kind == "aggregate" or not plan.fields:
         return CreatedTasks(spec.id, period, 0, 0, plan.not_collectable)
     tasks = items = 0
     for county in [county_code] if county_code else _counties(conn):
-        wanted = _wanted_items(conn, dictionary, spec, plan.fields, county, period, now)
+        wanted = _wanted_items(conn, dictionary, spec, plan.fields, county, period, today)
         t, i = _insert_tasks(conn, spec.id, county, period, wanted, now)
         tasks, items = tasks + t, items + i
     return CreatedTasks(spec.id, period, tasks, items, plan.not_collectable)
@@ -112,14 +116,14 @@ def _wanted_items(
     fields: Sequence[Field],
     county: str,
     period: str,
-    now: datetime,
+    today: date,
 ) -> dict[str, list[tuple[int, str, str]]]:
     """village code → (entity, field, reason) for the entities passing the filter."""
     entities = frozenset({spec.entity, "household"} if spec.entity == "person" else {spec.entity})
     flt = check_filter(spec.filter, dictionary, entities) if spec.filter else None
     src = sources_for(spec.entity, [], flt)
     stmt = roster_select(
-        src, [], flt, county_code=county, org_code=county, report_date=now.date()
+        src, [], flt, county_code=county, org_code=county, report_date=today
     ).add_columns(*(src.main.c[f.name].label(f"v{i}") for i, f in enumerate(fields)))  # type: ignore[attr-defined]
     start = period_start(period)
     newest = _newest(conn, spec.entity, fields, county) if start else {}
