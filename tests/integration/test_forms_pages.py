@@ -166,3 +166,24 @@ def test_progress_is_empty_until_tasks_exist(app_store):
     login(client, "mz1")
     page = client.get("/progress")
     assert page.status_code == 200 and 'id="progress-empty"' in page.text
+
+
+def test_another_department_can_neither_open_nor_change_a_template(app_store):
+    owner = TestClient(create_app(app_store))
+    url = upload(owner, login(owner, "mz1")).headers["location"]
+    add_user(
+        app_store,
+        CLI_ADMIN,
+        "wj1",
+        role="department",
+        org_code=COUNTY,
+        password=PASSWORD,
+        department="health",
+    )
+    other = TestClient(create_app(app_store))
+    csrf = login(other, "wj1")
+    assert other.get(url).status_code == 403
+    remap = {"csrf_token": csrf, "column": "M", "field_key": "household.address"}
+    assert other.post(f"{url}/map", data=remap).status_code == 403
+    assert other.post(f"{url}/submit", data={"csrf_token": csrf}).status_code == 403
+    assert url.rsplit("/", 1)[1] not in other.get("/forms").text

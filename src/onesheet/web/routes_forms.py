@@ -122,6 +122,17 @@ def _require_role(actor: Actor, roles: tuple[str, ...]) -> None:
         raise AccessDenied(f"{who}无权访问此页面", f"role {actor.role} may not open this page")
 
 
+def _own_view(request: Request, actor: Actor, template_id: str) -> forms.TemplateView:
+    """The template, refused to a department that does not own it (the service lets any
+    ``forms.read`` holder read any template by id)."""
+    view = forms.show_form(store_of(request), actor, template_id)
+    if actor.role == "department" and view.template.department != actor.department:
+        raise AccessDenied(
+            "该报表属于其他部门", f"template {template_id} belongs to another department"
+        )
+    return view
+
+
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -193,7 +204,7 @@ def _matter_groups(store: Store, actor: Actor) -> list[tuple[str, list[Item]]]:
 def form_page(request: Request, caller: CallerDep, template_id: str) -> Response:
     _require_role(caller.actor, FORM_ROLES)
     store = store_of(request)
-    view = forms.show_form(store, caller.actor, template_id)
+    view = _own_view(request, caller.actor, template_id)
     row = view.template
     editable = row.status in EDITABLE and caller.actor.role in EDIT_ROLES
     ctx = {
@@ -218,6 +229,7 @@ def form_map(
     csrf_token: CsrfField = "",
 ) -> Response:
     check_csrf(caller, csrf_token)
+    _own_view(request, caller.actor, template_id)
     forms.map_column(
         store_of(request), caller.actor, template_id, column=column, field_key=field_key
     )
@@ -233,6 +245,7 @@ def form_matter(
     csrf_token: CsrfField = "",
 ) -> Response:
     check_csrf(caller, csrf_token)
+    _own_view(request, caller.actor, template_id)
     forms.set_matter(store_of(request), caller.actor, template_id, matter=matter)
     return _see_other(f"/forms/{template_id}")
 
@@ -242,6 +255,7 @@ def form_submit(
     request: Request, caller: CallerDep, template_id: str, csrf_token: CsrfField = ""
 ) -> Response:
     check_csrf(caller, csrf_token)
+    _own_view(request, caller.actor, template_id)
     forms.submit(store_of(request), caller.actor, template_id)
     return _see_other(f"/forms/{template_id}")
 
