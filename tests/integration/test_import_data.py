@@ -127,3 +127,30 @@ def test_noisy_export_links_and_grey_rows_wait_for_a_decision(store):
     assert len(linkage_queue.list_entries(store, CLI_ADMIN)) == len(entries) - 1
     with pytest.raises(InvalidInput):
         linkage_queue.decide(store, CLI_ADMIN, entry["id"], create=True)
+
+
+def test_household_number_column_ties_people_to_households(store):
+    seed_small(store, people=60)
+    people = _people(store)
+    known = next(p for p in people if p["household_no"])
+    other = next(p for p in people if p["household_no"] != known["household_no"])
+    rows = [
+        [other["name"], other["id_number"], known["household_no"]],  # moved into that household
+        ["新人甲", "", "HH-NEW-1"],
+        ["新人乙", "", "HH-NEW-1"],
+    ]
+    data = _csv(["姓名", "公民身份号码", "户号"], rows)
+    summary = import_file(store, CLI_ADMIN, data, filename="h.csv", department="civil_affairs")
+    assert (summary.linked, summary.created) == (1, 2)
+    p, h = sheet_table("person"), sheet_table("household")
+    with store.engine.connect() as conn:
+        homes = dict(conn.execute(select(h.c.household_no, h.c.entity_id)).all())
+        obs = table("observation")
+        refs = conn.execute(
+            select(obs.c.entity_id, obs.c.value).where(
+                (obs.c.batch_id == summary.batch_id) & (obs.c.field_key == "person.household")
+            )
+        ).all()
+        news = conn.execute(select(p.c.household).where(p.c.name.in_(["新人甲", "新人乙"]))).all()
+    assert (other["entity_id"], str(homes[known["household_no"]])) in refs
+    assert {n.household for n in news} == {homes["HH-NEW-1"]}

@@ -87,3 +87,29 @@ def test_thresholds_decide_link_review_new():
     assert (out[1].method, out[1].entity_id) == ("model", 10)
     assert out[2].method == "review" and out[3].method == "review"  # no margin over 31
     assert out[4].method == "new"
+
+
+def test_a_valid_key_beside_another_persons_name_is_left_to_the_model():
+    from onesheet.linkage.link import LinkInput, _name_fits, link_people
+    from onesheet.linkage.records import prepare_raw
+
+    holder = PersonRecord(7, "王小明", GOOD)
+    by_number = {GOOD: holder}
+    for name, fits in (("王小明", True), ("汪小明", True), ("王晓明", True), ("李建国", False)):
+        row = LinkInput(PersonRecord(1, name, GOOD), read_id(GOOD))
+        assert _name_fits(row, by_number) is fits
+    # exact ID matching alone (no model) keeps the key link whatever the name
+    row = LinkInput(PersonRecord(1, "李建国", GOOD), read_id(GOOD))
+    out = link_people([row], [holder], LinkConfig(use_model=False))
+    assert (out[1].method, out[1].entity_id) == ("key", 7)
+    raw = prepare_raw(PersonRecord(1, " 章三 ", "３３０５２３", "1990-01-02", "1", None, "省 号"))
+    assert raw["name"] == " 章三 " and raw["idn"] == "３３０５２３" and raw["phone"] is None
+
+
+def test_levels_no_random_pair_reached_get_a_small_u():
+    model = {
+        "comparisons": [{"comparison_levels": [{"is_null_level": True}, {"u_probability": None}]}]
+    }
+    lm._unseen_u(model, 1e5)
+    assert model["comparisons"][0]["comparison_levels"][1]["u_probability"] == 1e-5
+    assert "u_probability" not in model["comparisons"][0]["comparison_levels"][0]

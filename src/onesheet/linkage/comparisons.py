@@ -78,8 +78,7 @@ def chinese_person() -> list[dict[str, Any]]:
             "idn",
             _level("idn_l = idn_r", "exact", 0.9),
             _level("damerau_levenshtein(idn_l, idn_r) <= 1", "one slip", 0.08),
-            _level("left(idn_l, 14) = left(idn_r, 14)", "same area and birth", 0.01),
-            _else(),
+            _else(),  # no "same area and birth" level: it repeats the birth comparison
         ),
     ]
 

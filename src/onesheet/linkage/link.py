@@ -78,6 +78,14 @@ def link_people(
             rest.append(row)
             continue
         found = _by_key(row, by_number)
+        if (
+            config.use_model
+            and found is not None
+            and found.method == "key"
+            and not _name_fits(row, by_number)
+        ):
+            rest.append(row)  # a valid number of someone else's name: a slip that fit the check
+            continue
         if found is None and row.key.number:  # a valid key the sheet lacks: a new person
             found = Outcome(row.record.uid, "new", number=row.key.number)
         if found is not None:
@@ -87,7 +95,8 @@ def link_people(
     if progress:
         progress(len(out))
     if rest and config.use_model and sheet:
-        out.update(_by_model(rows, rest, sheet, config, trained))
+        keyed = {u: o for u, o in out.items() if o.method == "key"}
+        out.update(_by_model(rows, keyed, rest, sheet, config, trained))
     for row in rest:
         out.setdefault(row.record.uid, Outcome(row.record.uid, "new", number=row.key.number))
     if progress:
@@ -109,6 +118,19 @@ def _by_key(row: LinkInput, by_number: Mapping[str, PersonRecord]) -> Outcome | 
     return None
 
 
+def _name_fits(row: LinkInput, by_number: Mapping[str, PersonRecord]) -> bool:
+    """The name beside a valid ID number is the number's holder's, allowing one slip.
+
+    A wrong digit can make another valid number (the check catches 10 slips in 11), so a
+    key whose names share at most one character is left to the model, which sees the
+    number as one piece of evidence among the others.
+    """
+    a, b = name_key(row.record.name), name_key(by_number[row.key.number or ""].name)
+    if not a or not b or a == b or name_pinyin(a) == name_pinyin(b):
+        return True
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+
+
 def _agrees(row: PersonRecord, person: PersonRecord) -> bool:
     """The row's name reads like the candidate's (same characters or same pinyin)."""
     a, b = name_key(row.name), name_key(person.name)
@@ -117,6 +139,7 @@ def _agrees(row: PersonRecord, person: PersonRecord) -> bool:
 
 def _by_model(
     all_rows: Sequence[LinkInput],
+    keyed: Mapping[int, Outcome],
     rest: Sequence[LinkInput],
     sheet: Sequence[PersonRecord],
     config: LinkConfig,
@@ -124,8 +147,15 @@ def _by_model(
 ) -> dict[int, Outcome]:
     raw = config.model.raw
     right = to_arrow(sheet, raw=raw)
-    left_all = to_arrow((r.record for r in all_rows), raw=raw)
-    model = trained or lm.train(left_all, right, config.model)
+    if trained is None:
+        labels = [(r.record.uid, o.entity_id) for r in all_rows if (o := keyed.get(r.record.uid))]
+        left_all = to_arrow((r.record for r in all_rows), raw=raw)
+        # the data's own base rate: of the rows with a valid key, the share the sheet holds,
+        # spread over the sheet (one true match at most per row)
+        with_key = sum(1 for r in all_rows if r.key.number)
+        prior = (len(labels) / with_key / len(sheet)) if labels and with_key else None
+        trained = lm.train(left_all, right, config.model, labels=labels, prior=prior)
+    model = trained
     left = to_arrow((r.record for r in rest), raw=raw)
     pairs = lm.score(left, right, model, floor=config.review_at / 2)
     return decide(pairs, [r.record.uid for r in rest], config)

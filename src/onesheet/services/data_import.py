@@ -163,7 +163,11 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
         content_hash=digest,
     )
     org_of = {p["entity_id"]: p["org_code"] for p in people}
-    writes, queue = _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary)
+    writes, queue, row_entity = _writes(
+        conn, rows, outcomes, org_of, county, dept, now, batch_id, summary
+    )
+    if set(store.dictionary.fields) >= HOUSEHOLD_FIELDS:
+        writes += _households(conn, rows, row_entity, writes, county, dept, now)
     written = 0
     if writes:  # every row may have been rejected or queued
         written = record(
@@ -247,6 +251,9 @@ def _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary):
     new_by_key: dict[str, dict[str, str]] = {}
     new_plain: list[dict[str, str]] = []
     queue = []
+    row_entity: dict[int, int] = {}  # import row → entity it was written to
+    rows_of_key: dict[str, list[int]] = defaultdict(list)
+    plain_rows: list[int] = []
     for i, row in enumerate(rows):
         o: Outcome = outcomes[i]
         values = dict(row.values)
@@ -254,15 +261,18 @@ def _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary):
             values["person.id_number"] = o.number
         if o.method in ("key", "repaired", "model"):
             existing[o.entity_id].update(values)  # type: ignore[index]
+            row_entity[i] = o.entity_id  # type: ignore[assignment]
             summary.linked += 1
         elif o.method == "review":
             queue.append(_queue_entry(row, o, values, county, dept, batch_id, summary.file, now))
             summary.queued += 1
         elif o.number:
             new_by_key.setdefault(o.number, {}).update(values)
+            rows_of_key[o.number].append(i)
             summary.created += 1
         else:
             new_plain.append(values)
+            plain_rows.append(i)
             summary.created += 1
     villages = link_store.villages(conn, county)
     for e in queue:
@@ -274,6 +284,10 @@ def _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary):
     ]
     fresh = [(k, v) for k, v in new_by_key.items()] + [(None, v) for v in new_plain]
     block = ids.allocate(conn, "entity", len(fresh)) if fresh else range(0)
+    for eid, group in zip(
+        block, [rows_of_key[k] for k in new_by_key] + [[i] for i in plain_rows], strict=True
+    ):
+        row_entity.update(dict.fromkeys(group, eid))
     for eid, (key, values) in zip(block, fresh, strict=True):
         writes.append(
             EntityWrite(
@@ -285,7 +299,45 @@ def _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary):
                 natural_key=key,
             )
         )
-    return writes, queue
+    return writes, queue, row_entity
+
+
+HOUSEHOLD_FIELDS = {"person.household", "household.household_no"}
+
+
+def _households(conn, rows, row_entity, writes, county, dept, now):  # type: ignore[no-untyped-def]
+    """Tie people to households by a household-number column (户号): ``person.household``.
+
+    A number the county already holds names that household; an unknown one becomes a new
+    household (with its number, from this department) in the first member's org unit.
+    Returns the new households' writes; the people's writes gain the reference in place.
+    """
+    number_of: dict[int, str] = {}
+    for i, row in enumerate(rows):
+        no = row.extra.get("household.household_no")
+        if no and i in row_entity:  # queued rows wait for their decision
+            number_of[i] = no
+    if not number_of:
+        return []
+    known = link_store.households_by_number(conn, county, set(number_of.values()))
+    fresh = sorted(set(number_of.values()) - set(known))
+    block = ids.allocate(conn, "entity", len(fresh)) if fresh else range(0)
+    known.update(zip(fresh, block, strict=True))
+    by_entity = {w.entity_id: w for w in writes}
+    home: dict[int, str] = {}
+    done: set[tuple[int, int]] = set()
+    for i, no in number_of.items():
+        w, hid = by_entity[row_entity[i]], known[no]
+        if (w.entity_id, hid) not in done:
+            done.add((w.entity_id, hid))
+            ref = LogRow(w.entity_id, "person", "person.household", str(hid), "value", now, dept)
+            w.rows.append(ref)
+        home.setdefault(hid, w.org_code)
+    out = []
+    for no, hid in zip(fresh, block, strict=True):
+        row = LogRow(hid, "household", "household.household_no", no, "value", now, dept)
+        out.append(EntityWrite(hid, "household", home[hid], [row], is_new=True))
+    return out
 
 
 def _home(values: Mapping[str, str], county: str, villages: list[tuple[str, str]]) -> str:

@@ -80,7 +80,7 @@ def _valid_id(text: object) -> str | None:
         return None
 
 
-def candidate_pairs(
+def _candidate_pairs(
     people: Sequence[Mapping[str, Any]], config: LinkConfig
 ) -> tuple[list[lm.Pair], int]:
     """Scored pairs of likely duplicates (pure linkage; no store) and how many were
@@ -125,7 +125,7 @@ def find_duplicates(
         county = county_code or _only_county(conn)
         people = link_store.sheet_people(conn, county)
         summary = DedupeSummary(county, len(people))
-        pairs, summary.different_ids = candidate_pairs(people, config)
+        pairs, summary.different_ids = _candidate_pairs(people, config)
         summary.pairs_scored = len(pairs)
         seen = link_store.queued_duplicate_pairs(conn, county)
         by_id = {int(p["entity_id"]): p for p in people}

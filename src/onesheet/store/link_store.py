@@ -151,3 +151,16 @@ def queued_duplicate_pairs(conn: Connection, county_code: str) -> set[tuple[int,
         a, b = int(json.loads(cands)[0][0]), int(json.loads(rec)["entity_id"])
         out.add((min(a, b), max(a, b)))
     return out
+
+
+def households_by_number(conn: Connection, county_code: str, numbers: set[str]) -> dict[str, int]:
+    """household number → entity id, for the numbers the county's sheet already holds."""
+    h = sheet_table("household")
+    out: dict[str, int] = {}
+    wanted = sorted(numbers)
+    for start in range(0, len(wanted), 500):
+        q = select(h.c.household_no, h.c.entity_id).where(
+            and_(h.c.county_code == county_code, h.c.household_no.in_(wanted[start : start + 500]))
+        )
+        out.update({no: int(eid) for no, eid in conn.execute(q)})
+    return out
