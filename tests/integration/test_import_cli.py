@@ -33,5 +33,10 @@ def test_import_command_writes_summary_and_rejected_report(store, database_url, 
         assert "B" in report and "person.birth_date" in report
         listed = runner.invoke(app, ["link", "queue", "--json"])
         assert listed.exit_code == 0 and json.loads(listed.stdout) == []
+        found = runner.invoke(app, ["link", "dedupe", "--json"])
+        assert found.exit_code == 0, found.output
+        assert json.loads(found.stdout)["people"] == 60
+        missing = runner.invoke(app, ["link", "merge", "999"])
+        assert missing.exit_code != 0 and "999" in missing.output
     finally:
         common.set_database_url(None)
