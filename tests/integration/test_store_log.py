@@ -160,3 +160,16 @@ def test_every_entity_table_carries_the_county_code(store):
                 select(func.count()).select_from(t).where(t.c.county_code != "330523")
             ).scalar_one()
         assert bad == 0, name
+
+
+def test_every_batch_counts_its_observations(store):
+    from sqlalchemy import func, select
+
+    from onesheet.store.schema import table
+
+    seed_small(store, people=120)
+    b, o = table("batch"), table("observation")
+    with store.engine.connect() as conn:
+        counted = dict(conn.execute(select(b.c.id, b.c.observation_count)).all())
+        actual = dict(conn.execute(select(o.c.batch_id, func.count()).group_by(o.c.batch_id)).all())
+    assert counted and counted == {k: actual.get(k, 0) for k in counted}

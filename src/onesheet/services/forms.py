@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onesheet.domain.access import Actor
+from onesheet.domain.access import AccessDenied, Actor
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.template_spec import TemplateSpec
@@ -94,11 +94,22 @@ def _resolve_department(dictionary: Dictionary, name: str) -> str:
     )
 
 
-def _get(conn: object, template_id: str) -> TemplateRow:
+def _get(conn: object, template_id: str, actor: Actor | None = None) -> TemplateRow:
+    """The template; a department's staff reach only their own department's (403 else)."""
     row = templates.get_template(conn, template_id)  # type: ignore[arg-type]
     if row is None:
         raise TemplateNotFound(template_id)
+    if actor is not None:
+        _require_department(actor, row.department)
     return row
+
+
+def _require_department(actor: Actor, department: str) -> None:
+    if actor.role == "department" and actor.department != department:
+        raise AccessDenied(
+            f"该报表属于其他部门（{department}），无权查看或修改",
+            f"template belongs to department {department}, not {actor.department}",
+        )
 
 
 @service("forms_import", permission="forms.import", audit=None)
@@ -120,6 +131,7 @@ def import_form(
     Draft fields this form proposes are stored, so later imports match them.
     """
     dept = _resolve_department(store.dictionary, department)
+    _require_department(actor, dept)
     if filename is None:
         filename = "form.xlsx" if isinstance(source, bytes | bytearray) else Path(source).name
     data = load_bytes(source, filename, max_bytes)
@@ -181,7 +193,9 @@ def list_forms(store: Store, actor: Actor, *, status: str | None = None) -> list
 def show_form(store: Store, actor: Actor, template_id: str) -> TemplateView:
     """One template with its Gate history."""
     with store.transaction() as conn:
-        return TemplateView(_get(conn, template_id), templates.list_decisions(conn, template_id))
+        return TemplateView(
+            _get(conn, template_id, actor), templates.list_decisions(conn, template_id)
+        )
 
 
 def _editable(row: TemplateRow) -> None:
@@ -223,7 +237,7 @@ def map_column(
     letter = column.strip().upper()
     now = utcnow()
     with store.transaction() as conn:
-        row = _get(conn, template_id)
+        row = _get(conn, template_id, actor)
         _editable(row)
         _field_known(store, conn, field_key)
         analysis = dict(row.analysis or {})
@@ -268,7 +282,7 @@ def map_column(
 def set_matter(store: Store, actor: Actor, template_id: str, *, matter: str) -> TemplateRow:
     """Name the village matter (responsibility-list item code) the template serves."""
     with store.transaction() as conn:
-        row = _get(conn, template_id)
+        row = _get(conn, template_id, actor)
         _editable(row)
         spec = row.spec.model_copy(update={"matter": matter.strip() or None})
         return templates.update_template(conn, row, at=utcnow(), spec=spec)
@@ -279,7 +293,7 @@ def submit(store: Store, actor: Actor, template_id: str) -> TemplateRow:
     """Send a draft (or a reworked rejected template) to the Gate for review."""
     now = utcnow()
     with store.transaction() as conn:
-        row = _get(conn, template_id)
+        row = _get(conn, template_id, actor)
         _editable(row)
         fresh = templates.update_template(conn, row, at=now, status="submitted")
         templates.insert_decision(conn, template_id, "submitted", actor=actor.username, at=now)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, update
 
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.observations import Observation, Resolution, resolve
@@ -108,6 +108,12 @@ def record(
     all_rows = [r for w in writes for r in w.rows]
     observation_log.append(
         conn, all_rows, county_code=county_code, batch_id=batch_id, actor=actor, recorded_at=now
+    )
+    b = table("batch")  # the ledger counts a batch's values without scanning the log
+    conn.execute(
+        update(b)
+        .where(b.c.id == batch_id)
+        .values(observation_count=b.c.observation_count + len(all_rows))
     )
     by_type: dict[str, list[EntityWrite]] = defaultdict(list)
     for w in writes:
