@@ -52,6 +52,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "link.dedupe": frozenset({"admin"}),
     "tasks.read": frozenset({"village", "town", "department", "admin"}),
     "tasks.fill": frozenset({"village", "town", "admin"}),
+    "feedback.submit": frozenset({"village", "town"}),
+    "feedback.read": frozenset(ROLES),
+    "feedback.handle": frozenset({"town", "reviewer", "admin"}),
 }
 
 

@@ -58,7 +58,7 @@ def sheet_table_name(entity: str) -> str:
     return f"sheet_{entity}"
 
 
-LATEST_REVISION = 4
+LATEST_REVISION = 5
 
 
 def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION) -> MetaData:
@@ -80,7 +80,35 @@ def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION)
 
         _task_tables(md)
         link_tables(md)
+    if revision >= 5:
+        _feedback_tables(md)
     return md
+
+
+# Tables added by revision 5 (the grassroots' burden feedback).
+FEEDBACK_TABLES = ("feedback",)
+
+
+def _feedback_tables(md: MetaData) -> None:
+    """反馈: a village or town flags a burden; it is followed until someone resolves it."""
+    Table(
+        "feedback",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("county_code", String(6), nullable=False),
+        Column("org_code", String(20), nullable=False, index=True),
+        Column("author", String(80), nullable=False),
+        Column("kind", String(20), nullable=False),  # repeats_sheet | outside_gate | …
+        Column("department", String(40)),  # the department the burden came from
+        Column("template_id", String(40)),
+        Column("text", Text, nullable=False),
+        Column("status", String(12), nullable=False),  # open | acknowledged | resolved | dismissed
+        Column("created_at", DateTime, nullable=False),
+        Column("handled_by", String(80)),
+        Column("handled_at", DateTime),
+        Column("resolution", Text, nullable=False, default=""),
+        Column("version", Integer, nullable=False, default=1),
+    )
 
 
 # Tables added by revision 2 (forms, the Gate, report runs), by name, for its migration.
