@@ -35,6 +35,7 @@ class NoiseRates:
     id_swap: float = 0.01
     id_legacy_elderly: float = 0.5  # of people born before 1950
     id_format: float = 0.05
+    birth_slip: float = 0.01  # a digit of the day or year mistyped, or month and day swapped
     phone_changed: float = 0.1
     address_varied: float = 0.5
     outsiders: float = 0.02
@@ -125,6 +126,21 @@ def _address(addr: str, rng: random.Random) -> str:
     return addr.split("市", 1)[-1].replace("1组", "一组").replace("2组", "二组")
 
 
+def _birth_slip(birth: str, rng: random.Random) -> str:
+    """The birth date typed wrong but still a date: 1971-03-15 → 1971-03-16, 1971-15-03 is
+    not a date so 1971-03-05 → 1971-05-03, or 1971 → 1917/1970."""
+    y, m, d = (int(x) for x in birth.split("-"))
+    kind = rng.randrange(3)
+    if kind == 0 and d <= 12 and d != m:
+        m, d = d, m
+    elif kind == 1:
+        swapped = int(str(y)[:2] + str(y)[3] + str(y)[2])
+        y = swapped if rng.random() < 0.3 and 1900 < swapped < 2025 else y + rng.choice((-1, 1))
+    else:
+        d = d + 1 if d < 28 else d - 1
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
 def _noisy_row(p: dict[str, object], r: NoiseRates, rng: random.Random) -> list[object]:
     name = str(p["name"])
     if rng.random() < r.typo:
@@ -132,6 +148,7 @@ def _noisy_row(p: dict[str, object], r: NoiseRates, rng: random.Random) -> list[
     elif rng.random() < r.homophone:
         name = _homophone(name, rng)
     birth = str(p["birth_date"])
+    typed_birth = _birth_slip(birth, rng) if rng.random() < r.birth_slip else birth
     phone = p.get("phone")
     if phone and rng.random() < r.phone_changed:
         phone = "1" + "".join(rng.choice("3589") + str(rng.randrange(10**9)).zfill(9))
@@ -139,7 +156,7 @@ def _noisy_row(p: dict[str, object], r: NoiseRates, rng: random.Random) -> list[
     if addr and rng.random() < r.address_varied:
         addr = _address(addr, rng)
     number = _id_cell(str(p["id_number"]), birth, r, rng)
-    return [name, number, SEX_NAME.get(str(p["gender"]), ""), birth, phone, addr]
+    return [name, number, SEX_NAME.get(str(p["gender"]), ""), typed_birth, phone, addr]
 
 
 def _outsider(county: str, rng: random.Random, n: int) -> dict[str, object]:
