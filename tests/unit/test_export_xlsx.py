@@ -366,3 +366,49 @@ def test_twenty_thousand_rows(tmp_path: Path) -> None:
     assert ws.cell(last, 4).value == "人员19999"
     assert ws.cell(last + 2, 1).value == FOOTER
     wb.close()
+
+
+# --- the raw-row fast path --------------------------------------------------------------
+
+
+def _cells(wb: openpyxl.Workbook) -> list[list[tuple[object, ...]]]:
+    """Every cell of every sheet: value, type, number format, fill, bold, border."""
+    return [
+        [
+            (
+                c.coordinate,
+                c.value,
+                c.data_type,
+                c.number_format,
+                c.fill.fgColor.rgb,
+                c.font.b,
+                c.border.left.style,
+            )
+            for row in ws.iter_rows()
+            for c in row
+        ]
+        + sorted(merges(ws))
+        for ws in wb.worksheets
+    ]
+
+
+@pytest.mark.parametrize("which", ["roster", "aggregate", "awkward"])
+def test_fast_rows_write_what_the_public_api_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
+    """Raw row XML (xlsx_fast) reads back cell for cell like XlsxWriter's own writes."""
+    awkward = [
+        person(" 前后空格 ", "男", "330523196501011234", "A&B<C>", 2, 1, "_x0041_"),
+        person("控制\x01字符", "女", "330523196802021246", "A&B<C>", 2, 1, "行1\n行2"),
+        person("王五", "男", "330523195004041238", "王五", 12345678901234, 2),
+    ]
+    spec, rows = {
+        "roster": (dibao_spec(), dibao_rows()),
+        "aggregate": (aggregate_spec(), aggregate_rows()),
+        "awkward": (dibao_spec(), awkward),
+    }[which]
+    fast = render(tmp_path, spec, rows)
+    monkeypatch.setattr("onesheet.export.xlsx_rows.supported", lambda ws: False)
+    (tmp_path / "slow").mkdir()
+    slow = render(tmp_path / "slow", spec, rows)
+    assert _cells(fast) == _cells(slow)
