@@ -11,7 +11,6 @@ from onesheet.domain.access import CLI_ADMIN
 from onesheet.services.auth import issue_api_token
 from onesheet.services.users import add_user
 from onesheet.store import link_store
-from onesheet.web import api_import
 from onesheet.web.app import create_app
 from tests.integration.helpers import COUNTY, log_rows, seed_small
 
@@ -20,7 +19,6 @@ PW = "pw pw pw 12"
 
 def _client(store, username: str) -> TestClient:  # type: ignore[no-untyped-def]
     app = create_app(store)
-    app.include_router(api_import.router)
     client = TestClient(app)
     client.headers["Authorization"] = f"Bearer {issue_api_token(store, CLI_ADMIN, username)}"
     return client

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.services.auth import issue_api_token
 from onesheet.services.users import add_user
-from onesheet.web import api_reports
 from onesheet.web.app import create_app
 from tests.integration.helpers import seed_small
 from tests.reports.support import add_template, children, sheet_rows
@@ -29,7 +28,6 @@ def api(store):  # type: ignore[no-untyped-def]
     add_user(store, CLI_ADMIN, "cadre", role="village", org_code=mine, password="pw pw pw 12")
     token = issue_api_token(store, CLI_ADMIN, "cadre")
     app = create_app(store)
-    app.include_router(api_reports.router)
     client = TestClient(app)
     client.headers["Authorization"] = f"Bearer {token}"
     return client, store, mine, other

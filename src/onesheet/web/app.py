@@ -21,7 +21,7 @@ from onesheet.services import auth as auth_service
 from onesheet.services.base import Store
 from onesheet.services.sheet_read import read_entity, search_people
 from onesheet.services.sheet_write import UnknownEntity
-from onesheet.web import api_reports, routes_feedback, routes_forms, routes_tasks
+from onesheet.web import api_import, api_reports, routes_feedback, routes_forms, routes_tasks
 from onesheet.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -42,6 +42,7 @@ def create_app(store: Store) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     app.include_router(api_reports.router)
+    app.include_router(api_import.router)
     app.include_router(routes_tasks.router)
     app.include_router(routes_forms.router)
     app.include_router(routes_feedback.router)
