@@ -36,6 +36,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP) system-deps
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/seed.py
 
 clean:

@@ -78,11 +78,14 @@ def test_duplicates_are_queued_once_and_merged_keeping_both_histories(store) -> 
             )
         }
     marker = [o for o in new if o.entity_id == duplicate]
-    assert [(o.kind, o.reason) for o in marker] == [("settle", f"merged_into={done.survivor}")]
+    assert [(o.field_key, o.kind, o.value, o.reason) for o in marker] == [
+        ("person.merged_into", "value", str(done.survivor), f"merged_into={done.survivor}")
+    ]
     moved = [o for o in new if o.entity_id == done.survivor]
     assert {o.source for o in moved} == {"health"}  # the duplicate's source, kept
     assert any(o.field_key == "person.phone" and o.value == "13700000000" for o in moved)
-    assert rows[duplicate].residence_status == "9"
+    assert rows[duplicate].merged_into == done.survivor
+    assert rows[done.survivor].merged_into is None
     assert rows[done.survivor].phone  # the authority rule still decides the current value
     with pytest.raises(InvalidInput):
         dedupe.merge(store, CLI_ADMIN, entry["id"])

@@ -11,7 +11,7 @@ the other columns say; a pair already queued (open or decided) is not queued aga
 * the survivor receives the duplicate's values as **new observations** — each source's
   latest value of each field, with that source and its valid-from, so the authority rule
   and conflicts treat them exactly as they treated them on the duplicate;
-* the duplicate receives a marker: a ``settle`` of ``person.residence_status`` = 9 (其他)
+* the duplicate receives a marker: ``person.merged_into`` = the survivor's id
   whose reason reads ``merged_into=<survivor>``, so it leaves rosters of current residents
   but keeps its whole history;
 * the queue entry records the link (``decision_entity_id`` = survivor, the batch).
@@ -40,8 +40,7 @@ from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
 
 MERGE_SOURCE = "merge"
-MARKER_FIELD = "person.residence_status"
-MARKER_VALUE = "9"  # 其他: not a current resident of the sheet any more
+MARKER_FIELD = "person.merged_into"
 SHOWN = ("name", "id_number", "birth_date", "gender", "phone", "current_address")
 
 
@@ -311,8 +310,8 @@ def _merge_writes(
         duplicate,
         "person",
         MARKER_FIELD,
-        MARKER_VALUE,
-        "settle",
+        str(survivor),
+        "value",
         now,
         MERGE_SOURCE,
         f"merged_into={survivor}",

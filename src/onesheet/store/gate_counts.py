@@ -18,6 +18,7 @@ from sqlalchemy import Boolean, Connection, Date, Integer, Numeric, Table, and_,
 from sqlalchemy.sql.elements import ColumnElement
 
 from onesheet.domain.template_spec import AllOf, AnyOf, Condition
+from onesheet.store.report_query import live
 from onesheet.store.schema import sheet_table, table
 
 VILLAGE_DIGITS = 12
@@ -46,7 +47,7 @@ def village_rows(
     village = func.substr(t.c.org_code, 1, VILLAGE_DIGITS).label("village")
     cols = [village, func.count().label("n")]
     cols += [func.count(t.c[n]).label(f"f_{i}") for i, n in enumerate(names)]
-    query = select(*cols).group_by(village)
+    query = select(*cols).where(*live(entity, t)).group_by(village)
     where = _where(t, flt, today) if flt is not None else None
     if where is not None:
         query = query.where(where)

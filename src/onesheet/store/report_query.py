@@ -74,6 +74,11 @@ def in_subtree(col: ColumnClause, org_code: str) -> ColumnElement[bool]:
     return and_(col >= org_code, col <= org_code.ljust(MAX_CODE, "9"))
 
 
+def live(entity: str, main) -> list[ColumnElement[bool]]:  # type: ignore[no-untyped-def]
+    """Rows that count: a person merged into another by record linkage is history only."""
+    return [main.c.merged_into.is_(None)] if entity == "person" else []
+
+
 def sources_for(
     entity: str,
     plans: Sequence[ColumnPlan],
@@ -161,6 +166,7 @@ def roster_select(
             cols.append(expr.label(f"c{plan.index}"))
     stmt = select(*cols).select_from(_from_clause(src))
     stmt = stmt.where(main.c.county_code == county_code, in_subtree(main.c.org_code, org_code))
+    stmt = stmt.where(*live(src.entity, main))
     if flt is not None:
         stmt = stmt.where(condition_sql(flt, src, report_date))
     order = [main.c.org_code]
@@ -321,5 +327,6 @@ def aggregate_select(
         select(*exprs)
         .select_from(_from_clause(src))
         .where(main.c.county_code == county_code, in_subtree(main.c.org_code, org_code))
+        .where(*live(src.entity, main))
         .group_by(child)
     )
