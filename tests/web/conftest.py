@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -45,30 +46,53 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class ServedEnv:
+    """The served county's database: its URL, the environment the CLI and server run with,
+    and the CLI's command line (``[python, -m, onesheet.cli.main]``)."""
+
+    url: str
+    env: dict[str, str]
+    cli: list[str]
+
+    def run(self, *args: str) -> str:
+        """Run the real CLI against the served database; its standard output."""
+        done = subprocess.run(
+            [*self.cli, *args], env=self.env, check=True, capture_output=True, text=True
+        )
+        return done.stdout
+
+
 @pytest.fixture(scope="session")
-def served_county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a server over a freshly seeded SQLite county."""
+def served_env(tmp_path_factory: pytest.TempPathFactory) -> ServedEnv:
+    """A freshly seeded SQLite county with a cadre and a town user (the server's database)."""
     folder = tmp_path_factory.mktemp("web")
-    env = {**os.environ, "ONESHEET_DATABASE_URL": f"sqlite:///{folder}/web.db"}
-    cli = [sys.executable, "-m", "onesheet.cli.main"]
-    subprocess.run([*cli, "init"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*cli, "seed", "--people", "2000", "--seed", "5"], env=env, check=True, capture_output=True
+    url = f"sqlite:///{folder}/web.db"
+    served = ServedEnv(
+        url,
+        {**os.environ, "ONESHEET_DATABASE_URL": url},
+        [sys.executable, "-m", "onesheet.cli.main"],
     )
+    served.run("init")
+    served.run("seed", "--people", "2000", "--seed", "5")
     password = folder / "password.txt"
     password.write_text(WEB_PASSWORD + "\n")
-    for name, role, org in _web_users(env, cli):
-        subprocess.run(
-            [*cli, "users", "add", name, "--role", role, "--org", org, "--password-file", password],
-            env=env,
-            check=True,
-            capture_output=True,
+    for name, role, org in _web_users(served.env, served.cli):
+        served.run(
+            "users", "add", name, "--role", role, "--org", org, "--password-file", str(password)
         )
+    return served
+
+
+@pytest.fixture(scope="session")
+def served_county(served_env: ServedEnv) -> Iterator[str]:
+    """Base URL of a server over ``served_env``'s county."""
     port = _free_port()
+    log = (Path(served_env.url.removeprefix("sqlite:///")).parent / "server.log").open("wb")
     server = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
+        [*served_env.cli, "serve", "--port", str(port)],
+        env=served_env.env,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -85,6 +109,7 @@ def served_county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+        log.close()
 
 
 @pytest.fixture(scope="session")

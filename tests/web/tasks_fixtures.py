@@ -1,13 +1,10 @@
 """A collection task in the served county: an approved template asking for phone numbers.
 
-The browser server's database is the SQLite file ``served_county`` created under pytest's
-base temp folder; the template is stored approved and its tasks created the way the Gate's
-approval does, so the cadre has something to fill.
+The template is written into the served county's database (``served_env``), stored approved
+and its tasks created the way the Gate's approval does, so the cadre has something to fill.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +12,7 @@ from onesheet.domain.template_spec import TemplateSpec
 from onesheet.services.base import Store, utcnow
 from onesheet.store import tasks as task_store
 from onesheet.store.templates import get_template, insert_template
+from tests.web.conftest import ServedEnv
 
 TEMPLATE_ID = "WEB-TASK-PHONES"
 
@@ -36,10 +34,9 @@ def _spec() -> TemplateSpec:
 
 
 @pytest.fixture(scope="session")
-def cadre_task(served_county: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+def cadre_task(served_env: ServedEnv) -> str:
     """The template id; its tasks exist for every village with something to ask."""
-    db = next(Path(tmp_path_factory.getbasetemp()).glob("web*/web.db"))
-    store = Store.from_url(f"sqlite:///{db}")
+    store = Store.from_url(served_env.url)
     try:
         with store.transaction() as conn:
             if get_template(conn, TEMPLATE_ID) is None:

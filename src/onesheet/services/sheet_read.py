@@ -22,8 +22,10 @@ from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import _entity
 from onesheet.store import audit, observation_log, orgs
 from onesheet.store.recorder import observations_to_resolutions
+from onesheet.store.report_query import in_subtree
 from onesheet.store.schema import sheet_table, table
 from onesheet.store.sheet_view import versions
+from onesheet.store.tasks import org_names
 
 
 @dataclass(frozen=True)
@@ -174,13 +176,15 @@ def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) ->
     stmt = select(
         t.c.entity_id, t.c.name, t.c.id_number, t.c.gender, t.c.birth_date, t.c.org_code
     ).where(cond)
-    if actor.org_code:
-        stmt = stmt.where(t.c.org_code.startswith(actor.org_code))
+    if actor.org_code:  # a code range on the (county_code, org_code) index, not a LIKE
+        stmt = stmt.where(
+            t.c.county_code == actor.county_code, in_subtree(t.c.org_code, actor.org_code)
+        )
     stmt = stmt.order_by(t.c.org_code, t.c.entity_id).limit(limit)
     d = store.dictionary
     with store.transaction() as conn:
         rows = conn.execute(stmt).all()
-        names = orgs.names_by_code(conn, actor.county_code)
+        names = org_names(conn, (r.org_code for r in rows))
         idf = d.fields["person.id_number"]
         vis = field_visibility(actor, idf, store.grants)
         hits = [
