@@ -251,6 +251,8 @@ def test_form_to_gate_to_village_to_report(served_county, served_env, browser, l
     _village_cannot_reach_another_village(
         cadre, base, template_id, loop_users, theirs, next(iter(typed))
     )
+    twins.shot("cadre1", f"/people/{theirs}", "loop-forbidden-desktop.png", DESKTOP)
+    twins.close()
     cadre.context.close()
 
 
