@@ -27,8 +27,11 @@ DEMO_PEOPLE = 20000
 def serve(
     host: Annotated[str | None, typer.Option(help="监听地址")] = None,
     port: Annotated[int | None, typer.Option(help="端口")] = None,
+    workers: Annotated[int, typer.Option(help="工作进程数 (worker processes)", min=1)] = 1,
 ) -> None:
     """启动网页服务 (serve the web app)."""
+    import os
+
     import uvicorn
 
     from onesheet.web.app import create_app
@@ -36,7 +39,20 @@ def serve(
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     console.print(f"OneSheet 一表通 → http://{host}:{port}/  (数据库 {database_url()})")
-    uvicorn.run(create_app(open_store()), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(open_store()), host=host, port=port, log_level="warning")
+        return
+    # Several processes need an import path; each builds its own app (and engine) from the
+    # environment, so the URL chosen here travels there.
+    os.environ["ONESHEET_DATABASE_URL"] = database_url()
+    uvicorn.run(
+        "onesheet.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def demo(

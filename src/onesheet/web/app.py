@@ -184,6 +184,13 @@ def create_app(store: Store) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app over the database the settings name (``onesheet serve --workers N``)."""
+    from onesheet.settings import get_settings
+
+    return create_app(Store.from_url(get_settings().database_url))
+
+
 def _safe_next(target: str) -> str:
     """Only same-site paths after login (no open redirect)."""
     return target if target.startswith("/") and not target.startswith("//") else "/"
