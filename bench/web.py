@@ -10,7 +10,7 @@ so an existing cluster can be reused with ``--pgdata DIR`` (its ``data`` folder;
   (a county-wide department user who searches, the cadre of the village with most missing
   phone numbers), and an approved template asking for phones, whose collection tasks are
   created the way the Gate's approval creates them;
-- ``onesheet serve`` (uvicorn, one worker process: the CLI has no ``--workers``);
+- ``onesheet serve --workers N`` (uvicorn; ``--workers``, default 2 = the machine's cores);
 - ``--clients`` concurrent clients (httpx, asyncio, one process) for ``--seconds`` on
   loopback, each looping over four requests: person search by ID number and by name
   (``/api/people?q=``, the department, county-wide), the task page (``/api/tasks/{id}``,
@@ -204,9 +204,9 @@ def _ensure_task(url: str) -> int:
 
 
 # -------------------------------------------------------------------------------- server
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def serve(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
-        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -310,6 +310,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--no-write", action="store_true", help="do not update web.json")
     args = parser.parse_args()
 
@@ -334,7 +335,7 @@ def main() -> None:
         f"{plan['people']:,} people; task {plan['task_id']} of village {plan['village']} "
         f"({plan['village_people']:,} people, {plan['task_items']:,} values to collect)"
     )
-    server = serve(env, args.port)
+    server = serve(env, args.port, args.workers)
     try:
         base = f"http://127.0.0.1:{args.port}"
         cookies = {"dept": login(base, "bench_dept"), "cadre": login(base, "bench_cadre")}
@@ -343,7 +344,7 @@ def main() -> None:
         server.terminate()
         server.wait(20)
     table = summarise(latencies, errors, wall)
-    print(f"\n{args.clients} clients, {wall:.1f} s, one uvicorn worker")
+    print(f"\n{args.clients} clients, {wall:.1f} s, {args.workers} uvicorn workers")
     print(f"{'request':<12} {'n':>7} {'err':>4} {'p50':>8} {'p95':>8} {'p99':>8} {'req/s':>8}")
     for kind, row in table.items():
         print(
@@ -369,7 +370,7 @@ def main() -> None:
                 "database": "reused (--pgdata)" if exists else "seeded by this run",
                 "seed_seconds": plan.get("seed_seconds"),
                 "task_creation_seconds": plan["task_creation_seconds"],
-                "server": "onesheet serve: uvicorn, one worker process (no --workers option)",
+                "server": f"onesheet serve --workers {args.workers} (uvicorn)",
                 "clients": args.clients,
                 "seconds": round(wall, 1),
                 "mix": "each client loops search_id, search_name, task_page, sheet_page",
