@@ -87,6 +87,18 @@ class Dictionary:
     def code_table(self, key: str) -> CodeTable:
         return self.code_tables[key]
 
+    def stored_columns(self) -> dict[str, tuple[str, str]]:
+        """field key → (sheet column, value type) for stored fields.
+
+        Built once per dictionary (it is read-only once loaded): seeding and imports ask for
+        it for every value they write.
+        """
+        cached = self.__dict__.get("_stored_columns")
+        if cached is None:
+            cached = {k: (f.name, f.type) for k, f in self.fields.items() if f.stored}
+            self.__dict__["_stored_columns"] = cached
+        return cached  # type: ignore[no-any-return]
+
 
 def load_builtin() -> Dictionary:
     """The packaged dictionary: built-in fields, code tables and departments.

@@ -143,15 +143,21 @@ def _writes(conn, village: VillageBatch, ref_keys: set[str]) -> list[EntityWrite
 def _write(
     e: SynthEntity, entity_id: int, id_of: dict[str, int], ref_keys: set[str]
 ) -> EntityWrite:
+    # tuple.__new__ skips the NamedTuple's Python-level constructor: millions of rows.
+    make = tuple.__new__
     rows = [
-        LogRow(
-            entity_id,
-            e.entity_type,
-            key,
-            str(id_of[value]) if key in ref_keys else value,
-            "value",
-            _midnight(valid_from),
-            source,
+        make(
+            LogRow,
+            (
+                entity_id,
+                e.entity_type,
+                key,
+                str(id_of[value]) if key in ref_keys else value,
+                "value",
+                _midnight(valid_from),
+                source,
+                None,
+            ),
         )
         for key, value, source, valid_from in e.values
     ]

@@ -161,10 +161,11 @@ def _fast_row(
         "version": 1,
         "updated_at": now,
     }
+    columns = dictionary.stored_columns()
     for r in w.rows:
-        f = dictionary.fields[r.field_key]
-        if f.stored:
-            row[f.name] = sheet_view.to_column(f.type, r.value)
+        found = columns.get(r.field_key)
+        if found is not None:
+            row[found[0]] = sheet_view.to_column(found[1], r.value)
     return row
 
 
