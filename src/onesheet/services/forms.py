@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import get_args
+
+from pypinyin import lazy_pinyin
 
 from onesheet.domain.access import AccessDenied, Actor
-from onesheet.domain.dictionary import Dictionary
+from onesheet.domain.dictionary import ENTITY_TYPES, Dictionary, Field, FieldType
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.template_spec import TemplateSpec
+from onesheet.ingest.drafts import draft_key
 from onesheet.ingest.importer import analyse_form
 from onesheet.ingest.normalise import fold_text
 from onesheet.ingest.workbook import DEFAULT_MAX_BYTES, DEFAULT_MAX_COLUMNS, load_bytes
@@ -229,53 +234,196 @@ def _field_known(store: Store, conn: object, key: str) -> None:
     )
 
 
+def _map_in(
+    conn: object, actor: Actor, row: TemplateRow, letter: str, field_key: str, now: datetime
+) -> None:
+    """Point column ``letter`` of ``row`` at ``field_key`` and learn its wording (in ``conn``)."""
+    analysis = dict(row.analysis or {})
+    cols = list(analysis.get("columns") or [])  # type: ignore[arg-type]
+    index = next((i for i, c in enumerate(cols) if c["letter"] == letter), None)
+    if index is None or index >= len(row.spec.columns):
+        letters = "、".join(c["letter"] for c in cols)
+        raise InvalidInput(
+            [
+                Finding(
+                    "forms.unknown_column",
+                    f"模板 {row.id} 没有 {letter} 列；可用：{letters}",
+                    f"template {row.id} has no column {letter}",
+                    column=letter,
+                )
+            ]
+        )
+    cols[index] = cols[index] | {
+        "field": field_key,
+        "status": "matched",
+        "confidence": 1.0,
+        "candidates": [{"field": field_key, "score": 1.0}],
+    }
+    analysis["columns"] = cols
+    spec_cols = list(row.spec.columns)
+    old = spec_cols[index]
+    kind = "field" if old.kind in ("blank", "row_no", "remark") else old.kind
+    spec_cols[index] = old.model_copy(update={"field": field_key, "kind": kind})
+    spec = row.spec.model_copy(update={"columns": spec_cols})
+    templates.update_template(conn, row, at=now, spec=spec)  # type: ignore[arg-type]
+    templates.update_analysis(conn, row.id, analysis)  # type: ignore[arg-type]
+    wordings.remember_wording(
+        conn,  # type: ignore[arg-type]
+        _wording_of(analysis, cols[index]),
+        row.spec.entity,
+        field_key,
+        actor=actor.username,
+        at=now,
+    )
+
+
+def _wording_of(analysis: dict[str, object], col: dict[str, object]) -> str:
+    """The column's own heading (the last part of its path), folded as the matcher sees it."""
+    path = (analysis.get("paths") or {}).get(col["letter"]) or [col["heading"]]  # type: ignore[union-attr, call-overload]
+    return fold_text(path[-1])[:200]
+
+
 @service("forms_map", permission="forms.map", audit=None)
 def map_column(
     store: Store, actor: Actor, template_id: str, *, column: str, field_key: str
 ) -> TemplateRow:
     """A person's correction: column ``column`` shows ``field_key``; the wording is learnt."""
     letter = column.strip().upper()
-    now = utcnow()
     with store.transaction() as conn:
         row = _get(conn, template_id, actor)
         _editable(row)
         _field_known(store, conn, field_key)
-        analysis = dict(row.analysis or {})
-        cols = list(analysis.get("columns") or [])  # type: ignore[arg-type]
-        index = next((i for i, c in enumerate(cols) if c["letter"] == letter), None)
-        if index is None or index >= len(row.spec.columns):
-            letters = "、".join(c["letter"] for c in cols)
-            raise InvalidInput(
-                [
-                    Finding(
-                        "forms.unknown_column",
-                        f"模板 {template_id} 没有 {letter} 列；可用：{letters}",
-                        f"template {template_id} has no column {letter}",
-                        column=letter,
-                    )
-                ]
-            )
-        cols[index] = cols[index] | {
-            "field": field_key,
-            "status": "matched",
-            "confidence": 1.0,
-            "candidates": [{"field": field_key, "score": 1.0}],
-        }
-        analysis["columns"] = cols
-        spec_cols = list(row.spec.columns)
-        old = spec_cols[index]
-        kind = "field" if old.kind in ("blank", "row_no", "remark") else old.kind
-        spec_cols[index] = old.model_copy(update={"field": field_key, "kind": kind})
-        spec = row.spec.model_copy(update={"columns": spec_cols})
-        templates.update_template(conn, row, at=now, spec=spec)
-        templates.update_analysis(conn, template_id, analysis)
-        path = (analysis.get("paths") or {}).get(letter) or [cols[index]["heading"]]  # type: ignore[union-attr]
-        wording = fold_text(path[-1])[:200]
-        templates_entity = row.spec.entity
-        wordings.remember_wording(
-            conn, wording, templates_entity, field_key, actor=actor.username, at=now
-        )
+        _map_in(conn, actor, row, letter, field_key, utcnow())
         return _get(conn, template_id)
+
+
+MAX_LABEL = 40
+# Value types a person may give a new field (``ref`` needs a target entity: not offered).
+NEW_FIELD_TYPES: tuple[str, ...] = tuple(t for t in get_args(FieldType) if t != "ref")
+TYPE_LABELS_ZH: dict[str, str] = {
+    "text": "文本",
+    "integer": "整数",
+    "decimal": "小数/金额",
+    "date": "日期",
+    "boolean": "是/否",
+    "code": "代码（选项）",
+    "id_number": "身份证号码",
+    "phone": "电话号码",
+    "uscc": "统一社会信用代码",
+}
+
+
+def _bad(code: str, zh: str, en: str, **where: str) -> InvalidInput:
+    return InvalidInput([Finding(f"forms.{code}", zh, en, **where)])  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class CreatedField:
+    """The draft field a person created for a column, and the template now mapped to it."""
+
+    field: Field
+    template: TemplateRow
+
+
+@service("forms_create_field", permission="forms.map", audit=None)
+def create_field(
+    store: Store,
+    actor: Actor,
+    template_id: str,
+    *,
+    column: str,
+    label_zh: str,
+    value_type: str,
+    label_en: str = "",
+    code_table: str | None = None,
+) -> CreatedField:
+    """A person creates a (draft) field for a column no field fits, and maps the column to it.
+
+    The key is ``<entity>.x_<pinyin initials>`` (unique against built-in and draft keys); the
+    column's heading is kept as the draft's synonym so later forms with that wording match it.
+    One transaction: a refusal stores nothing.
+    """
+    letter = column.strip().upper()
+    label = " ".join(label_zh.split())
+    table_key = (code_table or "").strip() or None
+    if not label:
+        raise _bad("label_empty", "请填写字段名称", "the field needs a name", column=letter)
+    if len(label) > MAX_LABEL:
+        raise _bad(
+            "label_long",
+            f"字段名称不能超过 {MAX_LABEL} 个字（现为 {len(label)} 个）",
+            f"the field name may have at most {MAX_LABEL} characters ({len(label)} given)",
+            column=letter,
+        )
+    if value_type not in NEW_FIELD_TYPES:
+        names = "、".join(f"{TYPE_LABELS_ZH[t]}({t})" for t in NEW_FIELD_TYPES)
+        raise _bad(
+            "bad_type",
+            f"不认识的数据类型“{value_type}”；可选：{names}",
+            f"unknown value type {value_type!r}; use one of {', '.join(NEW_FIELD_TYPES)}",
+            column=letter,
+        )
+    if table_key is not None and table_key not in store.dictionary.code_tables:
+        raise _bad(
+            "unknown_code_table",
+            f"代码表 {table_key} 不存在",
+            f"no code table {table_key!r}",
+            column=letter,
+        )
+    if value_type == "code" and table_key is None:
+        raise _bad(
+            "code_table_needed",
+            "代码类型的字段须选择代码表",
+            "a field of type code needs a code table",
+            column=letter,
+        )
+    if value_type != "code" and table_key is not None:
+        raise _bad(
+            "code_table_unused",
+            "只有代码类型的字段可以选择代码表",
+            "only a field of type code takes a code table",
+            column=letter,
+        )
+    now = utcnow()
+    with store.transaction() as conn:
+        row = _get(conn, template_id, actor)
+        _editable(row)
+        entity = row.spec.entity
+        if entity not in ENTITY_TYPES:
+            raise _bad(
+                "aggregate_new_field",
+                "汇总表的列是统计数，不能新建字段；请改为对应已有字段",
+                "an aggregate form's columns are counts: map them to existing fields",
+                column=letter,
+            )
+        cols = (row.analysis or {}).get("columns") or []
+        col = next((c for c in cols if c["letter"] == letter), None)  # type: ignore[union-attr]
+        wording = _wording_of(row.analysis or {}, col) if col else ""
+        taken = set(store.dictionary.fields) | wordings.draft_keys(conn)
+        mask = {"id_number": "id_number", "phone": "phone"}.get(value_type)
+        draft = Field(
+            key=draft_key(entity, label, taken),
+            entity=entity,
+            label_zh=label,
+            label_en=" ".join(label_en.split()) or " ".join(lazy_pinyin(label)),
+            type=value_type,  # type: ignore[arg-type]
+            sensitivity="personal" if entity in ("person", "household") or mask else "general",
+            authority=row.department,
+            synonyms=tuple(dict.fromkeys(w for w in (fold_text(label), wording) if w)),
+            code_table=table_key,
+            mask=mask,  # type: ignore[arg-type]
+            status="draft",
+        )
+        wordings.insert_draft(conn, draft, proposed_by=template_id, at=now)
+        _map_in(conn, actor, row, letter, draft.key, now)
+        return CreatedField(draft, _get(conn, template_id))
+
+
+@service("forms_draft_fields", permission="forms.read", audit=None)
+def draft_fields(store: Store, actor: Actor) -> list[Field]:
+    """Every draft field (proposed by imports or created by people), oldest first."""
+    with store.transaction() as conn:
+        return wordings.load_drafts(conn)
 
 
 @service("forms_set_matter", permission="forms.map", audit=None)

@@ -27,8 +27,24 @@ def load_drafts(conn: Connection) -> list[Field]:
     return [_to_field(r._mapping) for r in rows]
 
 
+def _words_and_table(raw: str | None) -> tuple[list[str], str | None]:
+    """The ``synonyms`` column: a JSON list of wordings, or (for a field a person created
+    with a code table) ``{"words": [...], "code_table": "..."}``."""
+    data = json.loads(raw or "[]")
+    if isinstance(data, dict):
+        return list(data.get("words") or []), data.get("code_table") or None
+    return list(data), None
+
+
+def _dump_words(words: list[str], code_table: str | None) -> str:
+    if code_table:
+        return json.dumps({"words": words, "code_table": code_table}, ensure_ascii=False)
+    return json.dumps(words, ensure_ascii=False)
+
+
 def _to_field(m: object) -> Field:
     personal = m["entity"] in ("person", "household") or m["value_type"] in _TYPES_MASK  # type: ignore[index]
+    words, code_table = _words_and_table(m["synonyms"])  # type: ignore[index]
     return Field(
         key=m["key"],  # type: ignore[index]
         entity=m["entity"],  # type: ignore[index]
@@ -37,7 +53,8 @@ def _to_field(m: object) -> Field:
         type=m["value_type"],  # type: ignore[index]
         sensitivity="personal" if personal else "general",
         authority="",
-        synonyms=tuple(json.loads(m["synonyms"] or "[]")),  # type: ignore[index]
+        synonyms=tuple(words),
+        code_table=code_table,
         mask=_TYPES_MASK.get(m["value_type"]),  # type: ignore[index, arg-type]
         description=f"草稿字段，由模板 {m['proposed_by']} 提议",  # type: ignore[index]
         status="draft",
@@ -78,12 +95,37 @@ def add_draft_wording(conn: Connection, key: str, wording: str) -> None:
     raw = conn.scalar(select(t.c.synonyms).where(t.c.key == key))
     if raw is None:
         return
-    words = json.loads(raw or "[]")
+    words, code_table = _words_and_table(raw)
     if wording and wording not in words:
         words.append(wording)
         conn.execute(
-            update(t).where(t.c.key == key).values(synonyms=json.dumps(words, ensure_ascii=False))
+            update(t).where(t.c.key == key).values(synonyms=_dump_words(words, code_table))
         )
+
+
+def draft_keys(conn: Connection) -> set[str]:
+    """Every stored draft field's key."""
+    return set(conn.scalars(select(table("draft_field").c.key)))
+
+
+def insert_draft(conn: Connection, draft: Field, *, proposed_by: str, at: datetime) -> None:
+    """Store one draft field a person created (the caller made its key unique).
+
+    ``proposed_by`` is the template whose column asked for it. ``draft_field`` has no
+    code-table column, so a code table travels inside the ``synonyms`` JSON.
+    """
+    conn.execute(
+        insert(table("draft_field")).values(
+            key=draft.key,
+            entity=draft.entity,
+            label_zh=draft.label_zh,
+            label_en=draft.label_en,
+            value_type=draft.type,
+            synonyms=_dump_words(list(draft.synonyms), draft.code_table),
+            proposed_by=proposed_by,
+            created_at=at,
+        )
+    )
 
 
 def learned_wordings(conn: Connection) -> dict[str, str]:

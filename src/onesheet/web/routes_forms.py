@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from onesheet.domain.access import ROLE_LABELS_ZH, AccessDenied, Actor
+from onesheet.domain.dictionary import ENTITY_TYPES
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.responsibility import LIST_KINDS, LIST_LABELS_ZH, Item
 from onesheet.ingest.workbook import DEFAULT_MAX_BYTES
@@ -65,6 +66,13 @@ register(
         "forms_actor": ("操作人", "By"),
         "forms_time": ("时间", "When"),
         "forms_mapping": ("表头对应", "Column mapping"),
+        "forms_new_field": ("新建字段", "New field"),
+        "forms_new_label": ("字段名称", "Field name"),
+        "forms_new_type": ("类型", "Type"),
+        "forms_new_code_table": ("代码表（可选）", "Code table (optional)"),
+        "forms_new_create": ("新建并对应", "Create and map"),
+        "forms_draft_field": ("草稿字段", "Draft field"),
+        "forms_drafts_group": ("草稿字段", "Draft fields"),
         "forms_readonly": ("仅草稿或已退回的模板可以修改", "Only drafts or rejected forms change"),
         "status_draft": ("草稿", "Draft"),
         "status_submitted": ("待审核", "Under review"),
@@ -200,23 +208,81 @@ def _matter_groups(store: Store, actor: Actor) -> list[tuple[str, list[Item]]]:
     return [(LIST_LABELS_ZH[k], [i for i in items if i.list_kind == k]) for k in LIST_KINDS]
 
 
-@router.get("/forms/{template_id}", response_class=HTMLResponse)
-def form_page(request: Request, caller: CallerDep, template_id: str) -> Response:
-    _require_role(caller.actor, FORM_ROLES)
+def _form_page(
+    request: Request,
+    caller: Caller,
+    template_id: str,
+    *,
+    error: str = "",
+    error_column: str = "",
+    status: int = 200,
+) -> Response:
     store = store_of(request)
     view = _own_view(request, caller.actor, template_id)
     row = view.template
     editable = row.status in EDITABLE and caller.actor.role in EDIT_ROLES
+    drafts = {d.key: d for d in forms.draft_fields(store, caller.actor)}
     ctx = {
         "row": row,
         "columns": (row.analysis or {}).get("columns") or [],
         "decisions": view.decisions,
         "editable": editable,
         "field_groups": _field_groups(store, row.spec.entity) if editable else [],
+        "drafts": drafts,
+        "entity_drafts": [d for d in drafts.values() if d.entity == row.spec.entity],
+        "value_types": [(t, forms.TYPE_LABELS_ZH[t]) for t in forms.NEW_FIELD_TYPES],
+        "code_tables": sorted(
+            ((k, c.label_zh) for k, c in store.dictionary.code_tables.items()),
+            key=lambda kc: kc[0],
+        ),
+        "can_create": editable and row.spec.entity in ENTITY_TYPES,
         "matters": _matter_groups(store, caller.actor) if editable else [],
         "report_org": caller.actor.org_code,
+        "error": error,
+        "error_column": error_column,
     }
-    return render(request, "forms_detail.html", ctx)
+    return render(request, "forms_detail.html", ctx, status)
+
+
+@router.get("/forms/{template_id}", response_class=HTMLResponse)
+def form_page(request: Request, caller: CallerDep, template_id: str) -> Response:
+    _require_role(caller.actor, FORM_ROLES)
+    return _form_page(request, caller, template_id)
+
+
+@router.post("/forms/{template_id}/columns/{letter}/new-field")
+def form_new_field(
+    request: Request,
+    caller: CallerDep,
+    template_id: str,
+    letter: str,
+    label_zh: Annotated[str, Form()] = "",
+    value_type: Annotated[str, Form()] = "",
+    code_table: Annotated[str, Form()] = "",
+    label_en: Annotated[str, Form()] = "",
+    csrf_token: CsrfField = "",
+) -> Response:
+    """Create a draft field for the column and map the column to it; a refusal re-renders
+    the mapping page with the message beside that column."""
+    check_csrf(caller, csrf_token)
+    _require_role(caller.actor, EDIT_ROLES)
+    _own_view(request, caller.actor, template_id)
+    col = letter.strip().upper()
+    try:
+        forms.create_field(
+            store_of(request),
+            caller.actor,
+            template_id,
+            column=col,
+            label_zh=label_zh,
+            value_type=value_type,
+            label_en=label_en,
+            code_table=code_table or None,
+        )
+    except InvalidInput as exc:
+        message = exc.message(lang_of(request))
+        return _form_page(request, caller, template_id, error=message, error_column=col, status=400)
+    return _see_other(f"/forms/{template_id}#col-{col}")
 
 
 @router.post("/forms/{template_id}/map")
