@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
 
-from onesheet.domain.access import Actor, field_visibility, require_org
+from onesheet.domain.access import (
+    PERMISSIONS,
+    AccessDenied,
+    Actor,
+    field_visibility,
+    require_org,
+)
 from onesheet.domain.derived import derive
 from onesheet.domain.dictionary import Field
 from onesheet.domain.masking import mask_value
+from onesheet.domain.tasks import choices, input_kind
 from onesheet.domain.values.parse import display_value
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import _entity
@@ -224,10 +232,14 @@ class ConflictItem:
 
 
 @service("sheet_list_conflicts", permission="sheet.read", audit="sheet.conflicts")
-def list_conflicts(store: Store, actor: Actor, *, limit: int = 100) -> list[ConflictItem]:
-    """Open conflicts in the actor's scope, on fields the actor may see."""
+def list_conflicts(
+    store: Store, actor: Actor, *, limit: int = 100, entity_id: int | None = None
+) -> list[ConflictItem]:
+    """Open conflicts in the actor's scope (or on one entity), on fields the actor may see."""
     t = table("conflict")
     stmt = select(t).order_by(t.c.org_code, t.c.entity_id).limit(limit)
+    if entity_id is not None:
+        stmt = stmt.where(t.c.entity_id == entity_id)
     if actor.org_code:
         stmt = stmt.where(t.c.org_code.startswith(actor.org_code))
     with store.transaction() as conn:
@@ -250,3 +262,168 @@ def list_conflicts(store: Store, actor: Actor, *, limit: int = 100) -> list[Conf
             fields={i.field_key for i in items},
         )
         return items
+
+
+# ------------------------------------------------------------------------- cadre filters
+@dataclass(frozen=True)
+class SheetFilter:
+    """A roster a cadre asks for by one tap: the people in scope with one flag set."""
+
+    key: str
+    label_zh: str
+    label_en: str
+    field_key: str  # the field the filter reads (its visibility decides who may use it)
+
+
+SHEET_FILTERS: dict[str, SheetFilter] = {
+    f.key: f
+    for f in (
+        SheetFilter("dibao", "低保", "Dibao", "person.is_dibao"),
+        SheetFilter("tekun", "特困", "Extreme poverty", "person.is_tekun"),
+        SheetFilter("disabled", "残疾", "Disabled", "person.is_disabled"),
+        SheetFilter("over60", "60岁以上", "Aged 60+", "person.birth_date"),
+        SheetFilter("elderly_alone", "独居老人", "Elderly living alone", "person.is_elderly_alone"),
+        SheetFilter("left_behind", "留守儿童", "Left-behind children", "person.is_left_behind"),
+    )
+}
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+@service("sheet_filter_people", permission="sheet.read", audit="sheet.filter")
+def filter_people(
+    store: Store,
+    actor: Actor,
+    filters: Sequence[str],
+    *,
+    limit: int = 200,
+    today: date | None = None,
+) -> list[PersonHit]:
+    """People in scope matching every filter in ``filters`` (keys of ``SHEET_FILTERS``).
+
+    Merged duplicates are left out, as rosters leave them out. A filter on a field the actor
+    may not see is refused rather than silently answered.
+    """
+    chosen = [SHEET_FILTERS[k] for k in dict.fromkeys(filters) if k in SHEET_FILTERS]
+    if not chosen:
+        return []
+    d = store.dictionary
+    for flt in chosen:
+        if field_visibility(actor, d.fields[flt.field_key], store.grants) == "hidden":
+            raise AccessDenied(
+                f"无权按“{flt.label_zh}”筛选", f"{actor.username} may not filter by {flt.key}"
+            )
+    t = sheet_table("person")
+    conds = [t.c.merged_into.is_(None)]
+    for flt in chosen:
+        if flt.key == "over60":
+            conds.append(t.c.birth_date <= _years_before(today or date.today(), 60))
+        else:
+            conds.append(t.c[flt.field_key.split(".", 1)[1]].is_(True))
+    stmt = select(
+        t.c.entity_id, t.c.name, t.c.id_number, t.c.gender, t.c.birth_date, t.c.org_code
+    ).where(*conds)
+    if actor.org_code:
+        stmt = stmt.where(
+            t.c.county_code == actor.county_code, in_subtree(t.c.org_code, actor.org_code)
+        )
+    stmt = stmt.order_by(t.c.org_code, t.c.entity_id).limit(limit)
+    with store.transaction() as conn:
+        rows = conn.execute(stmt).all()
+        names = org_names(conn, (r.org_code for r in rows))
+        idf = d.fields["person.id_number"]
+        vis = field_visibility(actor, idf, store.grants)
+        hits = [
+            PersonHit(
+                r.entity_id,
+                r.name,
+                None if vis == "hidden" else _show(idf, r.id_number, vis, store)[0],
+                d.code_table("gb2261_1_gender").name_of(r.gender) if r.gender else "",
+                r.birth_date.isoformat() if r.birth_date else None,
+                r.org_code,
+                names.get(r.org_code, r.org_code),
+            )
+            for r in rows
+        ]
+        audit.write_event(
+            conn,
+            actor,
+            "sheet.filter",
+            now=utcnow(),
+            entity_type="person",
+            entity_ids=[h.entity_id for h in hits],
+            fields=["person.name", "person.id_number", *(f.field_key for f in chosen)],
+            detail="filters=" + ",".join(f.key for f in chosen),
+        )
+        return hits
+
+
+# ------------------------------------------------------------------------ editing a card
+@dataclass(frozen=True)
+class EditInput:
+    """How a card value may be changed in passing: the input, its choices, its current value."""
+
+    key: str
+    kind: str  # select | date | tel | number | text
+    choices: list[tuple[str, str]]
+    current: str  # canonical value to pre-fill ('' when empty or masked)
+    replace_only: bool  # masked: a new value may replace it, the old one is never shown
+
+
+# Masked values a cadre may replace without seeing them: a person tells the village a new
+# phone number or account. Identity numbers (mask ``id_number``) are never overwritten
+# blind: only the department that holds them, or someone who sees them, may change them.
+REPLACEABLE_MASKS = frozenset({"phone", "account"})
+
+
+@service("sheet_editable_inputs", permission="sheet.read", audit=None)
+def editable_inputs(store: Store, actor: Actor, card: EntityCard) -> dict[str, EditInput]:
+    """The card's values this actor may change: stored, not a reference, and either seen in
+    full, empty, or masked but replaceable (phone, account) — never a masked ID number.
+
+    Pure over an already-read (and audited) card; empty for roles without ``sheet.write``.
+    """
+    if actor.role not in PERMISSIONS["sheet.write"]:
+        return {}
+    d = store.dictionary
+    out: dict[str, EditInput] = {}
+    for v in card.values:
+        f = d.fields[v.key]
+        if not f.stored or f.type == "ref" or f.key == "person.merged_into":
+            continue
+        if v.masked and f.mask not in REPLACEABLE_MASKS:
+            continue
+        out[v.key] = EditInput(
+            v.key,
+            input_kind(f),
+            choices(f, d.code_tables),
+            "" if v.masked else (v.value or ""),
+            v.masked,
+        )
+    return out
+
+
+@service("sheet_conflict_choices", permission="sheet.read", audit="sheet.conflicts")
+def conflict_choices(store: Store, actor: Actor, entity_id: int) -> dict[str, list[dict[str, str]]]:
+    """Each field in conflict on one entity: every source with its value as the actor may
+    see it (masked where masked), for the card's one-tap 以此为准."""
+    d = store.dictionary
+    out: dict[str, list[dict[str, str]]] = {}
+    for item in list_conflicts(store, actor, entity_id=entity_id):
+        f = d.fields[item.field_key]
+        masked = field_visibility(actor, f, store.grants) == "masked"
+        out[item.field_key] = [
+            {
+                "source": str(v.get("source") or ""),
+                "display": str(v.get("value") or "")
+                if masked
+                else display_value(f, v.get("value"), d.code_tables),  # type: ignore[arg-type]
+            }
+            for v in item.values
+        ]
+    return out

@@ -7,6 +7,7 @@ silently overwriting someone else's change.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,17 @@ from onesheet.store import audit, ids
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, RecordResult, record, start_batch
 from onesheet.store.schema import sheet_table, table
+from onesheet.store.sheet_view import ConcurrentEdit
+
+__all__ = [
+    "Change",
+    "ConcurrentEdit",
+    "NoSuchConflict",
+    "UnknownEntity",
+    "parse_changes",
+    "record_changes",
+    "settle_conflict",
+]
 
 
 @dataclass(frozen=True)
@@ -185,3 +197,43 @@ def record_changes(
             county_code=county,
         )
         return result
+
+
+class NoSuchConflict(LookupError):
+    """The field is not (or no longer) in conflict, or that source is not one of its sides."""
+
+
+@service("sheet_settle", permission="sheet.settle", audit="sheet.write")
+def settle_conflict(
+    store: Store,
+    actor: Actor,
+    entity_id: int,
+    field_key: str,
+    source: str,
+    *,
+    expected_version: int | None = None,
+    reason: str | None = None,
+) -> RecordResult:
+    """A village's one-tap decision: ``source``'s value of a conflicting field is the one.
+
+    The value is taken from the conflict row, so a cadre who sees it only masked can still
+    say which source is right without ever seeing (or retyping) it.
+    """
+    t = table("conflict")
+    with store.transaction() as conn:
+        _, org_code, _ = _entity(conn, entity_id)
+        require_org(actor, org_code)
+        row = conn.execute(
+            select(t.c.detail).where(t.c.entity_id == entity_id, t.c.field_key == field_key)
+        ).one_or_none()
+    sides = json.loads(row.detail) if row is not None else []
+    value = next((s["value"] for s in sides if s.get("source") == source), None)
+    if value is None:
+        raise NoSuchConflict(f"{entity_id} {field_key} has no conflicting value from {source}")
+    return record_changes(
+        store,
+        actor,
+        entity_id,
+        [Change(field_key, value, kind="settle", reason=reason or f"以{source}为准")],
+        expected_version=expected_version,
+    )
