@@ -293,6 +293,7 @@ register(
         ),
         "person_settle": ("以此为准", "Use this"),
         "person_empty": ("（空）", "(empty)"),
+        "person_fill_empty": ("补充空白项（{n}）", "Fill empty values ({n})"),
         "person_conflict_hint": (
             "各来源不一致，请核实后选定一个",
             "Sources disagree; check and pick one",
