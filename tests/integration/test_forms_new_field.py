@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.findings import InvalidInput
-from onesheet.services import forms
+from onesheet.services import forms, gate
 from onesheet.services.users import add_user
 from onesheet.store import wordings
 from onesheet.store.schema import table
@@ -153,6 +153,8 @@ def test_bad_name_type_or_code_table_is_refused_and_stores_nothing(app_store, fo
     refused = _new_field(client, url, csrf, **form)
     assert refused.status_code == 400
     assert message in refused.text and 'id="mapping-error"' in refused.text
+    if "label_zh" not in form:  # what was typed is kept for the retry
+        assert 'value="养殖品种"' in refused.text
     assert _drafts(app_store) == before
     assert _spec_field(app_store, template_id, "D") is None
 
@@ -199,3 +201,35 @@ def test_another_department_and_a_missing_csrf_token_are_refused(app_store):
     assert _new_field(reviewer, url, login(reviewer, "rev1")).status_code == 403
     assert _drafts(app_store) == before
     assert _spec_field(app_store, template_id, "D") is None
+
+
+def _approved_with_new_field(store) -> tuple[TestClient, str]:
+    client = TestClient(create_app(store))
+    csrf = login(client, "mz1")
+    url = _upload(client, csrf)
+    template_id = url.rsplit("/", 1)[1]
+    assert _new_field(client, url, csrf).status_code == 303
+    assert client.post(f"{url}/submit", data={"csrf_token": csrf}).status_code == 200
+    review = gate.review(store, CLI_ADMIN, template_id).to_json()
+    assert review
+    gate.approve(store, CLI_ADMIN, template_id, reason="新增养殖品种，需采集")
+    return client, template_id
+
+
+def test_a_template_with_a_created_field_passes_the_gate(app_store):
+    client, template_id = _approved_with_new_field(app_store)
+    page = client.get(f"/forms/{template_id}").text
+    assert "已准入" in page and "草稿字段" in page and "/new-field" not in page
+    assert f'data-letter="D" data-field="{NEW_KEY}"' in page
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="domain/report_columns._plan refuses a field key not in the dictionary, so a "
+    "column mapped to a draft field (created, picked, or matched by an import) cannot be "
+    "reported yet; it should be left empty and listed on 待采集",
+)
+def test_a_report_leaves_a_created_field_empty(app_store):
+    client, template_id = _approved_with_new_field(app_store)
+    report = client.get(f"/api/reports/{template_id}", params={"org": COUNTY, "format": "csv"})
+    assert report.status_code == 200, report.text

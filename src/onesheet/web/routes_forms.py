@@ -215,6 +215,7 @@ def _form_page(
     *,
     error: str = "",
     error_column: str = "",
+    retry: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     store = store_of(request)
@@ -240,6 +241,7 @@ def _form_page(
         "report_org": caller.actor.org_code,
         "error": error,
         "error_column": error_column,
+        "retry": retry or {},
     }
     return render(request, "forms_detail.html", ctx, status)
 
@@ -281,7 +283,16 @@ def form_new_field(
         )
     except InvalidInput as exc:
         message = exc.message(lang_of(request))
-        return _form_page(request, caller, template_id, error=message, error_column=col, status=400)
+        retry = {"label_zh": label_zh, "value_type": value_type, "code_table": code_table}
+        return _form_page(
+            request,
+            caller,
+            template_id,
+            error=message,
+            error_column=col,
+            retry=retry,
+            status=400,
+        )
     return _see_other(f"/forms/{template_id}#col-{col}")
 
 
