@@ -29,6 +29,14 @@ Source = Literal["self", "household", "head", "age", "org", "members", "none"]
 HEAD_FIELDS = {"household.head_name": "name", "household.head_id_number": "id_number"}
 WHY_MISSING = "一张表中暂无此值"
 WHY_UNMAPPED = "模板此列未对应数据字典字段"
+WHY_DRAFT = "草稿字段，一张表尚未收录"
+
+
+def is_draft_key(key: str, entity: str) -> bool:
+    """A field a form import or a department proposed (``person.x_…``): not yet in the
+    dictionary, so the sheet holds no values for it — the column is left empty."""
+    prefix, _, name = key.partition(".")
+    return name.startswith("x_") and prefix in (entity, "household")
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ def _plan(i: int, col: Column, entity: str, dictionary: Dictionary) -> ColumnPla
     if col.kind != "field" or not col.field:
         raise ValueError(f"roster column kind {col.kind} needs kind field with a field key")
     f = dictionary.fields.get(col.field)
+    if f is None and is_draft_key(col.field, entity):
+        return ColumnPlan(i, col.model_copy(update={"kind": "blank"}), "none")
     if f is None:
         raise ValueError(f"field {col.field} is not in the dictionary")
     style = date_style(col.heading)

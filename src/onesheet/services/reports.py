@@ -26,6 +26,7 @@ from sqlalchemy import Connection, insert, select
 from onesheet.domain.access import AccessDenied, Actor, field_visibility, require_org
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.report_columns import (
+    WHY_DRAFT,
     WHY_MISSING,
     WHY_UNMAPPED,
     ColumnPlan,
@@ -315,12 +316,16 @@ def _row_builder(
         if p.source not in ("none", "org")
     ]
     orgs_ = [(p.index, p.column_name or "") for p, _ in shown if p.source == "org"]
-    blanks = [p.index for p, _ in shown if p.source == "none" and p.column.kind == "blank"]
+    blanks = [
+        (p.index, WHY_DRAFT if p.column.field else WHY_UNMAPPED)
+        for p, _ in shown
+        if p.source == "none" and p.column.kind == "blank"
+    ]
 
     def build(r) -> RenderRow:  # type: ignore[no-untyped-def]
         m = r._mapping
         cells: list[object] = [None] * n
-        missing = [(i, WHY_UNMAPPED) for i in blanks]
+        missing = list(blanks)
         household = m["household_id"]
         top = household is None or household != last_household[0]
         last_household[0] = household
