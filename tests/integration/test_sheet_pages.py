@@ -139,6 +139,8 @@ def test_a_conflict_is_settled_in_one_tap(village):
     )
     sheet = client.get("/sheet").text
     assert f'data-entity-id="{person}" data-field="person.phone"' in sheet
+    name = read_entity(store, CLI_ADMIN, person).value("person.name")
+    assert f"{name} · 联系电话" in sheet
     page, csrf, version = _form(client, person)
     assert "以此为准" in page and 'name="source" value="health"' in page
     settled = _post(

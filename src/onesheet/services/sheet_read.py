@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -229,6 +229,7 @@ class ConflictItem:
     field_key: str
     org_code: str
     values: list[dict[str, object]]
+    name: str | None = None  # the person's name, for the conflicts list
 
 
 @service("sheet_list_conflicts", permission="sheet.read", audit="sheet.conflicts")
@@ -253,13 +254,22 @@ def list_conflicts(
             if vis == "masked":
                 values = [{**v, "value": mask_value(f.mask, v["value"])} for v in values]
             items.append(ConflictItem(r.entity_id, r.entity_type, r.field_key, r.org_code, values))
+        people = [i.entity_id for i in items if i.entity_type == "person"]
+        if people:
+            p = sheet_table("person")
+            names = dict(
+                conn.execute(
+                    select(p.c.entity_id, p.c.name).where(p.c.entity_id.in_(set(people)))
+                ).all()
+            )
+            items = [replace(i, name=names.get(i.entity_id)) for i in items]
         audit.write_event(
             conn,
             actor,
             "sheet.conflicts",
             now=utcnow(),
             entity_ids=[i.entity_id for i in items],
-            fields={i.field_key for i in items},
+            fields={i.field_key for i in items} | ({"person.name"} if people else set()),
         )
         return items
 
