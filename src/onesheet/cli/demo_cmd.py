@@ -74,7 +74,30 @@ def demo(
                 raise
             console.print("演示县已存在，直接使用 (demo county already seeded)")
         _demo_users(store)
+        _demo_form(store)
     serve(host, port)
+
+
+def _demo_form(store) -> None:  # type: ignore[no-untyped-def]
+    """A sample department form, submitted and approved through the Gate, so the village
+    demo user has a collection task and the department a report to download."""
+    from importlib.resources import files
+
+    import yaml
+
+    from onesheet.domain.template_spec import TemplateSpec
+    from onesheet.services import gate
+    from onesheet.services.base import utcnow
+    from onesheet.store.templates import get_template, insert_template
+
+    text = (files("onesheet.data") / "demo_elderly_health.yaml").read_text(encoding="utf-8")
+    spec = TemplateSpec.model_validate(yaml.safe_load(text))
+    with store.transaction() as conn:
+        if get_template(conn, spec.id) is not None:
+            return
+        insert_template(conn, spec, status="submitted", actor="demo", at=utcnow())
+    gate.approve(store, actor(), spec.id, reason="演示：老年人健康管理为村级协助事项")
+    console.print(f"演示报表已准入 (demo form approved)：{spec.title}，编号 {spec.id}")
 
 
 def _demo_users(store) -> None:  # type: ignore[no-untyped-def]
@@ -89,6 +112,7 @@ def _demo_users(store) -> None:  # type: ignore[no-untyped-def]
         ("village_demo", "village", village.code, None),
         ("town_demo", "town", town.code, None),
         ("minzheng_demo", "department", DEMO_COUNTY, "civil_affairs"),
+        ("weijian_demo", "department", DEMO_COUNTY, "health"),
         ("reviewer_demo", "reviewer", DEMO_COUNTY, None),
         ("admin_demo", "admin", DEMO_COUNTY, None),
     ]
