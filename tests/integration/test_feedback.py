@@ -95,3 +95,19 @@ def test_a_closed_item_stays_closed_and_stale_handling_is_refused(store):
     with pytest.raises(InvalidInput, match="cannot become"):
         handle_feedback(store, town, item.id, status="resolved", resolution="再议")
     assert [i.status for i in list_feedback(store, cadre)] == ["dismissed"]
+
+
+def test_the_ledger_counts_feedback_in_scope(store):
+    from onesheet.services.ledger import ledger_figures
+
+    seed_small(store, people=120)
+    mine, other = list(_people_by_village(store))[:2]
+    town = Actor("town", "town", mine[:9])
+    first = submit_feedback(store, Actor("c1", "village", mine), kind="other", text="一")
+    submit_feedback(store, Actor("c1", "village", mine), kind="other", text="二")
+    submit_feedback(store, Actor("c2", "village", other), kind="other", text="三")
+    handle_feedback(store, town, first.id, status="resolved", resolution="已办")
+    mine_only = ledger_figures(store, Actor("v", "town", mine)).to_json()["feedback"]
+    assert mine_only["open"] == 1 and mine_only["resolved"] == 1
+    county = ledger_figures(store, Actor("adm", "admin", None)).to_json()["feedback"]
+    assert county["open"] + county["resolved"] == 3

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from onesheet.domain.access import Actor
+from onesheet.domain.feedback import STATUSES as FEEDBACK_STATUSES
 from onesheet.domain.gate import MINUTES_PER_VALUE, NEAR_TOTAL_OVERLAP
 from onesheet.services.base import Store, service
+from onesheet.store import feedback as feedback_store
 from onesheet.store import ledger as queries
 from onesheet.store.ledger import FinalDecision, TaskProgress
 
@@ -55,6 +57,7 @@ class Ledger:
     filled_by_department: list[int]
     typed_by_department: list[int]
     forms: dict[str, int] = field(default_factory=dict)
+    feedback: dict[str, int] = field(default_factory=dict)  # status → items (反馈)
 
     @property
     def values_filled(self) -> int:
@@ -86,6 +89,7 @@ class Ledger:
                 "typed": self.typed_by_department,
             },
             "forms": self.forms,
+            "feedback": self.feedback,
         }
 
 
@@ -126,6 +130,10 @@ def ledger_figures(store: Store, actor: Actor) -> Ledger:
         filled_dept = queries.filled_by_department(conn, prefix, dept)
         typed_dept = queries.typed_by_department(conn, prefix, dept)
         decisions = queries.final_decisions(conn, dept)
+        items = feedback_store.list_feedback(conn, org_prefix=prefix, department=dept, limit=None)
+    feedback = {status: 0 for status in FEEDBACK_STATUSES}
+    for item in items:
+        feedback[str(item["status"])] += 1
     months = sorted(set(filled) | set(typed))
     depts = sorted(set(filled_dept) | set(typed_dept))
     names = store.dictionary.departments
@@ -138,6 +146,7 @@ def ledger_figures(store: Store, actor: Actor) -> Ledger:
         filled_by_department=[filled_dept.get(d, 0) for d in depts],
         typed_by_department=[typed_dept.get(d, 0) for d in depts],
         forms=_form_counts(decisions),
+        feedback=feedback,
     )
 
 

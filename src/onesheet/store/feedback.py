@@ -26,11 +26,13 @@ def list_feedback(
     org_prefix: str | None,
     department: str | None = None,
     status: str | None = None,
-    limit: int = 200,
+    limit: int | None = 200,
 ) -> list[dict[str, object]]:
     """Newest first; a department sees items naming it (or any of its templates' items)."""
     t = table("feedback")
-    q = select(t).order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
+    q = select(t).order_by(t.c.created_at.desc(), t.c.id.desc())
+    if limit is not None:
+        q = q.limit(limit)
     if org_prefix:
         q = q.where(t.c.org_code.startswith(org_prefix))
     if department:

@@ -118,6 +118,8 @@ register(
         "ledger_approved": ("准入", "Approved"),
         "ledger_rejected": ("退回", "Refused"),
         "ledger_merged": ("合并复用", "Merged"),
+        "ledger_feedback_open": ("反馈待办", "Feedback open"),
+        "ledger_feedback_resolved": ("已解决", "Resolved"),
         "ledger_empty": ("暂无数据", "No data yet"),
     }
 )
