@@ -87,6 +87,15 @@ class Dictionary:
     def code_table(self, key: str) -> CodeTable:
         return self.code_tables[key]
 
+    def department_key(self, name: str) -> str | None:
+        """A department's key from its key, Chinese or English name, or a common alias
+        (民政, 县民政局 → civil_affairs); None when nothing matches."""
+        wanted = name.strip()
+        for d in self.departments.values():
+            if wanted in (d.key, d.name_zh, d.name_en, *d.aliases):
+                return d.key
+        return None
+
     def stored_columns(self) -> dict[str, tuple[str, str]]:
         """field key → (sheet column, value type) for stored fields.
 

@@ -100,7 +100,7 @@ def import_file(
 
 
 def _run(conn, store, actor, data, table, summary, mapping, county_code, config, progress):  # type: ignore[no-untyped-def]
-    dept = link_store.department_key(conn, summary.department)
+    dept = store.dictionary.department_key(summary.department)
     if dept is None:
         raise InvalidInput(
             [Finding("import.department", f"未知部门：{summary.department}", "unknown department")]

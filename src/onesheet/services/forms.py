@@ -83,10 +83,9 @@ def _contract_of(row: TemplateRow) -> dict[str, object]:
 
 def _resolve_department(dictionary: Dictionary, name: str) -> str:
     """A department key from its key, Chinese name or an alias (县民政局 → civil_affairs)."""
-    wanted = name.strip()
-    for d in dictionary.departments.values():
-        if wanted in (d.key, d.name_zh, d.name_en, *d.aliases):
-            return d.key
+    found = dictionary.department_key(name)
+    if found is not None:
+        return found
     known = "、".join(f"{d.name_zh}({d.key})" for d in dictionary.departments.values())
     raise InvalidInput(
         [

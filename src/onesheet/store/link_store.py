@@ -32,13 +32,6 @@ def counties(conn: Connection) -> list[str]:
     return list(conn.execute(select(org.c.code).where(org.c.level == "county")).scalars())
 
 
-def department_key(conn: Connection, name: str) -> str | None:
-    """A department by key or Chinese name."""
-    d = table("department")
-    q = select(d.c.key).where((d.c.key == name) | (d.c.name_zh == name))
-    return conn.execute(q).scalar()
-
-
 def sheet_people(conn: Connection, county_code: str) -> list[dict[str, Any]]:
     """Every person of the county with the columns linkage compares and their household no."""
     p, h = sheet_table("person"), sheet_table("household")
