@@ -480,3 +480,11 @@ def test_bad_departments_are_refused() -> None:
     ]
     with pytest.raises(ValueError, match="also names a"):
         parse_departments({"departments": doubled})
+
+
+def test_departments_are_found_by_their_common_wordings():
+    d = load_builtin()
+    for wording in ("civil_affairs", "民政", "县民政局", d.departments["civil_affairs"].name_zh):
+        assert d.department_key(wording) == "civil_affairs", wording
+    assert d.department_key(" 公安 ") == "public_security"
+    assert d.department_key("不存在的局") is None
