@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from onesheet.domain.access import (
     PERMISSIONS,
@@ -24,16 +24,16 @@ from onesheet.domain.access import (
 from onesheet.domain.derived import derive
 from onesheet.domain.dictionary import Field
 from onesheet.domain.masking import mask_value
+from onesheet.domain.report_filters import birth_cutoff
 from onesheet.domain.tasks import choices, input_kind
 from onesheet.domain.values.parse import display_value
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import _entity
 from onesheet.store import audit, observation_log, orgs
 from onesheet.store.recorder import observations_to_resolutions
-from onesheet.store.report_query import in_subtree
+from onesheet.store.report_query import in_subtree, live
 from onesheet.store.schema import sheet_table, table
 from onesheet.store.sheet_view import versions
-from onesheet.store.tasks import org_names
 
 
 @dataclass(frozen=True)
@@ -181,43 +181,15 @@ def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) ->
         cond = t.c.id_number == q.upper() if len(q) == 18 else t.c.id_number.startswith(q)
     else:
         cond = t.c.name.startswith(q, autoescape=True)
-    stmt = select(
-        t.c.entity_id, t.c.name, t.c.id_number, t.c.gender, t.c.birth_date, t.c.org_code
-    ).where(cond)
-    if actor.org_code:  # a code range on the (county_code, org_code) index, not a LIKE
-        stmt = stmt.where(
-            t.c.county_code == actor.county_code, in_subtree(t.c.org_code, actor.org_code)
-        )
-    stmt = stmt.order_by(t.c.org_code, t.c.entity_id).limit(limit)
-    d = store.dictionary
-    with store.transaction() as conn:
-        rows = conn.execute(stmt).all()
-        names = org_names(conn, (r.org_code for r in rows))
-        idf = d.fields["person.id_number"]
-        vis = field_visibility(actor, idf, store.grants)
-        hits = [
-            PersonHit(
-                r.entity_id,
-                r.name,
-                None if vis == "hidden" else _show(idf, r.id_number, vis, store)[0],
-                d.code_table("gb2261_1_gender").name_of(r.gender) if r.gender else "",
-                r.birth_date.isoformat() if r.birth_date else None,
-                r.org_code,
-                names.get(r.org_code, r.org_code),
-            )
-            for r in rows
-        ]
-        audit.write_event(
-            conn,
-            actor,
-            "sheet.search",
-            now=utcnow(),
-            entity_type="person",
-            entity_ids=[h.entity_id for h in hits],
-            fields=["person.name", "person.id_number"],
-            detail=f"q={q[:40]}",
-        )
-        return hits
+    return _person_hits(
+        store,
+        actor,
+        [cond],
+        limit=limit,
+        action="sheet.search",
+        fields=["person.name", "person.id_number"],
+        detail=f"q={q[:40]}",
+    )
 
 
 @dataclass(frozen=True)
@@ -298,13 +270,6 @@ SHEET_FILTERS: dict[str, SheetFilter] = {
 }
 
 
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 @service("sheet_filter_people", permission="sheet.read", audit="sheet.filter")
 def filter_people(
     store: Store,
@@ -329,31 +294,57 @@ def filter_people(
                 f"无权按“{flt.label_zh}”筛选", f"{actor.username} may not filter by {flt.key}"
             )
     t = sheet_table("person")
-    conds = [t.c.merged_into.is_(None)]
+    conds = live("person", t)
     for flt in chosen:
         if flt.key == "over60":
-            conds.append(t.c.birth_date <= _years_before(today or date.today(), 60))
+            conds.append(t.c.birth_date <= birth_cutoff(today or date.today(), 60))
         else:
             conds.append(t.c[flt.field_key.split(".", 1)[1]].is_(True))
+    return _person_hits(
+        store,
+        actor,
+        conds,
+        limit=limit,
+        action="sheet.filter",
+        fields=["person.name", "person.id_number", *(f.field_key for f in chosen)],
+        detail="filters=" + ",".join(f.key for f in chosen),
+    )
+
+
+def _person_hits(
+    store: Store,
+    actor: Actor,
+    conds: Sequence[ColumnElement[bool]],
+    *,
+    limit: int,
+    action: str,
+    fields: Sequence[str],
+    detail: str,
+) -> list[PersonHit]:
+    """People passing ``conds`` in the actor's subtree, identified only by what a list
+    shows (ID masked as the actor must see it), and the audit event naming who was read."""
+    t = sheet_table("person")
     stmt = select(
         t.c.entity_id, t.c.name, t.c.id_number, t.c.gender, t.c.birth_date, t.c.org_code
     ).where(*conds)
-    if actor.org_code:
+    if actor.org_code:  # a code range on the (county_code, org_code) index, not a LIKE
         stmt = stmt.where(
             t.c.county_code == actor.county_code, in_subtree(t.c.org_code, actor.org_code)
         )
     stmt = stmt.order_by(t.c.org_code, t.c.entity_id).limit(limit)
+    d = store.dictionary
+    idf = d.fields["person.id_number"]
+    vis = field_visibility(actor, idf, store.grants)
+    genders = d.code_table("gb2261_1_gender")
     with store.transaction() as conn:
         rows = conn.execute(stmt).all()
-        names = org_names(conn, (r.org_code for r in rows))
-        idf = d.fields["person.id_number"]
-        vis = field_visibility(actor, idf, store.grants)
+        names = orgs.org_names(conn, (r.org_code for r in rows))
         hits = [
             PersonHit(
                 r.entity_id,
                 r.name,
                 None if vis == "hidden" else _show(idf, r.id_number, vis, store)[0],
-                d.code_table("gb2261_1_gender").name_of(r.gender) if r.gender else "",
+                genders.name_of(r.gender) if r.gender else "",
                 r.birth_date.isoformat() if r.birth_date else None,
                 r.org_code,
                 names.get(r.org_code, r.org_code),
@@ -363,12 +354,12 @@ def filter_people(
         audit.write_event(
             conn,
             actor,
-            "sheet.filter",
+            action,
             now=utcnow(),
             entity_type="person",
             entity_ids=[h.entity_id for h in hits],
-            fields=["person.name", "person.id_number", *(f.field_key for f in chosen)],
-            detail="filters=" + ",".join(f.key for f in chosen),
+            fields=fields,
+            detail=detail,
         )
         return hits
 

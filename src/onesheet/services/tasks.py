@@ -26,7 +26,7 @@ from onesheet.domain.values.parse import display_value, parse_for_field
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import UnknownEntity
-from onesheet.store import audit, ids
+from onesheet.store import audit, ids, orgs
 from onesheet.store import tasks as task_store
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
@@ -142,7 +142,7 @@ def list_tasks(store: Store, actor: Actor) -> list[TaskSummary]:
     """Tasks in the actor's subtree (a village sees its own), open first (counts only)."""
     with store.transaction() as conn:
         found = task_store.list_tasks(conn, actor.org_code)
-        names = task_store.org_names(conn, (t.org_code for t in found))
+        names = orgs.org_names(conn, (t.org_code for t in found))
     return [_summary(t, names) for t in found]
 
 
@@ -153,7 +153,7 @@ def task_page(
     """One page of a task: entities with only their open values, with context."""
     with store.transaction() as conn:
         task = _task_in_scope(conn, actor, task_id)
-        names = task_store.org_names(conn, [task.org_code])
+        names = orgs.org_names(conn, [task.org_code])
         pages = max(1, -(-task_store.count_open_entities(conn, task_id) // per_page))
         page = min(max(page, 1), pages)
         eids = task_store.open_entities(conn, task_id, offset=(page - 1) * per_page, limit=per_page)
@@ -296,7 +296,7 @@ def fill_task(
                 detail=f"task={task_id} values={len(parsed)}",
             )
         fresh = task_store.get_task(conn, task_id)
-        names = task_store.org_names(conn, [task.org_code])
+        names = orgs.org_names(conn, [task.org_code])
     return FillResult(_summary(fresh or task, names), len(parsed), batch_id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, insert, select
 
@@ -65,3 +65,12 @@ def names_by_code(conn: Connection, county_code: str | None = None) -> dict[str,
     if county_code:
         q = q.where(t.c.county_code == county_code)
     return dict(conn.execute(q).all())
+
+
+def org_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    """code → name for just ``codes`` (a page needs a few; a county holds thousands)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    t = table("org_unit")
+    return dict(conn.execute(select(t.c.code, t.c.name).where(t.c.code.in_(wanted))).all())  # type: ignore[arg-type]

@@ -73,15 +73,6 @@ class ItemRow:
     status: str
 
 
-def org_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
-    """code → name for just ``codes`` (a page needs a few; a county holds thousands)."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    t = table("org_unit")
-    return dict(conn.execute(select(t.c.code, t.c.name).where(t.c.code.in_(wanted))).all())  # type: ignore[arg-type]
-
-
 # ---------------------------------------------------------------------------- creation
 def create_for_template(
     conn: Connection,
