@@ -179,7 +179,6 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
             actor=actor.username,
             now=now,
         ).observations
-    link_store.set_observation_count(conn, batch_id, written)
     link_store.add_queue_entries(conn, queue)
     summary.batch_id, summary.observations = batch_id, written
     summary.methods = dict(Counter(o.method for o in outcomes.values()))

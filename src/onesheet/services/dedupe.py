@@ -250,7 +250,6 @@ def merge(
             actor=actor.username,
             now=now,
         )
-        link_store.set_observation_count(conn, batch_id, result.observations)
         link_store.close_queue_entry(
             conn,
             entry_id,

@@ -115,7 +115,6 @@ def decide(
             actor=actor.username,
             now=now,
         )
-        link_store.set_observation_count(conn, batch_id, result.observations)
         status = "created" if write.is_new else "linked"
         link_store.close_queue_entry(
             conn,

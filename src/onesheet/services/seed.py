@@ -95,12 +95,6 @@ def seed_county(
                 counts[w.entity_type] += 1
             if progress:
                 progress(sum(1 for e in village.entities if e.entity_type == "person"))
-        conn.execute(
-            table("batch")
-            .update()
-            .where(table("batch").c.id == batch_id)
-            .values(observation_count=written)
-        )
         audit.write_event(
             conn,
             actor,

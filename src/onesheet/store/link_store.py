@@ -61,11 +61,6 @@ def entity_types(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, s
     return {r.id: (r.entity_type, r.org_code) for r in conn.execute(q)}
 
 
-def set_observation_count(conn: Connection, batch_id: int, n: int) -> None:
-    b = table("batch")
-    conn.execute(update(b).where(b.c.id == batch_id).values(observation_count=n))
-
-
 def add_queue_entries(conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
     if entries:
         conn.execute(insert(queue_table()), list(entries))
