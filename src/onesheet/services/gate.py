@@ -120,7 +120,13 @@ def _review(
             if f in store.dictionary.fields and store.dictionary.fields[f].stored
         ]
         counts = gate_counts.village_rows(
-            conn, spec.entity, spec.filter, fields, org_prefix=prefix, today=today
+            conn,
+            store.dictionary,
+            spec.entity,
+            spec.filter,
+            fields,
+            org_prefix=prefix,
+            today=today,
         )
         villages = {v: rules.VillageRows(n, filled) for v, (n, filled) in counts.items()}
     approved = [

@@ -109,7 +109,7 @@ def sources_for(
     return Sources(entity, main, household, head, members)
 
 
-def _from_clause(src: Sources):  # type: ignore[no-untyped-def]
+def from_clause(src: Sources):  # type: ignore[no-untyped-def]
     """The main table with its outer joins."""
     joined = src.main
     hh = src.household
@@ -164,7 +164,7 @@ def roster_select(
         expr = _plan_column(plan, src)
         if expr is not None:
             cols.append(expr.label(f"c{plan.index}"))
-    stmt = select(*cols).select_from(_from_clause(src))
+    stmt = select(*cols).select_from(from_clause(src))
     stmt = stmt.where(main.c.county_code == county_code, in_subtree(main.c.org_code, org_code))
     stmt = stmt.where(*live(src.entity, main))
     if flt is not None:
@@ -325,7 +325,7 @@ def aggregate_select(
         exprs.append(value.label(f"a{i}"))
     return (
         select(*exprs)
-        .select_from(_from_clause(src))
+        .select_from(from_clause(src))
         .where(main.c.county_code == county_code, in_subtree(main.c.org_code, org_code))
         .where(*live(src.entity, main))
         .group_by(child)
