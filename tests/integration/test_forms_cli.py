@@ -80,3 +80,22 @@ def test_lists_load_and_show(cli, tmp_path):
         ("ZZ001", "main"),
         ("FM001", "negative"),
     }
+
+
+def test_departments_by_their_wording_on_the_form(cli):
+    """Every wording a form uses resolves; a joint form asks; an unknown one suggests."""
+    assert cli("init").exit_code == 0
+    out = cli("forms", "import", str(FILES / "weijian_elderly.xlsx"), "--department", "卫生健康",
+              "--json")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["department"] == "health"
+    joint = cli("forms", "import", str(FILES / "zhujian_houses.xlsx"), "--department",
+                "住房城乡建设/应急管理")  # fmt: skip
+    assert joint.exit_code == 2
+    assert "住房和城乡建设局" in joint.output and "应急管理局" in joint.output
+    unknown = cli("forms", "import", str(FILES / "tuiyi_veterans.xlsx"), "--department",
+                  "退役军人事物所")  # fmt: skip
+    assert unknown.exit_code == 2 and "退役军人事务局" in unknown.output
+    assert [t["department"] for t in json.loads(cli("forms", "list", "--json").stdout)] == [
+        "health"
+    ]

@@ -44,6 +44,16 @@ class Field:
     mask: Literal["id_number", "phone", "account"] | None = None
     description: str = ""
     status: Literal["builtin", "draft", "approved", "deprecated"] = "builtin"
+    # County fields (approved drafts, kept as data): the county that defined the field and
+    # the unit its numbers are in. Their current values live in ``sheet_value``, not in a
+    # column of the entity's sheet table.
+    county_code: str | None = None
+    unit: str | None = None
+
+    @property
+    def in_sheet_table(self) -> bool:
+        """Whether the field has its own typed column in the entity's sheet table."""
+        return self.stored and self.county_code is None
 
     @property
     def name(self) -> str:
@@ -66,6 +76,19 @@ class Department:
     aliases: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class DepartmentMatch:
+    """A wording of a department, resolved: ``key`` when it names exactly one department,
+    ``options`` (several keys) for a joint form such as 住房城乡建设/应急管理, ``suggestions``
+    (closest first) when it names none; ``how`` says which rule decided."""
+
+    wording: str
+    key: str | None
+    options: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    how: str = "unknown"  # exact / stem / fuzzy / joint / unknown
+
+
 @dataclass
 class Dictionary:
     """All fields, code tables and departments, with lookups by key."""
@@ -79,22 +102,36 @@ class Dictionary:
         return self.fields[key]
 
     def for_entity(self, entity: str, *, stored_only: bool = False) -> list[Field]:
-        """The fields of one entity type, in dictionary order."""
+        """The fields of one entity type, in dictionary order; ``stored_only``: only those
+        with a column of their own in the entity's sheet table (county fields have none)."""
         return [
-            f for f in self.fields.values() if f.entity == entity and (f.stored or not stored_only)
+            f
+            for f in self.fields.values()
+            if f.entity == entity and (f.in_sheet_table or not stored_only)
         ]
 
     def code_table(self, key: str) -> CodeTable:
         return self.code_tables[key]
 
     def department_key(self, name: str) -> str | None:
-        """A department's key from its key, Chinese or English name, or a common alias
-        (民政, 县民政局 → civil_affairs); None when nothing matches."""
-        wanted = name.strip()
-        for d in self.departments.values():
-            if wanted in (d.key, d.name_zh, d.name_en, *d.aliases):
-                return d.key
-        return None
+        """A department's key from any common wording (民政, 县民政局, 卫生健康, 公安（派出所）
+        → its key); None when nothing matches or the wording names several departments."""
+        return self.resolve_department(name).key
+
+    def resolve_department(self, name: str) -> DepartmentMatch:
+        """How a wording of a department resolves: one key, a joint form's several options,
+        or the closest departments when nothing matches (see ``departments.resolve``)."""
+        from onesheet.domain.departments import resolve
+
+        return resolve(self.departments, name)
+
+    def require_department(self, name: str) -> str:
+        """The department's key; ``DepartmentAmbiguous`` for a joint form (住建/应急: both are
+        offered) and ``DepartmentUnknown`` with "did you mean …" otherwise — never a bare
+        refusal."""
+        from onesheet.domain.departments import require
+
+        return require(self.departments, name)
 
     def stored_columns(self) -> dict[str, tuple[str, str]]:
         """field key → (sheet column, value type) for stored fields.
@@ -104,7 +141,7 @@ class Dictionary:
         """
         cached = self.__dict__.get("_stored_columns")
         if cached is None:
-            cached = {k: (f.name, f.type) for k, f in self.fields.items() if f.stored}
+            cached = {k: (f.name, f.type) for k, f in self.fields.items() if f.in_sheet_table}
             self.__dict__["_stored_columns"] = cached
         return cached  # type: ignore[no-any-return]
 

@@ -82,20 +82,12 @@ def _contract_of(row: TemplateRow) -> dict[str, object]:
 
 
 def _resolve_department(dictionary: Dictionary, name: str) -> str:
-    """A department key from its key, Chinese name or an alias (县民政局 → civil_affairs)."""
-    found = dictionary.department_key(name)
-    if found is not None:
-        return found
-    known = "、".join(f"{d.name_zh}({d.key})" for d in dictionary.departments.values())
-    raise InvalidInput(
-        [
-            Finding(
-                "forms.unknown_department",
-                f"不认识的部门“{name}”；可用：{known}",
-                f"unknown department {name!r}; use a key or name from departments.yaml",
-            )
-        ]
-    )
+    """A department key from any common wording (县民政局, 卫生健康, 公安（派出所）→ its key).
+
+    A joint form (住建/应急) raises ``DepartmentAmbiguous`` offering both; an unknown wording
+    ``DepartmentUnknown`` with the closest departments ("did you mean …").
+    """
+    return dictionary.require_department(name)
 
 
 def _get(conn: object, template_id: str, actor: Actor | None = None) -> TemplateRow:
