@@ -9,6 +9,13 @@ Digit strings are written exactly as given. Excel, opening a CSV, still turns an
 into 3.30523E+17 and drops leading zeros; ``excel_safe=True`` prefixes such values with a
 tab, as many Chinese government exports do, so Excel keeps them as text (other programs
 then see the tab).
+
+Formula injection: a spreadsheet program opening the CSV evaluates any cell that starts
+with ``=``, ``+``, ``-`` or ``@`` (and, in some, a leading tab or carriage return) — a name
+typed as ``=HYPERLINK(…)`` would become a live link in the department's Excel. Every cell
+this module writes (title, unit line, headings, data, footer) goes through ``neutralise``,
+which prefixes such text with a single quote (OWASP's advice); plain numbers such as
+``-12.5`` are left alone. Other CSV writers should call it too.
 """
 
 from __future__ import annotations
@@ -34,6 +41,21 @@ from onesheet.export.model import RenderContext, RenderRow, RenderStats
 Encoding = Literal["utf-8-sig", "gb18030"]
 # What Excel mangles: long digit runs (IDs, accounts; 17 digits + X too) and leading zeros.
 _EXCEL_MANGLES = re.compile(r"\d{12,}|\d{17}[Xx]|0\d+")
+# What a spreadsheet may evaluate: these first characters (after spaces for = + - @).
+_FORMULA_START = re.compile(r"[\t\r]| *[=+\-@]")
+_PLAIN_NUMBER = re.compile(r" *[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)? *")
+
+
+def neutralise(text: str) -> str:
+    """``text`` made safe for a spreadsheet: a leading quote when it could start a formula.
+
+    ``=1+1``, ``+1+1``, ``-1+1``, ``@SUM(1)``, and text starting with a tab or a carriage
+    return get ``'`` in front; plain numbers (``-12.5``, ``+86``) and other text stay as
+    they are.
+    """
+    if _FORMULA_START.match(text) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def write_csv(
@@ -70,16 +92,16 @@ def _write(
 ) -> tuple[int, int]:
     writer = csv.writer(fh)
     layout = spec.layout
-    writer.writerow([fill_placeholders(layout.title, ctx)])
+    writer.writerow([neutralise(fill_placeholders(layout.title, ctx))])
     if layout.unit_line is not None:
-        writer.writerow([fill_placeholders(layout.unit_line, ctx)])
+        writer.writerow([neutralise(fill_placeholders(layout.unit_line, ctx))])
     for cells in heading_block(spec).grid:
-        writer.writerow([text or "" for text in cells])
+        writer.writerow([neutralise(text or "") for text in cells])
     counts = [0, 0]  # rows, missing
     writer.writerows(_data_rows(spec, rows, safe, counts))
     writer.writerow([])
     for line in layout.footer_lines:
-        writer.writerow([fill_placeholders(line, ctx)])
+        writer.writerow([neutralise(fill_placeholders(line, ctx))])
     return counts[0], counts[1]
 
 
@@ -90,14 +112,14 @@ def _data_rows(
     flat = FlatRows(spec)
     for row in rows:
         number, listed = flat.step(row)
-        out = [as_text(v) for v in row.cells]
+        out = [neutralise(as_text(v)) for v in row.cells]
         if number is not None:
             out[flat.row_no] = str(number)  # type: ignore[index]
         if row.missing:
             counts[1] += len(listed)
             for c, _why in row.missing:
                 out[c] = ""
-        if safe:
+        if safe:  # after neutralise: this tab is ours, before digits only
             out = ["\t" + v if _EXCEL_MANGLES.fullmatch(v) else v for v in out]
         counts[0] += 1
         yield out
