@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
-from onesheet.services.users import verify_password
+from onesheet.services.users import password_matches
 from onesheet.store import audit, sessions, users
 
 MAX_FAILURES = 5
@@ -31,36 +31,57 @@ class Ticket:
 
 
 class LoginRefused(Exception):
-    """Wrong name or password, or the account is locked (the message never says which part
-    was wrong)."""
+    """Wrong name or password, or the account is locked or disabled.
 
-    def __init__(self, message_zh: str, message_en: str) -> None:
+    Every refusal carries the same message, so an answer never tells whether a username
+    exists, is locked, or only had the wrong password.
+    """
+
+    def __init__(self, message_zh: str = "", message_en: str = "") -> None:
+        message_zh = message_zh or REFUSED_ZH
+        message_en = message_en or REFUSED_EN
         super().__init__(message_en)
         self.message_zh = message_zh
         self.message_en = message_en
 
 
+REFUSED_ZH = f"用户名或密码错误；连续失败 {MAX_FAILURES} 次后账号将锁定 {LOCK_MINUTES} 分钟"
+REFUSED_EN = (
+    f"wrong username or password; {MAX_FAILURES} failures in a row lock the account "
+    f"for {LOCK_MINUTES} minutes"
+)
+
+
 def login(store: Store, username: str, password: str, *, now: datetime | None = None) -> Ticket:
-    """Check the password and open a session; count failures and lock after too many."""
+    """Check the password and open a session; count failures and lock after too many.
+
+    Every attempt costs one argon2 verify (against a dummy hash for an unknown name) and
+    every refusal reads the same, whether the name is unknown, locked, disabled or only
+    the password was wrong. Failures are counted by one atomic UPDATE in their own
+    transaction (``sessions.record_failure``), so parallel guesses all count.
+    """
     now = now or utcnow()
     with store.engine.connect() as conn:
         row = users.get_user(conn, username)
-    if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
-        raise LoginRefused(
-            f"登录失败次数过多，账号已锁定至 {row['locked_until']:%H:%M}（UTC）",
-            f"too many failed logins; locked until {row['locked_until']:%H:%M} UTC",
-        )
-    actor = verify_password(store, username, password)
-    if actor is None:
-        if row is not None:  # the failure must be kept: its own transaction, then refuse
-            failures = int(row["failed_logins"] or 0) + 1
-            lock = now + timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-            with store.transaction() as conn:
-                sessions.record_failure(conn, username, lock)
-        raise LoginRefused("用户名或密码错误", "wrong username or password")
+    matches = password_matches(row["password_hash"] if row else None, password)
+    if not matches:
+        with store.transaction() as conn:  # kept even though the login is refused
+            sessions.record_failure(
+                conn,
+                username,
+                max_failures=MAX_FAILURES,
+                lock_until=now + timedelta(minutes=LOCK_MINUTES),
+            )
+        raise LoginRefused
+    assert row is not None  # a dummy hash never matches
+    locked = row["locked_until"] is not None and row["locked_until"] > now
+    if locked or row.get("disabled_at") is not None:
+        raise LoginRefused
+    actor = Actor(row["username"], row["role"], row["org_code"] or None, row["department"])
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with store.transaction() as conn:
-        sessions.reset_failures(conn, username)
+        if not sessions.reset_failures(conn, username, now):
+            raise LoginRefused  # locked by a concurrent failure since the row was read
         sessions.insert_session(
             conn, token, username, csrf, now, now + timedelta(hours=SESSION_HOURS)
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
 from onesheet.domain.access import ROLES, Actor
@@ -80,15 +82,27 @@ def add_user(
         return user_id
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash no password matches, verified for unknown usernames (made once, on first use)."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """One argon2 verify; ``None`` (no such user) verifies against a dummy hash, so an
+    unknown username costs the same time as a wrong password."""
+    try:
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def verify_password(store: Store, username: str, password: str) -> Actor | None:
     """The user's actor when the password matches, else None (no hint which part was wrong)."""
     with store.engine.connect() as conn:
         row = users.get_user(conn, username)
-    if row is None:
-        _hasher.hash(password)  # same cost either way: no timing hint that the user is unknown
+    if not password_matches(row["password_hash"] if row else None, password) or row is None:
         return None
-    try:
-        _hasher.verify(row["password_hash"], password)
-    except VerificationError:
+    if row.get("disabled_at") is not None:
         return None
-    return Actor(row["username"], row["role"], row["org_code"], row["department"])
+    return Actor(row["username"], row["role"], row["org_code"] or None, row["department"])

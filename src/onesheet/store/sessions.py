@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, case, delete, insert, or_, select, update
 
 from onesheet.store.schema import table
 
@@ -66,17 +66,42 @@ def find_api_token(conn: Connection, token: str) -> str | None:
     ).scalar_one_or_none()
 
 
-def record_failure(conn: Connection, username: str, locked_until: datetime | None) -> None:
+def record_failure(
+    conn: Connection, username: str, *, max_failures: int, lock_until: datetime
+) -> None:
+    """Count one failed login in a single UPDATE and lock once the count reaches the limit.
+
+    The count and the lock are worked out by the database from the row as it is when the
+    UPDATE runs (``failed_logins + 1``), never from a value read earlier, so concurrent
+    failures all count and the one that crosses the limit sets the lock. An unknown
+    username matches no row (the same statement runs: no timing hint).
+    """
     t = table("app_user")
     conn.execute(
         update(t)
         .where(t.c.username == username)
-        .values(failed_logins=t.c.failed_logins + 1, locked_until=locked_until)
+        .values(
+            failed_logins=t.c.failed_logins + 1,
+            locked_until=case(
+                (t.c.failed_logins + 1 >= max_failures, lock_until), else_=t.c.locked_until
+            ),
+        )
     )
 
 
-def reset_failures(conn: Connection, username: str) -> None:
+def reset_failures(conn: Connection, username: str, now: datetime) -> bool:
+    """Clear the failure count after a good password, unless the account is locked by now.
+
+    Returns False (nothing changed) when a concurrent failure locked the account after the
+    caller looked: the login must then be refused.
+    """
     t = table("app_user")
-    conn.execute(
-        update(t).where(t.c.username == username).values(failed_logins=0, locked_until=None)
+    result = conn.execute(
+        update(t)
+        .where(
+            t.c.username == username,
+            or_(t.c.locked_until.is_(None), t.c.locked_until <= now),
+        )
+        .values(failed_logins=0, locked_until=None)
     )
+    return result.rowcount == 1
