@@ -5,15 +5,20 @@ encoding is tried *strictly* in the order UTF-8 BOM → UTF-8 → GB18030 (a sup
 GBK bytes almost never decode as UTF-8, so the first strict success is the right one, and a
 file that decodes in none is refused rather than imported as mojibake. Spreadsheets are read
 by the forms importer's calamine reader (no formula evaluation, size limits).
+
+Python's csv module refuses a cell over its field limit (128 KiB) with a bare ``csv.Error``;
+``_csv_grid`` turns that into a finding naming the file, row and column.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.template_spec import column_letter
 from onesheet.ingest.workbook import DEFAULT_MAX_BYTES, read_sheet
 
 ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
@@ -50,6 +55,82 @@ def decode(data: bytes, filename: str | None = None) -> tuple[str, str]:
     )
 
 
+def _csv_grid(text: str, filename: str | None) -> list[list[object]]:
+    """Every record of the CSV text; a cell past the csv field limit is a Finding."""
+    read = [0]  # characters handed to the reader so far
+
+    def feed() -> Iterator[str]:
+        for line in io.StringIO(text):  # lines end at "\n" only, as csv expects
+            read[0] += len(line)
+            yield line
+
+    grid: list[list[object]] = []
+    reader = csv.reader(feed())
+    start = 0  # offset of the record being read
+    try:
+        for record in reader:
+            grid.append(list(record))
+            start = read[0]
+    except csv.Error as exc:
+        if "field larger than field limit" not in str(exc):
+            raise InvalidInput(
+                [
+                    Finding(
+                        "file.csv_malformed",
+                        f"CSV 格式有误：{exc}",
+                        f"malformed CSV: {exc}",
+                        file=filename,
+                        row=len(grid) + 1,
+                    )
+                ]
+            ) from None
+        limit = csv.field_size_limit()
+        column = _oversized_column(text, start, limit)
+        raise InvalidInput(
+            [
+                Finding(
+                    "file.cell_too_big",
+                    f"单元格内容过大（超过 {limit // 1024} KB），请检查该列是否误含整段文本或文件",
+                    f"cell too big (over {limit // 1024} KB): check the column for stray text",
+                    file=filename,
+                    row=len(grid) + 1,
+                    column=column_letter(column) if column is not None else None,
+                )
+            ]
+        ) from None
+    return grid
+
+
+def _oversized_column(record: str, i: int, limit: int) -> int | None:
+    """The 0-based column of the first cell longer than ``limit`` in the record starting at
+    offset ``i`` of ``record`` (comma-separated, double-quoted as Excel writes)."""
+    column, length, quoted = 0, 0, False
+    while i < len(record):
+        ch = record[i]
+        if quoted:
+            if ch == '"' and record[i + 1 : i + 2] == '"':
+                i += 1
+            elif ch == '"':
+                quoted = False
+                i += 1
+                continue
+        elif ch == '"':
+            quoted = True
+            i += 1
+            continue
+        elif ch == ",":
+            column, length = column + 1, 0
+            i += 1
+            continue
+        elif ch in "\r\n":
+            return None  # the record ended without a cell that long
+        length += 1
+        if length > limit:
+            return column
+        i += 1
+    return None
+
+
 def _is_csv(data: bytes, filename: str | None) -> bool:
     name = (filename or "").lower()
     if name.endswith((".csv", ".txt")):
@@ -82,7 +163,7 @@ def read_export(
     encoding = None
     if _is_csv(data, filename):
         text, encoding = decode(data, filename)
-        grid: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text))]
+        grid = _csv_grid(text, filename)
     else:
         grid = [list(r) for r in read_sheet(data, filename=filename).cells]
     grid = [[None if _blank(v) else v for v in row] for row in grid]

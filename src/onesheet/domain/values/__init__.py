@@ -6,9 +6,11 @@ from onesheet.domain.values.idnumber import IdNumber, make_id_number, parse_id_n
 from onesheet.domain.values.numbers import parse_decimal, parse_integer
 from onesheet.domain.values.phone import is_mobile, parse_phone
 from onesheet.domain.values.problems import ValueProblem
+from onesheet.domain.values.text import MAX_TEXT_CHARS, parse_text
 from onesheet.domain.values.uscc import make_uscc, parse_uscc
 
 __all__ = [
+    "MAX_TEXT_CHARS",
     "IdNumber",
     "ValueProblem",
     "format_date_cn",
@@ -22,5 +24,6 @@ __all__ = [
     "parse_id_number",
     "parse_integer",
     "parse_phone",
+    "parse_text",
     "parse_uscc",
 ]

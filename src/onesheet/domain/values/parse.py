@@ -18,6 +18,7 @@ from onesheet.domain.values.idnumber import parse_id_number
 from onesheet.domain.values.numbers import parse_decimal, parse_integer
 from onesheet.domain.values.phone import parse_phone
 from onesheet.domain.values.problems import ValueProblem
+from onesheet.domain.values.text import check_length, parse_text
 from onesheet.domain.values.uscc import parse_uscc
 
 EMPTY_MARKS = frozenset({"", "/", "-", "—", "——", "--", "－", "\\"})
@@ -37,9 +38,11 @@ def _decimal_text(raw: object) -> str:
 
 
 def _parse(field: Field, raw: object, tables: Mapping[str, CodeTable], today: date | None) -> str:
+    if field.type != "text":
+        check_length(raw)  # no code, number, date or ID is this long: refuse before reading
     match field.type:
         case "text":
-            return " ".join(unicodedata.normalize("NFKC", str(raw)).split())
+            return parse_text(raw)
         case "integer" | "ref":
             value = parse_integer(raw)
             if field.type == "ref" and value < 1:
