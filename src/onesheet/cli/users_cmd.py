@@ -19,10 +19,18 @@ def add(
     role: Annotated[
         str, typer.Option("--role", help="village / town / department / reviewer / admin")
     ],
-    org: Annotated[str, typer.Option("--org", help="所属机构代码（权限范围的根）")],
     password_file: Annotated[Path, typer.Option("--password-file", help="存放密码的文件（首行）")],
+    org: Annotated[
+        str | None,
+        typer.Option(
+            "--org",
+            help="所属机构代码（权限范围的根）：村 12 位、乡镇 9 位、部门/审核员为县 6 位；"
+            "管理员为县或不填",
+        ),
+    ] = None,
     department: Annotated[
-        str | None, typer.Option("--department", help="部门 key（部门用户必填）")
+        str | None,
+        typer.Option("--department", help="部门 key 或名称（如 civil_affairs、民政；仅部门用户）"),
     ] = None,
 ) -> None:
     """添加用户（密码以 argon2 散列保存）(add a user)."""
@@ -40,4 +48,4 @@ def add(
             password=password,
             department=department,
         )
-    console.print(f"已添加用户 {name}（编号 {user_id}，角色 {role}，范围 {org}）")
+    console.print(f"已添加用户 {name}（编号 {user_id}，角色 {role}，范围 {org or '全部'}）")

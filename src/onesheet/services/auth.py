@@ -127,6 +127,6 @@ def issue_api_token(store: Store, actor: Actor, username: str, label: str = "") 
 
 def _actor(conn, username: str) -> Actor | None:  # type: ignore[no-untyped-def]
     row = users.get_user(conn, username)
-    if row is None:
+    if row is None or row.get("disabled_at") is not None:
         return None
-    return Actor(row["username"], row["role"], row["org_code"], row["department"])
+    return Actor(row["username"], row["role"], row["org_code"] or None, row["department"])

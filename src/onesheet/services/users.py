@@ -24,6 +24,82 @@ def _problem(code: str, zh: str, en: str) -> InvalidInput:
     return InvalidInput([Finding(code, zh, en)])
 
 
+# The org level each role's scope is rooted at (its org code's length), None = the whole
+# installation. Department staff and reviewers work county-wide, never for one village.
+ROLE_LEVELS: dict[str, tuple[str | None, ...]] = {
+    "village": ("village",),
+    "town": ("town",),
+    "department": ("county",),
+    "reviewer": ("county",),
+    "admin": ("county", None),
+}
+LEVEL_DIGITS = {"county": 6, "town": 9, "village": 12}
+LEVEL_WORDS = {
+    "county": ("县", "county"),
+    "town": ("乡镇（街道）", "town"),
+    "village": ("村（社区）", "village"),
+}
+# Department keys that are sources of values, not county departments a person can work for:
+# ``village`` is what cadres record themselves, and its grant is every field.
+NOT_USER_DEPARTMENTS = frozenset({"village"})
+
+
+def _department_finding(
+    store: Store, role: str, department: str | None
+) -> tuple[str | None, list[Finding]]:
+    """(the department key to store, findings) for ``role`` and the given wording."""
+    wording = (department or "").strip()
+    if role != "department":
+        if wording:
+            return None, [
+                Finding(
+                    "user.department",
+                    f"只有部门用户可指定部门（角色 {role} 不应指定 {wording}）",
+                    f"only department users have a department (role {role} may not name {wording})",
+                )
+            ]
+        return None, []
+    key = store.dictionary.department_key(wording) if wording else None
+    if key is None or key in NOT_USER_DEPARTMENTS:
+        known = [d for d in store.dictionary.departments if d not in NOT_USER_DEPARTMENTS]
+        why_zh = "未指定" if not wording else f"“{wording}”不是县级部门"
+        why_en = "none given" if not wording else f"{wording!r} is not a county department"
+        return None, [
+            Finding(
+                "user.department",
+                f"部门用户须指定县级部门（{why_zh}；可选：{'、'.join(known)}）",
+                f"department users need a county department ({why_en}; one of {', '.join(known)})",
+            )
+        ]
+    return key, []
+
+
+def _org_level_finding(role: str, org_code: str | None) -> list[Finding]:
+    """A finding when ``org_code``'s level does not fit ``role`` (judged by its length)."""
+    allowed = ROLE_LEVELS.get(role, ())
+    code = org_code or None
+    if code is None and None in allowed:
+        return []
+    level = next((lv for lv, n in LEVEL_DIGITS.items() if code and len(code) == n), None)
+    if code is not None and code.isdigit() and level in allowed:
+        return []
+    wanted_zh = "或".join(
+        f"{LEVEL_WORDS[lv][0]}代码（{LEVEL_DIGITS[lv]} 位）" if lv else "不指定机构"
+        for lv in allowed
+    )
+    wanted_en = " or ".join(
+        f"a {LEVEL_WORDS[lv][1]} code ({LEVEL_DIGITS[lv]} digits)" if lv else "no org"
+        for lv in allowed
+    )
+    return [
+        Finding(
+            "user.org_level",
+            f"角色 {role} 的管辖范围须为{wanted_zh}，{code or '（未指定）'} 不符",
+            f"role {role} needs {wanted_en}; {code or '(none)'} does not fit",
+        )
+    ]
+
+
 @service("users_add", permission="users.manage", audit="users.add")
 def add_user(
     store: Store,
@@ -31,16 +107,25 @@ def add_user(
     username: str,
     *,
     role: str,
-    org_code: str,
+    org_code: str | None,
     password: str,
     department: str | None = None,
 ) -> int:
-    """Create a user with a role, an org scope and (for department staff) a department."""
+    """Create a user with a role, an org scope and (for department staff) a department.
+
+    Refused with every finding at once unless the role is known, a department user names a
+    county department (by key or wording; stored as its key) and nobody else names one,
+    the org code's level fits the role (village 12 digits, town 9, department and reviewer
+    the county's 6, admin the county or none) and the org unit exists.
+    """
+    findings: list[Finding] = []
     if not _USERNAME.match(username):
-        raise _problem(
-            "user.name",
-            "用户名须为 2–40 位字母、数字、汉字或 _.-",
-            "username must be 2–40 letters, digits, CJK or _.-",
+        findings.append(
+            Finding(
+                "user.name",
+                "用户名须为 2–40 位字母、数字、汉字或 _.-",
+                "username must be 2–40 letters, digits, CJK or _.-",
+            )
         )
     if role not in ROLES:
         raise _problem(
@@ -48,29 +133,34 @@ def add_user(
             f"未知角色 {role}（可选：{'、'.join(ROLES)}）",
             f"unknown role {role} (one of {', '.join(ROLES)})",
         )
-    if role == "department" and department not in store.dictionary.departments:
-        raise _problem(
-            "user.department",
-            f"部门用户须指定已知部门（{department!r} 未知）",
-            f"department users need a known department ({department!r} is not)",
-        )
+    department_key, problems = _department_finding(store, role, department)
+    findings += problems
+    org_code = (org_code or "").strip() or None
+    level_problems = _org_level_finding(role, org_code)
+    findings += level_problems
     if len(password) < MIN_PASSWORD:
-        raise _problem(
-            "user.password",
-            f"密码至少 {MIN_PASSWORD} 位",
-            f"password needs at least {MIN_PASSWORD} characters",
+        findings.append(
+            Finding(
+                "user.password",
+                f"密码至少 {MIN_PASSWORD} 位",
+                f"password needs at least {MIN_PASSWORD} characters",
+            )
         )
     with store.transaction() as conn:
-        if orgs.get_org(conn, org_code) is None:
-            raise _problem("user.org", f"机构代码 {org_code} 不存在", f"no org unit {org_code}")
+        if org_code is not None and not level_problems and orgs.get_org(conn, org_code) is None:
+            findings.append(
+                Finding("user.org", f"机构代码 {org_code} 不存在", f"no org unit {org_code}")
+            )
+        if findings:
+            raise InvalidInput(findings)
         now = utcnow()
         try:
             user_id = users.insert_user(
                 conn,
                 username=username,
                 role=role,
-                org_code=org_code,
-                department=department,
+                org_code=org_code or "",
+                department=department_key,
                 password_hash=_hasher.hash(password),
                 now=now,
             )
@@ -78,7 +168,9 @@ def add_user(
             raise _problem(
                 "user.exists", f"用户 {username} 已存在", f"user {username} exists"
             ) from None
-        audit.write_event(conn, actor, "users.add", now=now, detail=f"{username} {role} {org_code}")
+        audit.write_event(
+            conn, actor, "users.add", now=now, detail=f"{username} {role} {org_code or '-'}"
+        )
         return user_id
 
 
