@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, Select, func, select
 
+from onesheet.domain.tasks import ONCE, period_of
 from onesheet.store.report_query import in_subtree
 from onesheet.store.schema import table
 
 TYPED_BATCH_KINDS = ("fill", "correction")  # values a person typed, not a seed or an import
+FREQUENCIES = ("monthly", "quarterly", "yearly")
 
 
 @dataclass(frozen=True)
@@ -89,27 +91,71 @@ def task_progress(
     ]
 
 
-def filled_by_month(conn: Connection, prefix: str | None, department: str | None) -> dict[str, int]:
-    """Values reports took from the sheet instead of asking a village, per month run."""
+@dataclass(frozen=True)
+class CountedRun:
+    """The run that stands for one report: its month, its department, its values filled."""
+
+    month: str
+    department: str
+    values_filled: int
+
+
+def _report_key(row) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    """One report = (template, org unit, period): the template's month, quarter or year, or
+    for a one-off form the report date itself."""
+    if row.frequency == ONCE or row.frequency not in FREQUENCIES:
+        period = row.report_date.isoformat()
+    else:
+        period = period_of(row.frequency, row.report_date)
+    return row.template_id, row.org_code, period
+
+
+def counted_runs(conn: Connection, prefix: str | None, department: str | None) -> list[CountedRun]:
+    """The latest run of each report in scope: downloading a report again replaces its
+    figures instead of adding to them, so values filled count once per report."""
     r, f = table("report_run"), table("form_template")
-    month = _month(conn, r.c.at).label("m")
-    q = select(month, func.sum(r.c.values_filled)).join(f, f.c.id == r.c.template_id)
-    q = _scoped(q, r.c.org_code, prefix).group_by(month)
+    q = (
+        select(
+            r.c.template_id,
+            r.c.org_code,
+            r.c.report_date,
+            r.c.at,
+            r.c.values_filled,
+            f.c.frequency,
+            f.c.department,
+        )
+        .join(f, f.c.id == r.c.template_id)
+        .order_by(r.c.at, r.c.id)
+    )
+    q = _scoped(q, r.c.org_code, prefix)
     if department:
         q = q.where(f.c.department == department)
-    return {m: int(n or 0) for m, n in conn.execute(q)}
+    latest: dict[tuple[str, str, str], CountedRun] = {}
+    for row in conn.execute(q):
+        latest[_report_key(row)] = CountedRun(
+            f"{row.at:%Y-%m}", row.department, int(row.values_filled or 0)
+        )
+    return list(latest.values())
+
+
+def filled_by_month(conn: Connection, prefix: str | None, department: str | None) -> dict[str, int]:
+    """Values reports took from the sheet instead of asking a village, per month run (each
+    report's latest run)."""
+    out: dict[str, int] = {}
+    for run in counted_runs(conn, prefix, department):
+        out[run.month] = out.get(run.month, 0) + run.values_filled
+    return out
 
 
 def filled_by_department(
     conn: Connection, prefix: str | None, department: str | None
 ) -> dict[str, int]:
-    """Values filled from the sheet, per department owning the template."""
-    r, f = table("report_run"), table("form_template")
-    q = select(f.c.department, func.sum(r.c.values_filled)).join(f, f.c.id == r.c.template_id)
-    q = _scoped(q, r.c.org_code, prefix).group_by(f.c.department)
-    if department:
-        q = q.where(f.c.department == department)
-    return {d: int(n or 0) for d, n in conn.execute(q)}
+    """Values filled from the sheet, per department owning the template (each report's
+    latest run)."""
+    out: dict[str, int] = {}
+    for run in counted_runs(conn, prefix, department):
+        out[run.department] = out.get(run.department, 0) + run.values_filled
+    return out
 
 
 def typed_by_month(
