@@ -15,13 +15,14 @@ from typing import Literal
 from onesheet.domain.dictionary import Field
 from onesheet.domain.grants import DepartmentGrant
 
-Role = Literal["village", "town", "department", "reviewer", "admin"]
-ROLES: tuple[str, ...] = ("village", "town", "department", "reviewer", "admin")
+Role = Literal["village", "town", "department", "reviewer", "steward", "admin"]
+ROLES: tuple[str, ...] = ("village", "town", "department", "reviewer", "steward", "admin")
 ROLE_LABELS_ZH = {
     "village": "村（社区）干部",
     "town": "乡镇（街道）工作人员",
     "department": "县级部门",
     "reviewer": "减负办审核员",
+    "steward": "数据管理员",
     "admin": "系统管理员",
 }
 Visibility = Literal["hidden", "masked", "full"]
@@ -29,6 +30,9 @@ Visibility = Literal["hidden", "masked", "full"]
 # permission → roles that hold it. Unlisted permissions are denied to everyone.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "fields.read": frozenset(ROLES),
+    # 数据管理员 (data steward): confirms a draft field's definition so it can join the
+    # county's dictionary when its form is approved; reviewers and the administrator may too.
+    "fields.manage": frozenset({"steward", "reviewer", "admin"}),
     "orgs.read": frozenset(ROLES),
     "sheet.read": frozenset({"village", "town", "department", "admin"}),
     "sheet.write": frozenset({"village", "town", "admin"}),

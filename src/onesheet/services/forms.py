@@ -26,7 +26,7 @@ from onesheet.ingest.importer import analyse_form
 from onesheet.ingest.normalise import fold_text
 from onesheet.ingest.workbook import DEFAULT_MAX_BYTES, DEFAULT_MAX_COLUMNS, load_bytes
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import templates, wordings
+from onesheet.store import county_fields, templates, wordings
 from onesheet.store.templates import STATUS_LABELS_ZH, Decision, TemplateRow
 
 CONTRACT_KEYS = ("template_id", "title", "department", "entity", "header_rows", "filter", "columns")
@@ -133,10 +133,12 @@ def import_form(
     data = load_bytes(source, filename, max_bytes)
     content_hash = hashlib.sha256(data + b"\x00" + (sheet or "").encode("utf-8")).hexdigest()
     with store.transaction() as conn:
+        county_fields.refresh(store, conn)
         found = templates.find_by_hash(conn, content_hash, dept)
         if found is not None:
             return ImportResult(found, _contract_of(found), existing=True)
-        drafts = wordings.load_drafts(conn)
+        # A draft that became a county field is matched as a field of the dictionary now.
+        drafts = [d for d in wordings.load_drafts(conn) if d.key not in store.dictionary.fields]
         learned = wordings.learned_wordings(conn)
     analysis = analyse_form(
         data,
@@ -155,6 +157,7 @@ def import_form(
     stored = dict(contract) | {
         "sheet": analysis.sheet,
         "paths": {m.letter: m.path for m in analysis.columns},
+        "evidence": _evidence(analysis, store.dictionary),
     }
     known_drafts = {d.key for d in drafts}
     now = utcnow()
@@ -177,6 +180,21 @@ def import_form(
     return ImportResult(row, contract, existing=False, new_drafts=[d.key for d in analysis.drafts])
 
 
+def _evidence(analysis: object, dictionary: Dictionary) -> dict[str, list[object]]:
+    """letter → the form's own sample values, kept only for columns that may become new
+    fields (new, uncertain, or matched to a draft or county field): the steward's type is
+    checked against them. Columns of built-in fields keep none."""
+    out: dict[str, list[object]] = {}
+    for m in analysis.columns:  # type: ignore[attr-defined]
+        f = dictionary.fields.get(m.field or "")
+        keep = m.status in ("new", "uncertain") or (
+            m.status == "matched" and (f is None or f.county_code is not None)
+        )
+        if keep:
+            out[m.letter] = [v for v in analysis.samples.get(m.letter, []) if v is not None][:20]  # type: ignore[attr-defined]
+    return out
+
+
 @service("forms_list", permission="forms.read", audit=None)
 def list_forms(store: Store, actor: Actor, *, status: str | None = None) -> list[TemplateRow]:
     """Templates, newest first; a department's staff see their own department's."""
@@ -189,6 +207,7 @@ def list_forms(store: Store, actor: Actor, *, status: str | None = None) -> list
 def show_form(store: Store, actor: Actor, template_id: str) -> TemplateView:
     """One template with its Gate history."""
     with store.transaction() as conn:
+        county_fields.refresh(store, conn)
         return TemplateView(
             _get(conn, template_id, actor), templates.list_decisions(conn, template_id)
         )

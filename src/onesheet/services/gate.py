@@ -20,8 +20,9 @@ from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.responsibility import Item, MatterVerdict, packaged_lists, parse_lists, verdict
 from onesheet.services.base import Store, local_today, service, utcnow
+from onesheet.services.county_fields import activate_for_template
 from onesheet.services.forms import TemplateNotFound
-from onesheet.store import gate_counts, responsibility, templates
+from onesheet.store import county_fields, gate_counts, responsibility, templates
 from onesheet.store import tasks as task_store
 from onesheet.store.templates import STATUS_LABELS_ZH, TemplateRow
 
@@ -151,6 +152,7 @@ def review(
 ) -> rules.Review:
     """The review figures and suggested decision (reads counts only, no personal data)."""
     with store.transaction() as conn:
+        county_fields.refresh(store, conn)
         row = _row(conn, template_id)
         return _review(store, conn, actor, row, today or date.today())[0]
 
@@ -160,6 +162,7 @@ def _decide(
 ) -> TemplateRow:
     now = utcnow()
     with store.transaction() as conn:
+        county_fields.refresh(store, conn)
         row = _row(conn, template_id)
         if row.status != "submitted":
             zh = STATUS_LABELS_ZH.get(row.status, row.status)
@@ -176,6 +179,8 @@ def _decide(
         rules.check_decision(decision, matter, reason)
         fresh = templates.update_template(conn, row, at=now, status=decision)
         if decision == "approved":  # the only door through which a form may ask villages
+            # Confirmed draft fields become county fields first, so the tasks ask for them.
+            fresh = activate_for_template(store, conn, actor, fresh, now)
             task_store.create_for_template(
                 conn,
                 store.dictionary,

@@ -39,7 +39,7 @@ from onesheet.domain.template_spec import TemplateSpec
 from onesheet.export import RenderContext, RenderRow, RenderStats, write_csv, write_xlsx
 from onesheet.export.json_out import write_json
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import audit, orgs
+from onesheet.store import audit, county_fields, orgs
 from onesheet.store.report_query import (
     ChildOrg,
     aggregate_select,
@@ -136,6 +136,7 @@ def run_report(
     start = time.perf_counter()
     require_org(actor, org_code)
     with store.transaction() as conn:
+        county_fields.refresh(store, conn)
         spec = _approved_spec(conn, template_id)
         org = orgs.get_org(conn, org_code)
         if org is None:
@@ -402,6 +403,7 @@ def _aggregate_rows(
         [],
         CheckedAll(tuple(plans_fields)) if plans_fields else None,
         with_household=any(s is not None and s.entity == "household" for _, _, s in cells.values()),
+        extra_fields=[s for _, _, s in cells.values() if s is not None],
     )
     stmt = aggregate_select(
         src,

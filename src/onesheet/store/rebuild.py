@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, delete, func, select
 
 from onesheet.domain.dictionary import ENTITY_TYPES, Dictionary
 from onesheet.domain.observations import Observation
-from onesheet.store import observation_log, sheet_view
+from onesheet.store import county_fields, observation_log, sheet_view
 from onesheet.store.recorder import observations_to_resolutions
 from onesheet.store.schema import sheet_table, table
 
@@ -113,6 +113,7 @@ def _expected(
     rows: dict[int, dict[str, str | None]] = {}
     conflicts: dict[tuple[int, str], str] = {}
     columns = dictionary.for_entity(entity, stored_only=True)
+    county = _county_fields(dictionary, entity)
     for eid, org in orgs.items():
         resolved = observations_to_resolutions(dictionary, grouped.get(eid, {}))
         row: dict[str, str | None] = {"org_code": org}
@@ -123,8 +124,26 @@ def _expected(
             row[f.name] = sheet_view.from_column(f.type, sheet_view.to_column(f.type, value))
             if res and res.in_conflict:
                 conflicts[(eid, f.key)] = sheet_view.conflict_detail(res)
+        for f in county:  # county fields: ``sheet_value`` rows, keyed by the field key
+            res = resolved.get(f.key)
+            if res and res.value is not None:
+                row[f.key] = res.value
+                row[SOURCE + f.key] = res.winner.source if res.winner else None
+                row[SINCE + f.key] = res.winner.valid_from if res.winner else None  # type: ignore[assignment]
+            if res and res.in_conflict:
+                conflicts[(eid, f.key)] = sheet_view.conflict_detail(res)
         rows[eid] = row
     return rows, conflicts
+
+
+# Keys of a county value's winning source and valid-from inside a row dict (they compare too).
+SOURCE, SINCE = "source:", "since:"
+
+
+def _county_fields(dictionary: Dictionary, entity: str) -> list:  # type: ignore[type-arg]
+    return [
+        f for f in dictionary.fields.values() if f.entity == entity and f.county_code is not None
+    ]
 
 
 def _stored(
@@ -139,6 +158,13 @@ def _stored(
         for f in columns:
             row[f.name] = sheet_view.from_column(f.type, m[f.name])
         out[m["entity_id"]] = row
+    sv = table("sheet_value")
+    q = select(sv).where(and_(sv.c.entity_type == entity, sv.c.entity_id.between(start, end)))
+    for r in conn.execute(q):
+        row = out.setdefault(r.entity_id, {"org_code": None})
+        row[r.field_key] = r.value
+        row[SOURCE + r.field_key] = r.source
+        row[SINCE + r.field_key] = r.valid_from
     return out
 
 
@@ -186,6 +212,25 @@ def _rewrite(
     conn.execute(delete(t).where(t.c.entity_id.between(start, end)))
     county_of = _county_of(conn, start, end)
     types = {f.name: f.type for f in dictionary.for_entity(entity, stored_only=True)}
+    county_fields.delete_range(conn, entity, start, end)
+    county_fields.insert_values(
+        conn,
+        [
+            (
+                eid,
+                f.key,
+                county_of[eid],
+                entity,
+                values[f.key],
+                values[SOURCE + f.key],
+                values[SINCE + f.key],
+                now,
+            )
+            for eid, values in expected.items()
+            for f in _county_fields(dictionary, entity)
+            if values.get(f.key) is not None
+        ],
+    )
     rows = []
     for eid, values in expected.items():
         row: dict[str, object] = {

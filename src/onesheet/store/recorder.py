@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert, update
 
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.observations import Observation, Resolution, resolve
-from onesheet.store import observation_log, sheet_view
+from onesheet.store import county_fields, observation_log, sheet_view
 from onesheet.store.bulk import bulk_insert
 from onesheet.store.observation_log import LogRow
 from onesheet.store.schema import table
@@ -135,13 +135,16 @@ def _maintain_view(
     expected_versions: Mapping[int, int],
 ) -> None:
     simple_rows: list[dict[str, object]] = []
+    county_rows: list[tuple[object, ...]] = []
     slow: list[EntityWrite] = []
     for w in writes:
         if w.is_new and _single_valued(w):
             simple_rows.append(_fast_row(dictionary, w, county_code, now))
+            county_rows += _fast_county_rows(dictionary, w, county_code, now)
         else:
             slow.append(w)
     sheet_view.insert_rows(conn, entity_type, simple_rows)
+    county_fields.insert_values(conn, county_rows)
     if slow:
         _resolve_from_log(conn, dictionary, entity_type, slow, county_code, now, expected_versions)
 
@@ -169,6 +172,29 @@ def _fast_row(
     return row
 
 
+def _fast_county_rows(
+    dictionary: Dictionary, w: EntityWrite, county_code: str, now: datetime
+) -> list[tuple[object, ...]]:
+    """``sheet_value`` rows of a new entity's county fields (one value each: it is current)."""
+    out: list[tuple[object, ...]] = []
+    for r in w.rows:
+        f = dictionary.fields.get(r.field_key)
+        if f is not None and f.county_code is not None and r.value is not None:
+            out.append(
+                (
+                    w.entity_id,
+                    r.field_key,
+                    county_code,
+                    w.entity_type,
+                    r.value,
+                    r.source,
+                    r.valid_from,
+                    now,
+                )
+            )
+    return out
+
+
 def _resolve_from_log(
     conn: Connection,
     dictionary: Dictionary,
@@ -187,13 +213,23 @@ def _resolve_from_log(
     per_entity: dict[int, dict[str, Resolution]] = defaultdict(dict)
     for (eid, key), res in found.items():
         per_entity[eid][key] = res
+    county_found = {
+        (eid, key): res
+        for (eid, key), res in found.items()
+        if dictionary.fields[key].county_code is not None
+    }
+    # County values live in ``sheet_value``; a change there still bumps the entity's row
+    # version, so a writer holding an older version of the entity is refused as usual.
+    county_changed = county_fields.replace_values(
+        conn, county_code=county_code, entity_type=entity_type, found=county_found, now=now
+    )
     new_rows, changes = [], {}
     for w in writes:
         values = sheet_view.row_values(dictionary, per_entity[w.entity_id])
         if w.is_new:
             base = {"entity_id": w.entity_id, "county_code": county_code, "org_code": w.org_code}
             new_rows.append({**base, "version": 1, "updated_at": now, **values})
-        elif values:
+        elif values or w.entity_id in county_changed:
             changes[w.entity_id] = values
     sheet_view.insert_rows(conn, entity_type, new_rows)
     sheet_view.update_rows(conn, entity_type, changes, expected_versions=expected_versions, now=now)

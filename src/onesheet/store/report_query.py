@@ -9,21 +9,27 @@ prefix with one ``SUM(CASE …)`` per cell, so a county's 12-condition table is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Numeric,
     Select,
+    Text,
+    TypeDecorator,
     and_,
     case,
+    cast,
     false,
     func,
     or_,
     select,
     true,
+    type_coerce,
 )
 from sqlalchemy.sql.expression import ColumnClause
 
@@ -42,6 +48,23 @@ from onesheet.domain.template_spec import Column
 from onesheet.store.schema import sheet_table, table
 from onesheet.store.sheet_view import to_column
 
+
+class CanonicalValue(TypeDecorator):  # type: ignore[type-arg]
+    """A county field's canonical text (``sheet_value.value``) read as the typed value a
+    sheet column of that type would give (dates, booleans, numbers), so the report's cell
+    converters treat county and built-in columns alike."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, value_type: str) -> None:
+        super().__init__()
+        self.value_type = value_type
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        return to_column(self.value_type, value)
+
+
 YIELD_PER = 2000
 MAX_CODE = 20  # org_unit.code length
 
@@ -55,6 +78,8 @@ class Sources:
     household: object | None = None
     head: object | None = None
     members: object | None = None
+    # county fields read: field key → (its ``sheet_value`` alias, the table it joins to)
+    county: Mapping[str, tuple[object, object]] = field(default_factory=dict)
 
     def table_for(self, entity: str):  # type: ignore[no-untyped-def]
         if entity == self.entity:
@@ -85,10 +110,17 @@ def sources_for(
     flt: CheckedFilter | None,
     *,
     with_household: bool = False,
+    extra_fields: Iterable[Field] = (),
 ) -> Sources:
-    """Join the household/head/member rows only when a column or the filter reads them."""
+    """Join the household/head/member rows only when a column or the filter reads them,
+    and one ``sheet_value`` row per county field a column, the filter or ``extra_fields``
+    reads (an outer join on (entity, field): a county column costs one index lookup)."""
     main = sheet_table(entity)
     used = {p.source for p in plans}
+    wanted = [p.field for p in plans if p.field is not None and p.source in ("self", "household")]
+    wanted += [*fields_of(flt), *extra_fields]
+    county_fields = list({f.key: f for f in wanted if f.county_code is not None}.values())
+    with_household = with_household or any(f.entity == "household" for f in county_fields)
     household_filter = with_household or any(f.entity == "household" for f in fields_of(flt))
     needs_household = entity == "person" and (
         bool({"household", "head", "members"} & used) or household_filter
@@ -106,7 +138,31 @@ def sources_for(
             .group_by(p.c.household)
             .subquery("members")
         )
-    return Sources(entity, main, household, head, members)
+    county: dict[str, tuple[object, object]] = {}
+    for i, f in enumerate(county_fields):
+        base = main if f.entity == entity else household
+        if base is None:
+            continue  # not joinable: the filter check names it
+        county[f.key] = (table("sheet_value").alias(f"cv{i}"), base)
+    return Sources(entity, main, household, head, members, county)
+
+
+def value_of(src: Sources, f: Field):  # type: ignore[no-untyped-def]
+    """The typed SELECT expression for field ``f`` (a sheet column or a county value)."""
+    if f.county_code is not None:
+        alias, _ = src.county[f.key]
+        return type_coerce(alias.c.value, CanonicalValue(f.type))  # type: ignore[attr-defined]
+    return src.table_for(f.entity).c[f.name]
+
+
+def _county_compare(src: Sources, f: Field):  # type: ignore[no-untyped-def]
+    """A county field's value as compared in WHERE, and how operands are typed to match:
+    numbers cast to NUMERIC; other canonical texts compare as text (ISO dates sort right)."""
+    alias, _ = src.county[f.key]
+    raw = alias.c.value  # type: ignore[attr-defined]
+    if f.type in ("integer", "decimal"):
+        return cast(raw, Numeric(20, 4)), lambda v: Decimal(str(v))
+    return raw, lambda v: v.isoformat() if isinstance(v, date) else str(v)
 
 
 def from_clause(src: Sources):  # type: ignore[no-untyped-def]
@@ -119,11 +175,19 @@ def from_clause(src: Sources):  # type: ignore[no-untyped-def]
         joined = joined.outerjoin(src.head, src.head.c.entity_id == hh.c.head)
     if src.members is not None and hh is not None:
         joined = joined.outerjoin(src.members, src.members.c.household_id == hh.c.entity_id)
+    for key, (alias, base) in src.county.items():
+        joined = joined.outerjoin(
+            alias,
+            and_(alias.c.entity_id == base.c.entity_id, alias.c.field_key == key),  # type: ignore[attr-defined]
+        )
     return joined
 
 
 def _plan_column(plan: ColumnPlan, src: Sources):  # type: ignore[no-untyped-def]
     """The SELECT expression for one column, or None if the value is not read from SQL."""
+    county = plan.field is not None and plan.field.county_code is not None
+    if county and plan.source in ("self", "household"):
+        return value_of(src, plan.field)  # type: ignore[arg-type]
     match plan.source:
         case "self" | "age":
             return src.main.c[plan.column_name]
@@ -206,8 +270,13 @@ def _condition(c: Checked, src: Sources, report_date: date) -> ColumnElement[boo
         return _age_field(c, t.c[f.derived_from.split(".", 1)[1]], report_date)
     if not f.stored:
         raise _bad(f"派生字段 {f.key} 不能用于筛选", f"derived field {f.key} cannot be filtered")
-    col = t.c[f.name]
-    typed = (lambda v: to_column(f.type, v)) if f.type != "ref" else int
+    if f.county_code is not None:
+        col, typed = _county_compare(src, f)
+        day = typed
+    else:
+        col = t.c[f.name]
+        typed = (lambda v: to_column(f.type, v)) if f.type != "ref" else int
+        day = lambda v: v  # noqa: E731
     match c.op:
         case "eq":
             return col == typed(c.value)
@@ -232,9 +301,9 @@ def _condition(c: Checked, src: Sources, report_date: date) -> ColumnElement[boo
         case "contains":
             return col.contains(str(c.value), autoescape=True)
         case "age_ge":
-            return col <= birth_cutoff(report_date, int(c.value))  # type: ignore[call-overload]
+            return col <= day(birth_cutoff(report_date, int(c.value)))  # type: ignore[call-overload]
         case "age_lt":
-            return col > birth_cutoff(report_date, int(c.value))  # type: ignore[call-overload]
+            return col > day(birth_cutoff(report_date, int(c.value)))  # type: ignore[call-overload]
     raise _bad(f"不支持的运算符 {c.op}", f"unsupported operator {c.op}")
 
 
@@ -316,7 +385,11 @@ def aggregate_select(
         if col.kind == "count":
             value = func.count() if where is None else func.sum(case((where, 1), else_=0))
         else:
-            target = src.table_for(summed.entity).c[summed.name] if summed else None
+            target = None
+            if summed is not None and summed.county_code is not None:
+                target = _county_compare(src, summed)[0]
+            elif summed is not None:
+                target = src.table_for(summed.entity).c[summed.name]
             if target is None:
                 raise _bad(
                     f"第 {col.letter} 列求和缺少字段", f"sum column {col.letter} needs a field"

@@ -20,8 +20,12 @@ def sheet_columns(dictionary: Dictionary) -> SheetColumns:
 
 @cache
 def metadata() -> MetaData:
-    """The tables as the packaged dictionary defines them."""
-    return build_metadata(sheet_columns(load_builtin()))
+    """The tables as the packaged dictionary defines them, plus the county-field tables."""
+    from onesheet.store.county_tables import county_tables  # it reads Id from tables.py
+
+    md = build_metadata(sheet_columns(load_builtin()))
+    county_tables(md)
+    return md
 
 
 def table(name: str) -> Table:

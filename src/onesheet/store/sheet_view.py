@@ -73,7 +73,7 @@ def row_values(dictionary: Dictionary, resolved: Mapping[str, Resolution]) -> di
     out: dict[str, object] = {}
     for key, res in resolved.items():
         field = dictionary.fields.get(key)
-        if field is None or not field.stored:
+        if field is None or not field.in_sheet_table:
             continue
         out[field.name] = to_column(field.type, res.value)
     return out

@@ -23,7 +23,13 @@ from onesheet.domain.report_filters import check_filter
 from onesheet.domain.tasks import collectable_fields, items_for, period_of, period_start
 from onesheet.domain.template_spec import TemplateSpec
 from onesheet.store.bulk import bulk_insert
-from onesheet.store.report_query import in_subtree, roster_select, sources_for, stream_rows
+from onesheet.store.report_query import (
+    in_subtree,
+    roster_select,
+    sources_for,
+    stream_rows,
+    value_of,
+)
 from onesheet.store.schema import table
 
 ITEM_COLUMNS = ("task_id", "entity_id", "field_key", "county_code", "reason", "status")
@@ -121,10 +127,10 @@ def _wanted_items(
     """village code → (entity, field, reason) for the entities passing the filter."""
     entities = frozenset({spec.entity, "household"} if spec.entity == "person" else {spec.entity})
     flt = check_filter(spec.filter, dictionary, entities) if spec.filter else None
-    src = sources_for(spec.entity, [], flt)
+    src = sources_for(spec.entity, [], flt, extra_fields=fields)
     stmt = roster_select(
         src, [], flt, county_code=county, org_code=county, report_date=today
-    ).add_columns(*(src.main.c[f.name].label(f"v{i}") for i, f in enumerate(fields)))  # type: ignore[attr-defined]
+    ).add_columns(*(value_of(src, f).label(f"v{i}") for i, f in enumerate(fields)))
     start = period_start(period)
     newest = _newest(conn, spec.entity, fields, county) if start else {}
     out: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
