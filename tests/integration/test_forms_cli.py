@@ -99,3 +99,21 @@ def test_departments_by_their_wording_on_the_form(cli):
     assert [t["department"] for t in json.loads(cli("forms", "list", "--json").stdout)] == [
         "health"
     ]
+
+
+def test_the_form_sheet_is_picked_and_named(cli, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "带说明的表.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("登记表")
+    ws.write_row(0, 0, ["高龄老人登记表"])
+    ws.write_row(1, 0, ["序号", "姓名", "身份证号码", "联系电话"])
+    ws.write_row(2, 0, [1, "张三", "330523193001011234", "13812345678"])
+    book.add_worksheet("填写说明").write(0, 0, "一、本表由村（社区）填写，身份证号码必须为18位。")
+    book.close()
+    assert cli("init").exit_code == 0
+    out = cli("forms", "import", str(path), "--department", "民政局")
+    assert out.exit_code == 0, out.output
+    assert "登记表" in out.output and "填写说明" in out.output
+    assert "自动选用" in out.output

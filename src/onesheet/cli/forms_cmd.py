@@ -64,6 +64,10 @@ def import_command(
         console.print(
             f"[yellow]该文件已导入过，沿用模板 {result.template.id}[/] (already imported)"
         )
+    stored = result.template.analysis or {}
+    console.print(f"工作表 (sheet)：{stored.get('sheet', '')}")
+    for note in stored.get("notes") or []:  # type: ignore[union-attr]
+        console.print(f"[yellow]注意[/]：{note['zh']}")
     _print_columns(result.template, result.contract)
     if result.new_drafts:
         console.print(f"提议新字段 (draft fields)：{'、'.join(result.new_drafts)}")

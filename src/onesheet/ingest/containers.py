@@ -139,3 +139,27 @@ def column_widths(data: bytes, sheet_name: str) -> dict[int, float]:
         for col in range(lo - 1, min(hi, lo + 255)):
             widths[col] = round(width, 2)
     return widths
+
+
+def ole_names(data: bytes) -> set[str]:
+    """The stream and storage names of an OLE file (empty when the directory is damaged)."""
+    try:
+        return _ole_directory_names(data)
+    except (struct.error, IndexError, ValueError):
+        return set()
+
+
+def zip_sizes(data: bytes) -> tuple[int, int, str, int]:
+    """(total inflated bytes, total compressed bytes, largest member, its inflated size)
+    from the zip's central directory alone — nothing is decompressed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    big = max(infos, key=lambda i: i.file_size, default=None)
+    return total, packed, big.filename if big else "", big.file_size if big else 0
+
+
+def zip_members(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return zf.namelist()

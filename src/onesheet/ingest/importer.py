@@ -46,6 +46,8 @@ class FormAnalysis:
     samples: dict[str, list[object]]  # letter → sample values (evidence, never stored)
     structure: FormStructure = field(repr=False)
     sheet: str = ""
+    notes: list[Finding] = field(default_factory=list)  # warnings a person should read
+    evidence: dict[str, object] = field(default_factory=dict)  # why each decision was made
 
     @property
     def kind(self) -> str:
@@ -59,6 +61,10 @@ class FormAnalysis:
     def drafts(self) -> list[Field]:
         """Draft fields proposed for this form's ``new`` columns."""
         return [m.draft for m in self.columns if m.draft is not None]
+
+    def notes_json(self) -> list[dict[str, object]]:
+        """The notes as plain data, for the stored analysis and the CLI."""
+        return [{"code": n.code, "zh": n.message("zh"), "en": n.message("en")} for n in self.notes]
 
     def to_json(self) -> dict[str, object]:
         """The importer contract; a ``new`` column's field is its proposed draft key."""
@@ -103,9 +109,9 @@ def analyse_form(
     grid = read_sheet(
         data, filename=filename, sheet=sheet, max_bytes=max_bytes, max_columns=max_columns
     )
-    s = find_structure(grid)
+    s = find_structure(grid, heading_vocab(dictionary, drafts))
     _require_heading(s, grid.name, filename)
-    title = s.title or Path(filename).stem or grid.name
+    title, title_source = _title(s, grid.name, filename)
     letters = {c.col: column_letter(c.col) for c in s.columns}
     samples = {c.col: column_samples(grid, s, c.col) for c in s.columns}
     inp = MatchInput(dictionary, tuple(drafts), dict(learned or {}), department, filename)
@@ -139,7 +145,32 @@ def analyse_form(
         samples={letters[c]: [_plain(v) for v in vals] for c, vals in samples.items()},
         structure=s,
         sheet=grid.name,
+        notes=list(grid.notes),
+        evidence={
+            "sheet": grid.name,
+            "structure": list(s.evidence),
+            "title_source": title_source,
+        },
     )
+
+
+_GENERIC_SHEET = re.compile(r"^(sheet|工作表|export|data|数据|表)\s*\d*$", re.I)
+
+
+def _title(s: FormStructure, sheet: str, filename: str) -> tuple[str, str]:
+    """The form's title: its title row, else a sheet name that says something, else — the
+    last resort — the file name; the second value says which."""
+    if s.title:
+        return s.title, "title_row"
+    if sheet and not _GENERIC_SHEET.match(sheet.strip()):
+        return sheet, "sheet_name"
+    return Path(filename).stem or sheet, "file_name"
+
+
+def heading_vocab(dictionary: Dictionary, drafts: Sequence[Field] = ()) -> frozenset[str]:
+    """Normalised wordings of the dictionary's fields and the layout words (序号, 备注)."""
+    index = matcher.field_index(dictionary, drafts)
+    return frozenset(index.exact) | frozenset({"序号", "备注", "编号", "说明"})
 
 
 def _require_heading(s: FormStructure, sheet: str, filename: str) -> None:

@@ -64,6 +64,8 @@ class FormStructure:
     footer_lines: list[str]
     footer_rows: list[int]
     household_cols: set[int] = field(default_factory=set)  # cells merged down across rows
+    note_rows: list[int] = field(default_factory=list)  # stamps, notes, code rows above
+    evidence: list[str] = field(default_factory=list)  # why the heading is where it is
 
     @property
     def first_col(self) -> int:
@@ -114,36 +116,15 @@ class _Grid:
         return 1
 
 
-def find_structure(grid: SheetGrid) -> FormStructure:
-    """Locate title, unit line, heading block, numbering row, data rows and footer."""
+def find_structure(grid: SheetGrid, vocab: frozenset[str] | None = None) -> FormStructure:
+    """Locate title, unit line, heading block, numbering row, data rows and footer.
+
+    ``vocab`` (normalised wordings the dictionary knows: 姓名, 身份证号 …) is evidence that
+    a row is the heading; without it the cells' shapes decide alone.
+    """
     g = _Grid(grid)
     n = len(g.cells)
-    r = 0
-    title_rows: list[int] = []
-    unit_rows: list[int] = []
-    limit = min(n, _SCAN_ROWS)
-    while r < limit:
-        filled = g.filled(r)
-        texts = [text_of(g.cells[r][c]) for c in filled]
-        if not filled:
-            r += 1
-            continue
-        if len(filled) >= 3 and not _is_unit_row(texts, g.width):
-            break
-        joined = " ".join(texts)
-        if len(filled) <= 2 and _PREAMBLE.match(joined.replace(" ", "")):
-            pass  # "附件2": not part of the template
-        elif _is_unit_row(texts, g.width):
-            unit_rows.append(r)
-        elif _is_title_row(g, r, filled) and not unit_rows and len(title_rows) < 3:
-            title_rows.append(r)
-        elif len(filled) >= 2:
-            break
-        r += 1
-    h0 = r
-    if h0 >= n:
-        # Only title-like rows: treat the last of them as a one-row heading.
-        h0 = (title_rows or unit_rows or [0]).pop()
+    h0, title_rows, unit_rows, note_rows = _locate_heading(g, vocab or frozenset())
     h1 = _heading_end(g, h0)
     header_rows = list(range(h0, h1 + 1))
     virtual = _virtual_groups(g, h0, h1)
@@ -163,7 +144,7 @@ def find_structure(grid: SheetGrid) -> FormStructure:
     household = {
         c0 for r0, c0, r1, c1 in g.merges if r0 >= start and c0 == c1 and r1 > r0 and r0 < end
     }
-    title = " ".join(_title_text(g, i) for i in title_rows)
+    title = " ".join(t for t in (_title_text(g, i) for i in title_rows) if t)
     unit_line = "　".join(
         "　".join(text_of(v) for v in g.cells[i] if v is not None) for i in unit_rows
     )
@@ -186,27 +167,193 @@ def find_structure(grid: SheetGrid) -> FormStructure:
         footer_lines=footer_lines,
         footer_rows=footer_rows,
         household_cols=household,
+        note_rows=note_rows,
+        evidence=_evidence(g, h0, h1, title_rows, unit_rows, note_rows, numbering),
     )
 
 
-def _is_title_row(g: _Grid, r: int, filled: list[int]) -> bool:
-    """One text cell, or two where one spans half the sheet (a title plus a "单位：人" note)."""
-    if len(filled) == 1:
-        return True
-    return len(filled) == 2 and max(g.span(r, c) for c in filled) * 2 >= g.width
-
-
 def _title_text(g: _Grid, r: int) -> str:
-    cells = [c for c in g.filled(r)]
-    best = max(cells, key=lambda c: (g.span(r, c), len(text_of(g.cells[r][c]))))
+    """The title in a title row: the widest, then longest text that is not a stamp."""
+    cells = [c for c in g.filled(r) if not _is_stamp(text_of(g.cells[r][c]))]
+    if not cells:
+        return ""
+    best = max(cells, key=lambda c: (_titleish(text_of(g.cells[r][c])), g.span(r, c),
+                                     len(text_of(g.cells[r][c]))))  # fmt: skip
     return " ".join(text_of(g.cells[r][best]).split())
 
 
+_UNIT_LABEL = re.compile(
+    r"^(填报|填表|报送|统计|制表|上报|申报)(单位|日期|时间|人)|^(单位名称|截[至止](日期|时间)?)"
+    r"|^(乡镇|村|社区|村\(社区\)|村（社区）)(名称)?[:：]"
+)
+_STAMP = re.compile(
+    r"^(版本|版次|表号|表式|编号|文号|批准文号|制表机关|批准机关|有效期|密级|模板|样表|样式)"
+    r"|^[Vv]\s*\d+(\.\d+)*$|^第\s*\d+\s*版$|^\d{4}\s*版$|版$|^\(?(样表|模板|样本)\)?$"
+)
+_TITLE_WORDS = re.compile(r"表|册|名单|台账|清单|统计|汇总|明细|登记|情况|名录|信息|数据|模板|档案")
+_NOTE = re.compile(
+    r"^(注|说明|备注|填表说明|填报说明|填写说明|温馨提示|提示|要求)\s*[:：]|^[一二三四五六七八九十\d]{1,2}\s*[、.．]"
+)
+_CODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.?$")
+
+
+def _is_stamp(text: str) -> bool:
+    t = "".join(text.split())
+    return bool(_STAMP.search(t)) and len(t) <= 24
+
+
+def _titleish(text: str) -> int:
+    t = "".join(text.split())
+    return int(bool(_TITLE_WORDS.search(t))) + int(4 <= len(t) <= 60)
+
+
 def _is_unit_row(texts: list[str], width: int) -> bool:
+    """A 填报单位 / 填报日期 line, with or without colons, or a line of "label：" cells."""
     joined = "".join(texts)
-    if len(texts) > max(4, width // 2) or not _UNIT.search(joined):
+    if not texts or len(texts) > max(4, width // 2):
         return False
-    return bool(re.search(r"[:：]|年\s*月\s*日|盖章", joined))
+    if _UNIT.search(joined) and re.search(r"[:：]|年\s*月\s*日|盖章", joined):
+        return True
+    if any(_UNIT_LABEL.match("".join(t.split())) for t in texts):
+        return True
+    colon = sum(1 for t in texts if re.search(r"[:：]\s*$|[:：]\s*_+\s*$", t))
+    return len(texts) >= 2 and colon * 3 >= len(texts) * 2
+
+
+def _row_kind(g: _Grid, r: int, vocab: frozenset[str]) -> str:
+    """What row r looks like above the data: blank, preamble, stamp, unit, note, title,
+    code (a row of field identifiers such as CARD_ID), group or heading."""
+    filled = g.filled(r)
+    if not filled:
+        return "blank"
+    texts = [text_of(g.cells[r][c]) for c in filled]
+    joined = "".join("".join(texts).split())
+    if len(filled) <= 2 and _PREAMBLE.match(joined):
+        return "preamble"
+    if all(_is_stamp(t) for t in texts):
+        return "stamp"
+    if _is_unit_row(texts, g.width):
+        return "unit"
+    strs = [g.cells[r][c] for c in filled if isinstance(g.cells[r][c], str)]
+    if len(strs) >= 2 and sum(1 for t in strs if _CODE_ID.match(t.strip())) * 2 > len(strs):
+        return "code"
+    known = sum(1 for t in texts if _vocab_hit(t, vocab))
+    covered = sum(g.span(r, c) for c in filled)
+    if len(filled) <= 3 and known < 2:
+        longest = max(texts, key=len)
+        wide = len(filled) >= 2 and covered * 10 >= g.width * 8
+        titled = any(_TITLE_WORDS.search(t) and len(t) > 8 for t in texts)
+        if wide and not titled and _below_is_heading(g, r, vocab):
+            return "group"
+        if _NOTE.match(longest) or len(longest) > 60:
+            return "note"
+        if len(filled) == 1 or covered * 2 < g.width or len(filled) < 3:
+            return "title"
+    if not _heading_like(g, r) and known < 2:
+        return "data"
+    return "heading"
+
+
+def _vocab_hit(text: str, vocab: frozenset[str]) -> bool:
+    if not vocab:
+        return False
+    from onesheet.ingest.normalise import normalise_heading  # local: avoid a cycle
+
+    return normalise_heading(text)[0] in vocab
+
+
+def _below_is_heading(g: _Grid, r: int, vocab: frozenset[str]) -> bool:
+    """The next non-empty row has at least three short text cells."""
+    for nxt in range(r + 1, min(len(g.cells), r + 3)):
+        if g.filled(nxt):
+            return len(g.filled(nxt)) >= 3 and _heading_like(g, nxt)
+    return False
+
+
+def _locate_heading(g: _Grid, vocab: frozenset[str]) -> tuple[int, list[int], list[int], list[int]]:
+    """The first heading row, and the title, unit and note rows above it.
+
+    A row is a heading candidate by its shape (several short text cells, or group cells
+    merged across the table) and by the wordings it holds; a candidate is taken only when
+    what follows it can be the table (data, numbering, blank) — not a title or a unit line,
+    which means it was a hidden row of field codes or a stray block above the real form.
+    """
+    n = len(g.cells)
+    limit = min(n, _SCAN_ROWS)
+    titles: list[int] = []
+    units: list[int] = []
+    notes: list[int] = []
+    r = 0
+    while r < limit:
+        kind = _row_kind(g, r, vocab)
+        if kind in ("heading", "group"):
+            if _table_follows(g, r, vocab):
+                return r, titles, units, notes
+            notes.append(r)
+        elif kind == "title":
+            if not units and len(titles) < 3:
+                titles.append(r)
+            else:
+                notes.append(r)
+        elif kind == "unit":
+            units.append(r)
+        elif kind in ("stamp", "note", "code", "preamble"):
+            notes.append(r)
+        elif kind == "data":
+            break
+        r += 1
+    # Nothing convincing: fall back to the first row with two or more cells, else the last
+    # title-like row as a one-row heading.
+    for r in range(limit):
+        if r not in units and len(g.filled(r)) >= 2 and _row_kind(g, r, vocab) != "code":
+            return (
+                r,
+                [t for t in titles if t < r],
+                [u for u in units if u < r],
+                [x for x in notes if x < r],
+            )
+    h0 = (titles or units or [0])[-1]
+    return (
+        h0,
+        [t for t in titles if t < h0],
+        [u for u in units if u < h0],
+        [x for x in notes if x < h0],
+    )
+
+
+def _table_follows(g: _Grid, h0: int, vocab: frozenset[str]) -> bool:
+    """After the heading block comes data, a numbering row, a footer or nothing."""
+    h1 = _heading_end(g, h0)
+    for r in range(h1 + 1, min(len(g.cells), h1 + 4)):
+        if not g.filled(r):
+            continue
+        kind = _row_kind(g, r, vocab)
+        if kind in ("title", "unit", "code"):
+            return False
+        # a short row above a full heading row is not the heading
+        return not (kind == "heading" and len(g.filled(r)) >= 3 and len(g.filled(h0)) < 3)
+    return True
+
+
+def _evidence(
+    g: _Grid,
+    h0: int,
+    h1: int,
+    titles: list[int],
+    units: list[int],
+    notes: list[int],
+    numbering: int | None,
+) -> list[str]:
+    out = [f"表头第 {h0 + 1}–{h1 + 1} 行：{len(g.filled(h0))} 个文字单元格"]
+    if titles:
+        out.append("标题行：" + "、".join(str(t + 1) for t in titles))
+    if units:
+        out.append("填报单位/日期行：" + "、".join(str(u + 1) for u in units))
+    if notes:
+        out.append("跳过的行（版本号、说明、字段代码等）：" + "、".join(str(x + 1) for x in notes))
+    if numbering is not None:
+        out.append(f"栏目序号行：第 {numbering + 1} 行")
+    return out
 
 
 def _heading_like(g: _Grid, r: int) -> bool:

@@ -6,14 +6,18 @@ gives merged ranges (checked with 0.9.1 on XLSX and XLS); for XLSX files where i
 none, and for column widths it does not expose, the sheet's XML is read with ``zipfile``.
 
 Everything a person can get wrong — a Word file renamed ``.xlsx``, a password, an empty or
-huge sheet, a workbook with several sheets — is refused with an ``InvalidInput`` naming
-the problem in Chinese and English, never a traceback.
+huge sheet, a zip that inflates to hundreds of megabytes — is refused with an
+``InvalidInput`` naming the problem in Chinese and English, never a traceback. Macros and
+links to other workbooks are never run or followed; they are reported as notes. A workbook
+whose other sheets are instructions (填写说明) or code lists (字典) is read from its form
+sheet, and the note says which sheet was picked and why the others were not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +32,12 @@ Range = tuple[int, int, int, int]  # first row, first col, last row, last col; 0
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_COLUMNS = 200
+# A zip's members are checked before anything is inflated: more than this in total, or a
+# compression ratio above _MAX_RATIO on more than _RATIO_FROM bytes, is a zip bomb.
+DEFAULT_MAX_INFLATED = 256 * 1024 * 1024
+_MAX_RATIO, _RATIO_FROM = 60, 32 * 1024 * 1024
+_STRAY_GAP = 8  # empty columns between the form and a far-right stray cell
+_STRAY_MAX = 3  # stray cells beyond such a gap (markers, stamps) that are dropped
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 
@@ -42,6 +52,7 @@ class SheetGrid:
     col_widths: dict[int, float] = field(default_factory=dict)  # 0-based column → chars
     sheet_names: list[str] = field(default_factory=list)
     file_format: str = "xlsx"
+    notes: list[Finding] = field(default_factory=list)  # warnings: macros, sheet picked …
 
     @property
     def n_rows(self) -> int:
@@ -101,6 +112,7 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     )
     if data.startswith(_ZIP_MAGIC):
         try:
+            check_inflated_size(data, filename)
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 names = set(zf.namelist())
                 mimetype = zf.read("mimetype")[:80] if "mimetype" in names else b""
@@ -118,6 +130,63 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
             raise _password(filename)
         return "xls"
     raise not_sheet
+
+
+def check_inflated_size(
+    data: bytes, filename: str | None, limit: int = DEFAULT_MAX_INFLATED
+) -> None:
+    """Refuse a zip bomb from the central directory's sizes, before any member is read."""
+    total, packed, member, member_size = containers.zip_sizes(data)
+    ratio = total / max(packed, 1)
+    if total > limit or (total > _RATIO_FROM and ratio > _MAX_RATIO):
+        raise _refuse(
+            "file.zip_bomb",
+            f"文件解压后有 {_size(total)}（压缩比 {ratio:.0f} 倍，最大的部件 {member} 为 "
+            f"{_size(member_size)}），远超正常表格，已拒绝；请在 Excel/WPS 中另存为新文件后再上传",
+            f"the file inflates to {_size(total)} (ratio {ratio:.0f}:1; largest part {member} "
+            f"is {_size(member_size)}), far beyond a real form: refused. Save it as a new "
+            "file in Excel/WPS and upload that",
+            filename,
+        )
+
+
+def container_notes(data: bytes, fmt: str, filename: str | None) -> list[Finding]:
+    """Warnings about parts that are never run or followed: macros, external links."""
+    notes: list[Finding] = []
+    if fmt in ("xlsx", "xlsb", "ods"):
+        try:
+            names = containers.zip_members(data)
+        except zipfile.BadZipFile:
+            names = []
+        macros = any(n.lower().endswith("vbaproject.bin") or n.startswith("Basic/") for n in names)
+        links = [n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml")]
+    else:
+        ole = containers.ole_names(data)
+        macros = bool({"_VBA_PROJECT_CUR", "VBA", "_VBA_PROJECT", "Macros"} & ole)
+        links = []
+    if macros:
+        notes.append(
+            Finding(
+                "file.macros",
+                "文件含有宏（VBA 代码）：OneSheet 不会运行宏，只读取单元格中保存的值",
+                "the file contains macros (VBA): OneSheet never runs them and reads only the "
+                "values saved in the cells",
+                file=filename,
+            )
+        )
+    if links:
+        notes.append(
+            Finding(
+                "file.external_links",
+                f"文件链接了 {len(links)} 个外部工作簿：不会打开链接，公式只取文件中保存的值；"
+                "如需最新值，请先在 Excel/WPS 中“断开链接”后再上传",
+                f"the file links to {len(links)} external workbook(s): links are not followed "
+                "and formulas keep their saved values; break the links in Excel/WPS first if "
+                "the values must be current",
+                file=filename,
+            )
+        )
+    return notes
 
 
 def _password(filename: str | None) -> InvalidInput:
@@ -153,9 +222,11 @@ def read_sheet(
             f"the file is damaged or in an unsupported format ({type(exc).__name__}: {exc})",
             filename,
         ) from None
+    notes = container_notes(data, fmt, filename)
     with book:
-        name, rows, merges = _pick_sheet(book, sheet, filename)
+        name, rows, merges, picked = _pick_sheet(book, sheet, filename)
         sheet_names = list(book.sheet_names)
+    notes.extend(picked)
     cells = _to_cells(rows)
     if not cells:
         raise _refuse(
@@ -163,6 +234,18 @@ def read_sheet(
             f"工作表“{name}”是空的，没有标题和表头",
             f"sheet '{name}' is empty: no title and no headings",
             filename,
+        )
+    cells, stray = _trim_stray_columns(cells)
+    if stray:
+        notes.append(
+            Finding(
+                "sheet.stray_cells",
+                f"工作表“{name}”表格右侧远处有 {len(stray)} 个孤立单元格（"
+                f"{'、'.join(stray)}），不属于表格，已忽略",
+                f"sheet '{name}' has {len(stray)} stray cell(s) far right of the table "
+                f"({', '.join(stray)}); they are not part of the form and were ignored",
+                file=filename,
+            )
         )
     if len(cells[0]) > max_columns:
         raise _refuse(
@@ -178,13 +261,100 @@ def read_sheet(
         widths = containers.column_widths(data, name)
     n_rows, n_cols = len(cells), len(cells[0])
     merges = [m for m in merges if m[0] < n_rows and m[1] < n_cols and m != (m[0], m[1]) * 2]
-    return SheetGrid(name, cells, merges, widths, sheet_names, fmt)
+    merges = [(r0, c0, r1, min(c1, n_cols - 1)) for r0, c0, r1, c1 in merges]
+    return SheetGrid(name, cells, merges, widths, sheet_names, fmt, notes)
+
+
+def _trim_stray_columns(cells: list[list[Cell]]) -> tuple[list[list[Cell]], list[str]]:
+    """Drop a few cells far right of the table (a marker in the 256th column, a stamp):
+    beyond a gap of empty columns, at most ``_STRAY_MAX`` cells. Returns their addresses."""
+    width = len(cells[0])
+    filled = [0] * width
+    for row in cells:
+        for c, v in enumerate(row):
+            if v is not None:
+                filled[c] += 1
+    last = -1
+    gap = 0
+    for c in range(width):
+        if filled[c]:
+            if last >= 0 and gap >= _STRAY_GAP and sum(filled[c:]) <= _STRAY_MAX:
+                stray = [
+                    f"{_letter(cc)}{r + 1}"
+                    for r, row in enumerate(cells)
+                    for cc in range(c, width)
+                    if row[cc] is not None
+                ]
+                cut = last + 1
+                return [row[:cut] for row in cells], stray
+            last, gap = c, 0
+        else:
+            gap += 1
+    return cells, []
+
+
+def _letter(col: int) -> str:
+    out = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+_INSTRUCTION_NAME = re.compile(
+    r"说明|须知|注意事项|指南|指引|填报要求|填表要求|readme|instruction", re.I
+)
+_CODES_NAME = re.compile(
+    r"字典|代码|码表|编码|选项|下拉|数据源|参数|勿动|勿删|枚举|对照|dict|code|list|option", re.I
+)
+_CODE_VALUE = re.compile(r"^[0-9A-Za-z]{1,6}\s*[-－—:：.、]\s*\S+$")
+
+
+def sheet_role(name: str, rows: list[list[object]]) -> tuple[str, str]:
+    """``form`` / ``instructions`` / ``codes`` / ``empty`` for one sheet, with the reason.
+
+    A sheet's name says it first (填写说明, 相关数据字典项, 字典勿动); otherwise its cells:
+    instructions are long sentences in one or two columns; a code list is columns of
+    labels ending in a colon over lists of short values, or ``01-汉族`` pairs.
+    """
+    values = [
+        (r, c, str(v).strip())
+        for r, row in enumerate(rows)
+        for c, v in enumerate(row)
+        if v not in ("", None) and str(v).strip()
+    ]
+    if not values:
+        return "empty", "空表"
+    if _INSTRUCTION_NAME.search(name):
+        return "instructions", "名称为说明"
+    if _CODES_NAME.search(name):
+        return "codes", "名称为代码表"
+    texts = [t for _, _, t in values]
+    cols = {c for _, c, _ in values}
+    long_share = sum(1 for t in texts if len(t) >= 25) / len(texts)
+    if len(cols) <= 2 and long_share >= 0.3:
+        return "instructions", "内容为说明文字"
+    first_row = min(r for r, _, _ in values)
+    top = [t for r, _, t in values if r == first_row]
+    colon_top = sum(1 for t in top if t.endswith((":", "："))) / len(top)
+    coded = sum(1 for t in texts if _CODE_VALUE.match(t)) / len(texts)
+    if (len(top) >= 2 and colon_top >= 0.6) or coded >= 0.5:
+        return "codes", "内容为代码列表"
+    return "form", ""
+
+
+_ROLE_ZH = {"instructions": "填写说明", "codes": "代码表", "empty": "空表"}
 
 
 def _pick_sheet(
     book: pc.CalamineWorkbook, sheet: str | int | None, filename: str | None
-) -> tuple[str, list[list[object]], list[Range]]:
-    """The chosen sheet, or the only visible worksheet that has data."""
+) -> tuple[str, list[list[object]], list[Range], list[Finding]]:
+    """The chosen sheet, or the only visible worksheet that holds a form.
+
+    Instruction and code-list sheets are recognised and passed over; the returned note
+    names the sheet picked and the ones passed over. ``sheet`` (``--sheet``) overrides.
+    """
     names = list(book.sheet_names)
     if sheet is not None:
         if isinstance(sheet, int) and not 0 <= sheet < len(names):
@@ -197,29 +367,57 @@ def _pick_sheet(
                 filename,
             )
         chosen = sheet if isinstance(sheet, str) else names[sheet]
-        return chosen, *_read(book, chosen)
+        return chosen, *_read(book, chosen), []
     visible = [
         m.name
         for m in book.sheets_metadata
         if m.typ == pc.SheetTypeEnum.WorkSheet and m.visible == pc.SheetVisibleEnum.Visible
     ] or names
     with_data = []
+    skipped: list[tuple[str, str]] = []
     for name in visible:
         rows, merges = _read(book, name)
-        if any(any(v not in ("", None) for v in row) for row in rows):
-            with_data.append((name, rows, merges))
-    if len(with_data) > 1:
-        listed = "、".join(n for n, _, _ in with_data)
+        role, _why = sheet_role(name, rows)
+        if role == "empty":
+            continue
+        with_data.append((name, rows, merges, role))
+        if role != "form":
+            skipped.append((name, role))
+    forms = [w for w in with_data if w[3] == "form"]
+    if len(forms) > 1:
+        listed = "、".join(n for n, *_ in forms)
         raise _refuse(
             "sheet.ambiguous",
-            f"文件有多个含数据的工作表（{listed}），请指定要导入的工作表（--sheet）",
-            f"the file has several sheets with data ({', '.join(n for n, _, _ in with_data)}); "
+            f"文件有多个含表格的工作表（{listed}），请指定要导入的工作表（--sheet）",
+            f"the file has several sheets with forms ({', '.join(n for n, *_ in forms)}); "
             "choose one with --sheet",
             filename,
         )
-    if with_data:
-        return with_data[0]
-    return visible[0], [], []
+    if not forms and len(with_data) > 1:
+        listed = "、".join(n for n, *_ in with_data)
+        raise _refuse(
+            "sheet.ambiguous",
+            f"文件有多个含数据的工作表（{listed}），看不出哪个是报表，请用 --sheet 指定",
+            f"the file has several sheets with data ({', '.join(n for n, *_ in with_data)}) "
+            "and none is clearly the form; choose one with --sheet",
+            filename,
+        )
+    if not with_data:
+        return visible[0], [], [], []
+    name, rows, merges, _role = forms[0] if forms else with_data[0]
+    notes = []
+    if skipped and forms:
+        zh = "、".join(f"“{n}”（{_ROLE_ZH[r]}）" for n, r in skipped)
+        en = ", ".join(f"'{n}' ({r})" for n, r in skipped)
+        notes.append(
+            Finding(
+                "sheet.picked",
+                f"已自动选用工作表“{name}”；未导入 {zh}。如需其他工作表，请用 --sheet 指定",
+                f"read sheet '{name}'; passed over {en}. Use --sheet to choose another",
+                file=filename,
+            )
+        )
+    return name, rows, merges, notes
 
 
 def _read(book: pc.CalamineWorkbook, name: str) -> tuple[list[list[object]], list[Range]]:

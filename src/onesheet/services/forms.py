@@ -158,6 +158,8 @@ def import_form(
         "sheet": analysis.sheet,
         "paths": {m.letter: m.path for m in analysis.columns},
         "evidence": _evidence(analysis, store.dictionary),
+        "notes": analysis.notes_json(),  # sheet picked, macros, stray cells …
+        "reading": analysis.evidence,  # why the structure, entity, filter, frequency
     }
     known_drafts = {d.key for d in drafts}
     now = utcnow()
