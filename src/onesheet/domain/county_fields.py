@@ -199,11 +199,22 @@ def contradicting(
     for raw in samples:
         if is_empty(raw):
             continue
+        if f.type == "date" and isinstance(raw, int | float) and not isinstance(raw, bool):
+            # A form's date cells arrive as dates; a plain number there is an amount or a
+            # count, even though Excel could read it as a day serial.
+            bad.setdefault(_plain(raw), None)
+            continue
         try:
             parse_for_field(f, raw, tables)
         except (ValueProblem, KeyError, ValueError):
-            bad.setdefault(str(raw).strip(), None)
+            bad.setdefault(_plain(raw), None)
     return list(bad)
+
+
+def _plain(raw: object) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
 
 
 @dataclass
