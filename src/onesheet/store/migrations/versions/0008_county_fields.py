@@ -12,9 +12,7 @@ from onesheet.store.county_tables import COUNTY_TABLES, county_tables
 from onesheet.store.tables import NAMING
 
 revision = "0008"
-from pathlib import Path  # noqa: E402  TEMPORARY until 0007 lands
-
-down_revision = "0007" if any(Path(__file__).parent.glob("0007_*.py")) else "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
