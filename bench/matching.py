@@ -1,28 +1,45 @@
-"""Column-matching quality and import speed of the forms importer.
+"""Quality and speed of the forms importer on three sets of forms.
 
-Run: ``.venv/bin/python bench/matching.py``. Imports every test form in
-``tests/forms/files`` in order, feeding the drafts proposed by earlier forms to later
-ones (as a county would), and compares with ``tests/forms/truth.json``:
+Run: ``.venv/bin/python bench/matching.py [--before SRC]``. Writes
+``bench/results/matching.json``.
 
-* precision / recall over the non-layout columns of rosters — a column counts as
-  predicted when its status is ``matched`` (its field) or ``new`` (its draft); an
-  ``uncertain`` column is not predicted. A ``new:<concept>`` truth is right when the
-  column's draft (proposed here or matched from an earlier form) is the one draft that
-  concept maps to across all forms;
-* pair accuracy — for every pair of columns from different forms: same truth concept ⇔
-  same predicted field/draft (also reported: recall on the same-concept pairs alone,
-  because most pairs are trivially different);
-* aggregate columns: share whose kind and condition equal the truth;
-* speed — analysing a generated 30-column × 5,000-row form against the bare calamine
-  read of the same file (best of 3 each).
+* **dev** — ``tests/forms/files`` with ``tests/forms/truth.json``: the development set the
+  importer is tuned on;
+* **test** — ``tests/forms/heldout`` with ``tests/forms/heldout_truth.json``: held-out forms
+  in other styles, generated once by ``tests/forms/make_heldout.py`` and never tuned on;
+* **realforms** — real templates published in public repositories, read from
+  ``../shared/realforms`` (skipped when absent; never copied into the repository), with
+  hand-written truth in ``tests/forms/realforms_truth.json``. Columns the truth does not
+  list are each their own concept: a new field (or nothing) is right, a dictionary field
+  is wrong.
 
-Writes ``bench/results/matching.json``.
+Each set's forms are imported in order, feeding the drafts proposed by earlier forms to
+later ones (as a county would). Figures per set:
+
+* ``heading_rows`` — share of forms whose heading block is exactly the true rows;
+* ``entity`` — share whose entity (person / household / enterprise / house / aggregate) is
+  right; ``sheet`` — share read from the right sheet (where the truth names one);
+* ``filter`` / ``frequency`` — share whose proposed filter / frequency equals the truth
+  (where the truth states them);
+* column ``precision`` / ``recall`` over roster columns — a column counts as predicted
+  when its status is ``matched`` (its field) or ``new`` (its draft); ``uncertain`` is not
+  predicted. A ``new:<concept>`` truth is right when the column's draft is the one draft
+  that concept maps to and no other concept shares it;
+* **same-field pairwise precision / recall / F1** — over pairs of non-layout columns from
+  different forms: truly the same concept vs predicted the same field or draft;
+* dev only: aggregate columns (kind and condition equal the truth) and speed — a
+  30-column × 5,000-row form against the bare calamine read of the same file.
+
+``--before SRC`` runs the same scoring on another checkout's ``src`` (the importer before
+this work) in a subprocess and stores its figures under ``before``.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,40 +47,64 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+FORMS = ROOT / "tests" / "forms"
+REALFORMS = ROOT.parent / "shared" / "realforms"
+RESULTS = ROOT / "bench" / "results" / "matching.json"
+
+_ARGS = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+_ARGS.add_argument("--before", help="another checkout's src/ to score as the baseline")
+_ARGS.add_argument("--src", help=argparse.SUPPRESS)  # internal: score this src, print JSON
+_ARGS.add_argument("--errors", action="store_true", help="print the dev set's misses")
+ARGS = _ARGS.parse_args() if __name__ == "__main__" else _ARGS.parse_args([])
+sys.path.insert(0, str(Path(ARGS.src).resolve()) if ARGS.src else str(ROOT / "src"))
 
 import python_calamine as pc  # noqa: E402
 import xlsxwriter  # noqa: E402
 
 from onesheet.domain.dictionary import load_builtin  # noqa: E402
-from onesheet.ingest.importer import FormAnalysis, analyse_form  # noqa: E402
+from onesheet.domain.findings import InvalidInput  # noqa: E402
+from onesheet.ingest.importer import analyse_form  # noqa: E402
 
-FORMS = ROOT / "tests" / "forms"
-RESULTS = ROOT / "bench" / "results" / "matching.json"
+SETS = {
+    "dev": (FORMS / "files", FORMS / "truth.json"),
+    "test": (FORMS / "heldout", FORMS / "heldout_truth.json"),
+    "realforms": (REALFORMS, FORMS / "realforms_truth.json"),
+}
 
 
-def import_all(dictionary=None) -> dict[str, FormAnalysis]:
-    """Analyse every test form in truth order, passing drafts forward."""
+def load_truth(path: Path) -> dict[str, dict]:
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in truth.items() if not k.startswith("_")}
+
+
+def import_all(folder: Path, truth: dict[str, dict], dictionary=None) -> dict[str, object]:
+    """Analyse every form of a set in truth order, passing drafts forward; a refused file
+    is kept as its ``InvalidInput``."""
     dictionary = dictionary or load_builtin()
-    truth = json.loads((FORMS / "truth.json").read_text(encoding="utf-8"))
-    drafts = []
-    out = {}
+    drafts: list = []
+    out: dict[str, object] = {}
     for name, t in truth.items():
-        a = analyse_form(
-            FORMS / "files" / name,
-            department=t["department"],
-            dictionary=dictionary,
-            drafts=drafts,
-        )
+        try:
+            a = analyse_form(
+                folder / name,
+                department=t.get("department", "civil_affairs"),
+                dictionary=dictionary,
+                drafts=drafts,
+            )
+        except InvalidInput as exc:
+            out[name] = exc
+            continue
         drafts.extend(a.drafts)
         out[name] = a
     return out
 
 
-def _predicted(a: FormAnalysis) -> dict[str, str | None]:
+def _predicted(a) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for m in a.columns:
-        if m.status == "matched":
+        if a.spec.kind == "aggregate":
+            out[m.letter] = None
+        elif m.status == "matched":
             out[m.letter] = m.field
         elif m.status == "new" and m.draft is not None:
             out[m.letter] = m.draft.key
@@ -72,16 +113,54 @@ def _predicted(a: FormAnalysis) -> dict[str, str | None]:
     return out
 
 
-def score(analyses: dict[str, FormAnalysis]) -> dict[str, object]:
-    truth = json.loads((FORMS / "truth.json").read_text(encoding="utf-8"))
+def _entity(a) -> str:
+    return "aggregate" if a.spec.kind == "aggregate" else a.spec.entity
+
+
+def _share(ok: int, total: int) -> float | None:
+    return round(ok / total, 4) if total else None
+
+
+def score(analyses: dict[str, object], truth: dict[str, dict], *, open_truth: bool) -> dict:
+    """All figures for one set. ``open_truth``: unlisted columns are their own concepts."""
     concept_to_draft: dict[str, set[str]] = defaultdict(set)
     rows = []  # (form, letter, truth concept, predicted key)
+    errors: list[dict] = []
+    forms = heading_ok = entity_ok = 0
+    sheet = [0, 0]
+    filt = [0, 0]
+    freq = [0, 0]
     agg_ok = agg_total = 0
-    errors = []
-    for name, a in analyses.items():
-        t = truth[name]
-        if t["kind"] == "aggregate":
-            for col in a.spec.columns:
+    for name, t in truth.items():
+        forms += 1
+        a = analyses[name]
+        if isinstance(a, InvalidInput):
+            errors.append({"form": name, "refused": a.findings[0].code})
+            if t.get("sheet"):
+                sheet[1] += 1
+            continue
+        heading_ok += a.header_rows == t["header_rows"]
+        if a.header_rows != t["header_rows"]:
+            errors.append({"form": name, "header_rows": a.header_rows, "want": t["header_rows"]})
+        entity_ok += _entity(a) == t["entity"]
+        if _entity(a) != t["entity"]:
+            errors.append({"form": name, "entity": _entity(a), "want": t["entity"]})
+        if t.get("sheet"):
+            sheet[0] += a.sheet == t["sheet"]
+            sheet[1] += 1
+        if "filter" in t:
+            got = a.spec.filter.model_dump(by_alias=True) if a.spec.filter else None
+            filt[0] += got == t["filter"]
+            filt[1] += 1
+            if got != t["filter"]:
+                errors.append({"form": name, "filter": got, "want": t["filter"]})
+        if "frequency" in t:
+            freq[0] += a.spec.frequency == t["frequency"]
+            freq[1] += 1
+            if a.spec.frequency != t["frequency"]:
+                errors.append({"form": name, "frequency": a.spec.frequency, "want": t["frequency"]})
+        if t["entity"] == "aggregate" or t.get("kind") == "aggregate":
+            for col in a.spec.columns if a.spec.kind == "aggregate" else []:
                 expected = t["columns"].get(col.letter)
                 if not isinstance(expected, dict):
                     continue
@@ -92,20 +171,24 @@ def score(analyses: dict[str, FormAnalysis]) -> dict[str, object]:
                     if expected["kind"] == "field"
                     else (col.condition.model_dump(by_alias=True) if col.condition else None)
                 )
-                if got == expected:
-                    agg_ok += 1
-                else:
+                agg_ok += got == expected
+                if got != expected:
                     errors.append(
                         {"form": name, "letter": col.letter, "want": expected, "got": got}
                     )
+            if a.spec.kind != "aggregate":
+                agg_total += sum(isinstance(v, dict) for v in t["columns"].values())
             continue
         pred = _predicted(a)
-        for letter, want in t["columns"].items():
+        letters = list(t["columns"])
+        if open_truth:
+            letters += [x for x in pred if x not in t["columns"]]
+        for letter in letters:
+            want = t["columns"].get(letter) or f"unique:{name}:{letter}"
             got = pred.get(letter)
             rows.append((name, letter, want, got))
-            if isinstance(want, str) and want.startswith("new:") and got:
+            if (want.startswith("new:") or want.startswith("unique:")) and got:
                 concept_to_draft[want].add(got)
-    # a new concept is right only when it maps to exactly one draft, used by no other concept
     draft_owner: dict[str, set[str]] = defaultdict(set)
     for concept, keys in concept_to_draft.items():
         for k in keys:
@@ -114,9 +197,9 @@ def score(analyses: dict[str, FormAnalysis]) -> dict[str, object]:
     def correct(want: str, got: str | None) -> bool:
         if got is None:
             return False
-        if want.startswith("new:"):
+        if want.startswith(("new:", "unique:")):
             keys = concept_to_draft[want]
-            return len(keys) == 1 and draft_owner[got] == {want}
+            return len(keys) == 1 and draft_owner[got] == {want} and "." in got and _is_draft(got)
         return want == got
 
     predicted = [r for r in rows if r[3] is not None]
@@ -124,33 +207,65 @@ def score(analyses: dict[str, FormAnalysis]) -> dict[str, object]:
     tp = sum(1 for r in predicted if r[2] != "layout" and correct(r[2], r[3]))
     for r in rows:
         if r[2] != "layout" and not correct(r[2], r[3]):
-            errors.append({"form": r[0], "letter": r[1], "want": r[2], "got": r[3]})
+            if not (r[2].startswith("unique:") and r[3] is None):
+                errors.append({"form": r[0], "letter": r[1], "want": r[2], "got": r[3]})
         elif r[2] == "layout" and r[3] is not None:
             errors.append({"form": r[0], "letter": r[1], "want": "layout", "got": r[3]})
-    same_ok = same_total = pairs_ok = pairs = 0
+    both = same_truth = same_pred = pairs_ok = pairs = 0
     for x, y in itertools.combinations(relevant, 2):
         if x[0] == y[0]:
             continue
         pairs += 1
-        same_truth = x[2] == y[2]
-        same_pred = x[3] is not None and x[3] == y[3]
-        pairs_ok += same_truth == same_pred
-        if same_truth:
-            same_total += 1
-            same_ok += same_pred
+        t_same = x[2] == y[2]
+        p_same = x[3] is not None and x[3] == y[3]
+        pairs_ok += t_same == p_same
+        same_truth += t_same
+        same_pred += p_same
+        both += t_same and p_same
+    p = both / same_pred if same_pred else 0.0
+    r = both / same_truth if same_truth else 0.0
     return {
+        "forms": forms,
+        "heading_rows": _share(heading_ok, forms),
+        "entity": _share(entity_ok, forms),
+        "sheet": _share(*sheet),
+        "filter": _share(*filt),
+        "frequency": _share(*freq),
         "columns": len(relevant),
         "predicted": len(predicted),
-        "precision": round(tp / len(predicted), 4) if predicted else 0.0,
-        "recall": round(tp / len(relevant), 4) if relevant else 0.0,
+        "precision": _share(tp, len(predicted)),
+        "recall": _share(tp, len(relevant)),
         "pairs": pairs,
-        "pair_accuracy": round(pairs_ok / pairs, 4) if pairs else 0.0,
-        "same_concept_pairs": same_total,
-        "same_concept_pair_recall": round(same_ok / same_total, 4) if same_total else 0.0,
+        "pair_accuracy": _share(pairs_ok, pairs),
+        "same_field_pairs": same_truth,
+        "same_field_precision": round(p, 4),
+        "same_field_recall": round(r, 4),
+        "same_field_f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
         "aggregate_columns": agg_total,
-        "aggregate_accuracy": round(agg_ok / agg_total, 4) if agg_total else 0.0,
+        "aggregate_accuracy": _share(agg_ok, agg_total),
         "errors": errors,
     }
+
+
+def _is_draft(key: str) -> bool:
+    """A proposed draft key (``person.x_…``), not a dictionary field."""
+    return key.split(".", 1)[1].startswith("x_")
+
+
+def figures() -> dict[str, dict]:
+    dictionary = load_builtin()
+    out: dict[str, dict] = {}
+    for name, (folder, truth_path) in SETS.items():
+        if not folder.is_dir():
+            out[name] = {"skipped": f"{folder} not found"}
+            continue
+        truth = load_truth(truth_path)
+        t = time.perf_counter()
+        analyses = import_all(folder, truth, dictionary)
+        elapsed = time.perf_counter() - t
+        out[name] = score(analyses, truth, open_truth=name == "realforms")
+        out[name]["all_forms_s"] = round(elapsed, 3)
+    return out
 
 
 def _big_form(path: Path, rows: int = 5000, cols: int = 30) -> None:
@@ -212,24 +327,54 @@ def timing() -> dict[str, float]:
     }
 
 
+_SHOWN = ("forms", "heading_rows", "entity", "sheet", "filter", "frequency", "precision",
+          "recall", "same_field_precision", "same_field_recall", "same_field_f1",
+          "aggregate_accuracy")  # fmt: skip
+
+
+def _print(result: dict) -> None:
+    names = [n for n in SETS if "skipped" not in result[n]]
+    print(f"{'':22}" + "".join(f"{n:>12}" for n in names))
+    for key in _SHOWN:
+        cells = []
+        for n in names:
+            v = result[n].get(key)
+            cells.append(f"{'-' if v is None else v:>12}")
+        print(f"{key:22}" + "".join(cells))
+
+
 def main() -> None:
-    t = time.perf_counter()
-    analyses = import_all()
-    elapsed = time.perf_counter() - t
-    result = score(analyses)
-    result["forms"] = len(analyses)
-    result["all_forms_s"] = round(elapsed, 3)
+    if ARGS.src:  # the baseline run: figures only, as JSON on stdout
+        print(json.dumps(figures(), ensure_ascii=False))
+        return
+    result: dict[str, object] = figures()
+    if ARGS.before:
+        done = subprocess.run(
+            [sys.executable, __file__, "--src", ARGS.before],
+            capture_output=True, text=True, check=True, cwd=ROOT,
+        )  # fmt: skip
+        before = json.loads(done.stdout)
+        result["before"] = {
+            n: {k: v for k, v in figs.items() if k != "errors"} for n, figs in before.items()
+        }
+    elif RESULTS.exists():  # keep the recorded baseline
+        old = json.loads(RESULTS.read_text(encoding="utf-8"))
+        if "before" in old:
+            result["before"] = old["before"]
     result["speed"] = timing()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    for key in ("forms", "columns", "predicted", "precision", "recall", "pair_accuracy",
-                "same_concept_pair_recall", "aggregate_accuracy"):  # fmt: skip
-        print(f"{key:26} {result[key]}")
+    if "before" in result:
+        print("before:")
+        _print(result["before"])  # type: ignore[arg-type]
+        print("now:")
+    _print(result)
     s = result["speed"]
-    print(f"{'import 30x5000':26} {s['import_s']}s vs bare read {s['bare_read_s']}s "
+    print(f"{'import 30x5000':22} {s['import_s']}s vs bare read {s['bare_read_s']}s "
           f"(×{s['ratio']})")  # fmt: skip
-    for e in result["errors"]:
-        print("  miss:", json.dumps(e, ensure_ascii=False))
+    if ARGS.errors:
+        for e in result["dev"]["errors"]:  # type: ignore[index]
+            print("  dev miss:", json.dumps(e, ensure_ascii=False))
 
 
 if __name__ == "__main__":
