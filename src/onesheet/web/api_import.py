@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from onesheet.domain.access import AccessDenied, Actor, require
@@ -27,6 +27,7 @@ from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.linkage.columns import parse_overrides
 from onesheet.services.base import Store
 from onesheet.services.data_import import ImportSummary, import_file
+from onesheet.web.auth import check_csrf, csrf_submitted
 from onesheet.web.deps import current_actor, get_store
 
 router = APIRouter(prefix="/api/import", tags=["import"])
@@ -105,6 +106,7 @@ def _run(job: Job, store: Store, actor: Actor, data: bytes, options: dict[str, A
 
 @router.post("", status_code=202)
 async def start_import(
+    request: Request,
     actor: Annotated[Actor, Depends(current_actor)],
     store: Annotated[Store, Depends(get_store)],
     file: Annotated[UploadFile, File(description="部门导出文件（CSV / XLSX / XLS）")],
@@ -113,8 +115,16 @@ async def start_import(
     mapping: Annotated[str, Form(description="确认列映射，如 B=person.phone,C=skip")] = "",
     county: Annotated[str | None, Form()] = None,
     dry_run: Annotated[bool, Form()] = False,
+    csrf_token: Annotated[
+        str, Form(description="会话调用需带 CSRF 令牌（或 X-CSRF-Token 头）")
+    ] = "",
 ) -> JSONResponse:
-    """Accept the file and start the import; answer with the job to poll."""
+    """Accept the file and start the import; answer with the job to poll.
+
+    A signed-in browser session must send its CSRF token (header ``X-CSRF-Token`` or form
+    field ``csrf_token``); a department system calling with a Bearer token needs none.
+    """
+    check_csrf(request.state.caller, csrf_submitted(request, csrf_token))
     require(actor, "data.import")  # refuse now, not later inside the job
     data = await file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:

@@ -10,8 +10,8 @@ from importlib.resources import files
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from onesheet import __version__
@@ -32,11 +32,17 @@ from onesheet.services.sheet_write import (
     Change,
     ConcurrentEdit,
     NoSuchConflict,
-    UnknownEntity,
     record_changes,
     settle_conflict,
 )
-from onesheet.web import api_import, api_reports, routes_feedback, routes_forms, routes_tasks
+from onesheet.web import (
+    api_import,
+    api_reports,
+    errors,
+    routes_feedback,
+    routes_forms,
+    routes_tasks,
+)
 from onesheet.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -44,16 +50,21 @@ from onesheet.web.auth import (
     CsrfFailed,
     NotSignedIn,
     check_csrf,
+    secure,
 )
+from onesheet.web.deps import MAX_LIMIT, MAX_QUERY, EntityId, SearchText
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render
+from onesheet.web.security import SecurityHeaders, docs_router
 from onesheet.web.summary import county_summary
 
 
 def create_app(store: Store) -> FastAPI:
     """The FastAPI app over ``store``."""
-    app = FastAPI(title="OneSheet 一表通", version=__version__)
+    app = FastAPI(title="OneSheet 一表通", version=__version__, docs_url=None, redoc_url=None)
     app.state.store = store
+    app.add_middleware(SecurityHeaders)
+    errors.install(app)
     static = files("onesheet.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
@@ -62,42 +73,8 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(routes_tasks.router)
     app.include_router(routes_forms.router)
     app.include_router(routes_feedback.router)
+    app.include_router(docs_router)
     CallerDep = Annotated[Caller, Depends(page_caller)]
-
-    @app.exception_handler(NotSignedIn)
-    def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "not signed in / 未登录"}, status_code=401)
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-
-    @app.exception_handler(AccessDenied)
-    def _denied(request: Request, exc: AccessDenied) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.message_zh, "detail_en": exc.message_en}, 403)
-        msg = exc.message_en if lang_of(request) == "en" else exc.message_zh
-        return render(request, "error.html", {"title_key": "forbidden", "message": msg}, 403)
-
-    @app.exception_handler(CsrfFailed)
-    def _csrf(request: Request, exc: CsrfFailed) -> Response:
-        msg = "表单已过期，请刷新后重试 (CSRF token missing or wrong)"
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": msg}, 403)
-        return render(request, "error.html", {"title_key": "forbidden", "message": msg}, 403)
-
-    @app.exception_handler(InvalidInput)
-    def _invalid(request: Request, exc: InvalidInput) -> Response:
-        lang = lang_of(request)
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.message("zh"), "detail_en": exc.message("en")}, 400)
-        return render(
-            request, "error.html", {"title_key": "bad_request", "message": exc.message(lang)}, 400
-        )
-
-    @app.exception_handler(UnknownEntity)
-    def _unknown(request: Request, exc: UnknownEntity) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "未找到 (not found)"}, 404)
-        return render(request, "error.html", {"title_key": "not_found", "message": ""}, 404)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -107,7 +84,9 @@ def create_app(store: Store) -> FastAPI:
     def login_page(request: Request, next: str = "/") -> HTMLResponse:
         token = secrets.token_urlsafe(24)
         response = render(request, "login.html", {"csrf": token, "next": _safe_next(next)})
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure(request)
+        )
         return response
 
     @app.post("/login")
@@ -128,7 +107,9 @@ def create_app(store: Store) -> FastAPI:
             token = secrets.token_urlsafe(24)
             ctx = {"csrf": token, "next": _safe_next(next), "error": msg, "username": username}
             response = render(request, "login.html", ctx, 401)
-            response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+            response.set_cookie(
+                LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure(request)
+            )
             return response
         response = RedirectResponse(_safe_next(next), status_code=303)
         response.set_cookie(
@@ -136,9 +117,10 @@ def create_app(store: Store) -> FastAPI:
             ticket.token,
             httponly=True,
             samesite="lax",
+            secure=secure(request),
             max_age=auth_service.SESSION_HOURS * 3600,
         )
-        response.delete_cookie(LOGIN_CSRF_COOKIE)
+        response.delete_cookie(LOGIN_CSRF_COOKIE, secure=secure(request), samesite="strict")
         return response
 
     @app.post("/logout")
@@ -148,7 +130,7 @@ def create_app(store: Store) -> FastAPI:
         check_csrf(caller, csrf_token)
         auth_service.logout(store, request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
+        response.delete_cookie(SESSION_COOKIE, secure=secure(request), samesite="lax")
         return response
 
     @app.get("/", response_class=HTMLResponse)
@@ -160,7 +142,7 @@ def create_app(store: Store) -> FastAPI:
         return render(request, "home.html", {"s": county_summary(store)})
 
     @app.get("/sheet", response_class=HTMLResponse)
-    def sheet_page(request: Request, caller: CallerDep, q: str = "") -> HTMLResponse:
+    def sheet_page(request: Request, caller: CallerDep, q: SearchText = "") -> HTMLResponse:
         chosen = [k for k in request.query_params.getlist("f") if k in SHEET_FILTERS]
         hits = search_people(store, caller.actor, q, limit=50) if q.strip() else []
         filtered = filter_people(store, caller.actor, chosen) if chosen else []
@@ -178,7 +160,7 @@ def create_app(store: Store) -> FastAPI:
 
     @app.get("/people/{entity_id}", response_class=HTMLResponse)
     def person_page(
-        request: Request, caller: CallerDep, entity_id: int, saved: str = ""
+        request: Request, caller: CallerDep, entity_id: EntityId, saved: str = ""
     ) -> HTMLResponse:
         return _person(request, caller, entity_id, saved=saved)
 
@@ -201,7 +183,7 @@ def create_app(store: Store) -> FastAPI:
     def person_change(
         request: Request,
         caller: CallerDep,
-        entity_id: int,
+        entity_id: EntityId,
         field: Annotated[str, Form()],
         csrf_token: Annotated[str, Form()] = "",
         version: Annotated[str, Form()] = "",
@@ -251,11 +233,15 @@ def create_app(store: Store) -> FastAPI:
         return {"username": a.username, "role": a.role, "org": a.org_code, "dept": a.department}
 
     @app.get("/api/people")
-    def api_people(caller: CallerDep, q: str, limit: int = 20) -> list[dict[str, object]]:
-        return [vars(h) for h in search_people(store, caller.actor, q, limit=min(limit, 200))]
+    def api_people(
+        caller: CallerDep,
+        q: Annotated[str, Query(max_length=MAX_QUERY, description="姓名或身份证号")],
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="最多返回条数")] = 20,
+    ) -> list[dict[str, object]]:
+        return [vars(h) for h in search_people(store, caller.actor, q, limit=limit)]
 
     @app.get("/api/people/{entity_id}")
-    def api_person(caller: CallerDep, entity_id: int) -> dict[str, object]:
+    def api_person(caller: CallerDep, entity_id: EntityId) -> dict[str, object]:
         card = read_entity(store, caller.actor, entity_id)
         return {
             "entity_id": card.entity_id,

@@ -52,6 +52,21 @@ def caller_of(request: Request, store: Store) -> Caller:
     return Caller(found[0], found[1], "session")
 
 
+def secure(request: Request) -> bool:
+    """Whether cookies set in answer to ``request`` must be ``Secure``: it came over HTTPS.
+
+    Behind a TLS-terminating proxy the scheme is https once uvicorn applies the proxy's
+    ``X-Forwarded-Proto`` (``onesheet serve`` trusts it from ``FORWARDED_ALLOW_IPS``, by
+    default 127.0.0.1); plain http on 127.0.0.1 keeps working without ``Secure``.
+    """
+    return request.url.scheme == "https"
+
+
+def csrf_submitted(request: Request, form_value: str | None = None) -> str | None:
+    """The CSRF token a request carries: header ``X-CSRF-Token`` or form field."""
+    return request.headers.get("x-csrf-token") or form_value
+
+
 def check_csrf(caller: Caller, submitted: str | None) -> None:
     """Refuse a cookie-authenticated change whose CSRF token is missing or wrong."""
     if caller.via == "token":

@@ -8,11 +8,26 @@ read the store from ``app.state.store``, which ``create_app`` sets.
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Path, Query, Request
 
 from onesheet.domain.access import Actor
 from onesheet.services.base import Store
 from onesheet.web.auth import caller_of
+
+# Bounds every list, page and id parameter is validated against (a 422 past them): no
+# ``limit=-1`` (SQLite reads LIMIT -1 as "no limit"), no id past a 64-bit integer.
+MAX_LIMIT = 200
+MAX_PAGE = 100_000
+MAX_QUERY = 100
+MAX_ID = 2**63 - 1
+
+EntityId = Annotated[int, Path(ge=1, le=MAX_ID, description="对象编号 (entity id)")]
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="任务编号 (task id)")]
+FeedbackId = Annotated[int, Path(ge=1, le=MAX_ID, description="反馈编号 (feedback id)")]
+PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码，从 1 起 (page, from 1)")]
+SearchText = Annotated[str, Query(max_length=MAX_QUERY, description="姓名或身份证号")]
 
 
 def get_store(request: Request) -> Store:

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from onesheet.domain.access import ROLE_LABELS_ZH
 from onesheet.services.base import Store
-from onesheet.web.auth import Caller, caller_of
+from onesheet.web.auth import Caller, caller_of, secure
 from onesheet.web.i18n import LANGS, translate
 
 
@@ -59,7 +59,7 @@ def render(request: Request, name: str, ctx: dict[str, object], status: int = 20
         status_code=status,
     )
     if request.query_params.get("lang") in LANGS:
-        response.set_cookie("lang", lang, samesite="lax", httponly=True)
+        response.set_cookie("lang", lang, samesite="lax", httponly=True, secure=secure(request))
     return response
 
 

@@ -11,6 +11,7 @@ from onesheet.domain.feedback import KINDS, NEXT, STATUSES
 from onesheet.domain.findings import InvalidInput
 from onesheet.services.feedback import handle_feedback, list_feedback, submit_feedback
 from onesheet.web.auth import Caller, check_csrf
+from onesheet.web.deps import FeedbackId
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render, store_of
 
@@ -91,7 +92,7 @@ def feedback_submit(
 def feedback_handle(
     request: Request,
     caller: CallerDep,
-    feedback_id: int,
+    feedback_id: FeedbackId,
     status: Annotated[str, Form()],
     resolution: Annotated[str, Form()] = "",
     version: Annotated[int | None, Form()] = None,

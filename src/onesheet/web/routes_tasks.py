@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from onesheet.services import tasks as task_service
 from onesheet.store.tasks import StaleTask
 from onesheet.web.auth import Caller, check_csrf
+from onesheet.web.deps import PageNo, TaskId
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render, store_of
 
@@ -60,13 +61,15 @@ def tasks_list(request: Request, caller: CallerDep) -> HTMLResponse:
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
-def task_page(request: Request, caller: CallerDep, task_id: int, page: int = 1) -> HTMLResponse:
+def task_page(
+    request: Request, caller: CallerDep, task_id: TaskId, page: PageNo = 1
+) -> HTMLResponse:
     saved = request.query_params.get("saved")
     return _render_task(request, caller, task_id, page, saved=int(saved) if saved else None)
 
 
 @router.post("/tasks/{task_id}")
-async def task_save(request: Request, caller: CallerDep, task_id: int) -> Response:
+async def task_save(request: Request, caller: CallerDep, task_id: TaskId) -> Response:
     form = await request.form()
     check_csrf(caller, str(form.get("csrf_token") or ""))
     page = _int(form.get("page"), 1)
@@ -118,7 +121,9 @@ def api_tasks(request: Request, caller: CallerDep) -> list[dict[str, object]]:
 
 
 @router.get("/api/tasks/{task_id}", tags=["tasks"])
-def api_task(request: Request, caller: CallerDep, task_id: int, page: int = 1) -> dict[str, Any]:
+def api_task(
+    request: Request, caller: CallerDep, task_id: TaskId, page: PageNo = 1
+) -> dict[str, Any]:
     view = task_service.task_page(store_of(request), caller.actor, task_id, page)
     return {
         "task": {**vars(view.task), "percent": view.task.percent},
@@ -150,7 +155,7 @@ def api_task(request: Request, caller: CallerDep, task_id: int, page: int = 1) -
 def api_fill(
     request: Request,
     caller: CallerDep,
-    task_id: int,
+    task_id: TaskId,
     body: Annotated[dict[str, Any], Body()],
 ) -> Response:
     """Body: ``{"values": [{"entity_id", "field", "value"}], "expected_version": n}``."""

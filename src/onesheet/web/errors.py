@@ -1,0 +1,150 @@
+"""How the web layer answers a failure: one handler per known exception, never a traceback.
+
+Every handler answers ``/api/...`` with JSON (``detail`` in Chinese, ``detail_en`` in
+English) and a page with ``error.html`` in the caller's language. Known domain exceptions get
+their proper status (404 unknown, 409 changed meanwhile, 400 refused input); a database that
+is busy (SQLite's "database is locked" after the busy timeout while a long import holds the
+write lock; a PostgreSQL lock timeout, deadlock or serialisation failure; an exhausted
+connection pool) is a 503 with ``Retry-After``, since trying again later is the remedy.
+Anything else is a real bug and stays a 500 (without a traceback in the answer).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from onesheet.domain.access import AccessDenied
+from onesheet.domain.findings import InvalidInput
+from onesheet.domain.values import ValueProblem
+from onesheet.services.forms import TemplateNotApproved, TemplateNotFound
+from onesheet.services.sheet_write import ConcurrentEdit, NoSuchConflict, UnknownEntity
+from onesheet.store.tasks import StaleTask
+from onesheet.store.templates import StaleTemplate
+from onesheet.web.auth import CsrfFailed, NotSignedIn
+from onesheet.web.i18n import register
+from onesheet.web.pages import lang_of, render
+
+RETRY_AFTER_SECONDS = 5
+BUSY = ("系统繁忙，请稍后重试", "The system is busy; please try again shortly")
+STALE = ("已被他人修改，请刷新后重试", "Changed by someone else meanwhile; reload and retry")
+# SQLite's busy answers, and PostgreSQL's lock_not_available, deadlock, serialisation failure
+_BUSY_TEXT = ("database is locked", "database is busy", "database table is locked")
+_BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+
+register(
+    {
+        "busy": ("系统繁忙", "Busy"),
+        "conflict_title": ("数据已变化", "Changed meanwhile"),
+    }
+)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def answer(
+    request: Request,
+    status: int,
+    zh: str,
+    en: str,
+    title_key: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """JSON for the API, the error page for pages; the same words either way."""
+    if _is_api(request):
+        return JSONResponse({"detail": zh, "detail_en": en}, status, headers=headers)
+    msg = en if lang_of(request) == "en" else zh
+    response = render(request, "error.html", {"title_key": title_key, "message": msg}, status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _split(text: str) -> tuple[str, str]:
+    """'中文 (English)' messages of the older exceptions → (zh, en)."""
+    if text.endswith(")") and " (" in text:
+        zh, en = text[:-1].split(" (", 1)
+        return zh, en
+    return text, text
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means "busy, try again" rather than a bug."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    text = str(orig if orig is not None else exc).lower()
+    return any(t in text for t in _BUSY_TEXT)
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on ``app``."""
+
+    @app.exception_handler(NotSignedIn)
+    def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "not signed in / 未登录"}, status_code=401)
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(AccessDenied)
+    def _denied(request: Request, exc: AccessDenied) -> Response:
+        return answer(request, 403, exc.message_zh, exc.message_en, "forbidden")
+
+    @app.exception_handler(CsrfFailed)
+    def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        msg = "表单已过期，请刷新后重试 (CSRF token missing or wrong)"
+        return answer(request, 403, msg, msg, "forbidden")
+
+    @app.exception_handler(InvalidInput)
+    def _invalid(request: Request, exc: InvalidInput) -> Response:
+        return answer(request, 400, exc.message("zh"), exc.message("en"), "bad_request")
+
+    @app.exception_handler(ValueProblem)
+    def _value(request: Request, exc: ValueProblem) -> Response:
+        return answer(request, 400, exc.message_zh, exc.message_en, "bad_request")
+
+    @app.exception_handler(UnknownEntity)
+    @app.exception_handler(NoSuchConflict)
+    @app.exception_handler(TemplateNotFound)
+    def _unknown(request: Request, exc: Exception) -> Response:
+        zh, en = _split(str(exc)) if str(exc) else ("未找到", "not found")
+        return answer(request, 404, zh, en, "not_found")
+
+    @app.exception_handler(TemplateNotApproved)
+    def _not_approved(request: Request, exc: TemplateNotApproved) -> Response:
+        zh, en = _split(str(exc))
+        return answer(request, 409, zh, en, "bad_request")
+
+    @app.exception_handler(ConcurrentEdit)
+    @app.exception_handler(StaleTask)
+    @app.exception_handler(StaleTemplate)
+    def _stale(request: Request, exc: Exception) -> Response:
+        return answer(request, 409, *STALE, "conflict_title")
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        where = "、".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors() if isinstance(e, dict))
+        zh = f"请求参数有误：{where}"
+        en = f"invalid request parameters: {where}"
+        return answer(request, 422, zh, en, "bad_request")
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    def _database(request: Request, exc: Exception) -> Response:
+        if not is_busy(exc):
+            raise exc  # a real fault: the server error handler answers a plain 500
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return answer(request, 503, *BUSY, "busy", headers)
