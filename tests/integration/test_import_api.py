@@ -37,12 +37,12 @@ def _wait(client: TestClient, url: str) -> dict:  # type: ignore[type-arg]
 @pytest.fixture
 def people(store):  # type: ignore[no-untyped-def]
     seed_small(store, people=80)
-    for name, role, dept in (
-        ("health_sys", "department", "health"),
-        ("other", "department", "health"),
-        ("village", "village", None),
+    for name, role, org, dept in (
+        ("health_sys", "department", COUNTY, "health"),
+        ("other", "department", COUNTY, "health"),
+        ("village", "village", COUNTY + "001030", None),  # 阳光社区 of the seeded county
     ):
-        add_user(store, CLI_ADMIN, name, role=role, org_code=COUNTY, department=dept, password=PW)
+        add_user(store, CLI_ADMIN, name, role=role, org_code=org, department=dept, password=PW)
     with store.engine.connect() as conn:
         return link_store.sheet_people(conn, COUNTY)
 

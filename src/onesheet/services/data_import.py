@@ -1,10 +1,23 @@
 """Import a department's export into the sheet: read, map, validate, link, record.
 
-One import is one batch in one transaction: either every accepted row's values land, or
-(an error, a kill) nothing does. The batch carries the content hash of file + department +
+One import is one batch in one write transaction: either every accepted row's values land,
+or (an error, a kill) nothing does. The batch carries the content hash of file + department +
 entity, so the same file imported again adds nothing. Values are recorded by the recorder
 with the department as source, so authority (一数一源) and conflicts work as for any write.
 Grey-zone rows wait in the review queue (``services/linkage_queue``), not in the sheet.
+
+Scope (``domain/write_scope``): the source is the actor's own — a department user imports
+only as its department, town staff only as the village collection (``village``), never as a
+department; only an administrator imports on a department's behalf, and the batch and the
+audit event say so. Rows link only to people of the actor's subtree, and a file that would
+touch anything outside it (a person another town holds, a new person at home elsewhere, a
+household elsewhere) is refused whole, naming the rows.
+
+Locking: reading the sheet and linking (the slow part: Splink) happen in a read-only
+snapshot before the write transaction, so on SQLite the write lock (every transaction there
+is ``BEGIN IMMEDIATE``) is held only while the batch is written. The snapshot records the
+batch counter; the write transaction re-checks it under its lock and reads and links again
+if another batch landed in between.
 """
 
 from __future__ import annotations
@@ -16,11 +29,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
-from onesheet.domain.access import AccessDenied, Actor
+from onesheet.domain import write_scope
+from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.write_scope import Touched
 from onesheet.linkage.columns import plan_columns
 from onesheet.linkage.link import LinkConfig, LinkInput, Outcome, link_people
 from onesheet.linkage.reading import read_export
@@ -58,11 +74,49 @@ class ImportSummary:
 
 
 class _DryRun(Exception):
-    """Raised inside the transaction to roll a dry run back."""
+    """Raised inside the write transaction to roll a dry run back."""
+
+
+class _SheetMoved(Exception):
+    """Raised inside the write transaction when the sheet changed since it was read."""
+
+
+OPTIMISTIC_READS = 2
+"""Reads (and links) outside the write lock before the last attempt does it all under it."""
 
 
 def _content_hash(data: bytes, department: str, entity: str) -> str:
     return hashlib.sha256(data + f"\0{department}\0{entity}".encode()).hexdigest()
+
+
+@dataclass
+class _Job:
+    """One import's inputs, checked: who, as which source, over which file."""
+
+    store: Store
+    actor: Actor
+    summary: ImportSummary
+    data: bytes
+    digest: str
+    table: Any  # the export as read (headings, rows)
+    mapping: Mapping[str, str] | None
+    county_code: str | None
+    config: LinkConfig | None
+    progress: Progress | None
+    rows: list[ParsedRow] | None = None  # accepted rows, once parsed
+
+
+@dataclass
+class _View:
+    """What the import read of the sheet, and the batch counter it read it at."""
+
+    mark: int
+    county: str
+    earlier: int | None = None
+    people: list[dict[str, Any]] = field(default_factory=list)
+    villages: list[tuple[str, str]] = field(default_factory=list)
+    holders: dict[str, tuple[int, str]] = field(default_factory=dict)
+    households: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @service("data_import", permission="data.import", audit="data.import")
@@ -80,43 +134,105 @@ def import_file(
     config: LinkConfig | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Import one export file as one batch; see the module docstring."""
+    """Import one export file as one batch; see the module docstring.
+
+    Scope: the observations' source is the actor's own (``write_scope.own_source``: a
+    department user only as its department, town staff only as the village collection, an
+    administrator on a department's behalf, audited as such); rows link only to people in
+    the actor's subtree, and the whole file is refused, nothing written, when any row would
+    touch a person, household or home outside it.
+
+    Locking: the sheet is read and the rows linked in a read-only snapshot, then only the
+    writing runs in the write transaction, which re-checks the batch counter read with the
+    snapshot; if another batch landed in between, the import reads and links again (the
+    last attempt does everything under the lock, so an import always finishes).
+    """
     if entity != "person":
         raise InvalidInput(
             [Finding("import.entity", "目前仅支持导入人员数据", "only person imports for now")]
         )
+    dept = store.dictionary.department_key(department)
+    if dept is None:
+        raise InvalidInput(
+            [Finding("import.department", f"未知部门：{department}", "unknown department")]
+        )
+    dept = write_scope.own_source(actor, dept)
+    if county_code:
+        write_scope.require_county(actor, county_code)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     filename = filename or (source.name if isinstance(source, Path) else "upload")
     table = read_export(data, filename)
-    summary = ImportSummary(filename, department, entity, table.encoding)
-    try:
-        with store.transaction() as conn:
-            _run(conn, store, actor, data, table, summary, mapping, county_code, config, progress)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        summary.dry_run, summary.batch_id, summary.observations = True, None, 0
+    summary = ImportSummary(filename, dept, entity, table.encoding)
+    job = _Job(
+        store,
+        actor,
+        summary,
+        data,
+        _content_hash(data, dept, entity),
+        table,
+        mapping,
+        county_code,
+        config,
+        progress,
+    )
+    for attempt in range(OPTIMISTIC_READS + 1):
+        view: _View | None = None
+        outcomes: dict[int, Outcome] | None = None
+        if attempt < OPTIMISTIC_READS:  # read and link without the write lock
+            with link_store.snapshot(store.engine) as conn:
+                view = _read(conn, job)
+            if view.earlier is not None:
+                return _already(summary, view.earlier)
+            outcomes = _link(job, view)
+        try:
+            with store.transaction() as conn:
+                if view is None or outcomes is None:  # the last attempt: all under the lock
+                    view = _read(conn, job, lock=True)
+                    if view.earlier is not None:
+                        return _already(summary, view.earlier)
+                    outcomes = _link(job, view)
+                elif link_store.high_water(conn, lock=True) != view.mark:
+                    raise _SheetMoved  # another batch landed since the read: link again
+                _write(conn, job, view, outcomes)
+                if dry_run:
+                    raise _DryRun
+        except _SheetMoved:
+            continue
+        except _DryRun:
+            summary.dry_run, summary.batch_id, summary.observations = True, None, 0
+        return summary
+    raise AssertionError("unreachable: the last attempt reads, links and writes under the lock")
+
+
+def _already(summary: ImportSummary, batch_id: int) -> ImportSummary:
+    summary.already_imported, summary.batch_id = True, batch_id
     return summary
 
 
-def _run(conn, store, actor, data, table, summary, mapping, county_code, config, progress):  # type: ignore[no-untyped-def]
-    dept = store.dictionary.department_key(summary.department)
-    if dept is None:
-        raise InvalidInput(
-            [Finding("import.department", f"未知部门：{summary.department}", "unknown department")]
-        )
-    if actor.role == "department" and actor.department and actor.department != dept:
-        raise AccessDenied(
-            f"部门用户只能导入本部门（{actor.department}）的数据",
-            f"a department user imports only its own department's data ({actor.department})",
-        )
-    summary.department = dept
-    digest = _content_hash(data, dept, summary.entity)
-    earlier = link_store.import_batch_by_hash(conn, digest)
-    if earlier is not None:
-        summary.already_imported, summary.batch_id = True, earlier
-        return
-    county = _county(conn, county_code)
+def _read(conn: Connection, job: _Job, *, lock: bool = False) -> _View:
+    """Everything the import needs from the database, read at one batch-counter mark: an
+    earlier import of the same file, else the people of the actor's subtree, the org names
+    addresses are matched against, and who holds the file's ID and household numbers."""
+    mark = link_store.high_water(conn, lock=lock)
+    county = _county(conn, job.actor, job.county_code)
+    view = _View(mark, county, link_store.import_batch_by_hash(conn, job.digest))
+    if view.earlier is not None:
+        return view
+    if job.rows is None:
+        _parse(job)
+    rows = job.rows or []
+    view.people = link_store.sheet_people(conn, county, job.actor.org_code)
+    view.villages = link_store.villages(conn, county)
+    view.holders = link_store.holders(conn, "person", {r.key.number for r in rows if r.key.number})
+    numbers = {no for r in rows if (no := r.extra.get("household.household_no"))}
+    if numbers and set(job.store.dictionary.fields) >= HOUSEHOLD_FIELDS:
+        view.households = link_store.households_by_number(conn, county, numbers)
+    return view
+
+
+def _parse(job: _Job) -> None:
+    """Map the columns and check every value (pure): accepted rows and findings."""
+    summary, store, progress, table = job.summary, job.store, job.progress, job.table
     samples = {
         c: [r[c] for r in table.rows[:30] if r[c] is not None] for c in range(len(table.headings))
     }
@@ -124,8 +240,8 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
         table.headings,
         samples,
         store.dictionary,
-        department=dept,
-        overrides=mapping,
+        department=summary.department,
+        overrides=job.mapping,
         filename=summary.file,
     )
     summary.mapping = plan.as_letters()
@@ -142,14 +258,83 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
     summary.findings = findings + unknown
     summary.rows_read = sum(1 for r in table.rows if any(v is not None for v in r))
     summary.rejected = len({f.row for f in summary.findings})
-    people = link_store.sheet_people(conn, county)
-    sheet = [_sheet_record(p) for p in people]
+    job.rows = rows
+
+
+def _county(conn: Connection, actor: Actor, given: str | None) -> str:
+    if given:
+        return given  # checked against the actor's own county before anything was read
+    if actor.county_code:
+        return actor.county_code
+    found = link_store.counties(conn)
+    if len(found) != 1:
+        raise InvalidInput(
+            [Finding("import.county", "请指定县级代码（--county）", "choose a county (--county)")]
+        )
+    return found[0]
+
+
+def _link(job: _Job, view: _View) -> dict[int, Outcome]:
+    """Link every accepted row to the people of the actor's subtree (pure; no store), then
+    refuse the whole file if any row would touch something outside that subtree."""
+    rows = job.rows or []
+    sheet = [_sheet_record(p) for p in view.people]
     inputs = [LinkInput(r.record(i), r.key) for i, r in enumerate(rows)]
+    progress = job.progress
     on_link = (lambda n: progress("link", n, len(inputs))) if progress else None
-    outcomes = link_people(inputs, sheet, config, progress=on_link)
+    outcomes = link_people(inputs, sheet, job.config, progress=on_link)
+    write_scope.require_all(job.actor, _touched(job, view, outcomes))
+    return outcomes
+
+
+def _touched(job: _Job, view: _View, outcomes: Mapping[int, Outcome]) -> list[Touched]:
+    """Per row, what writing it would touch: the person it links to, or the home of a new
+    (or queued) person; the holder of its ID number; the household its 户号 names."""
+    org_of = {int(p["entity_id"]): str(p["org_code"]) for p in view.people}
+    home = _default_home(job.actor, view.county)
+    out: list[Touched] = []
+    for i, row in enumerate(job.rows or []):
+        o = outcomes[i]
+        if o.entity_id is not None:
+            out.append(write_scope.row(row.row_no, org_of.get(o.entity_id)))
+        else:
+            where = _home(row.values, home, view.villages)
+            out.append(write_scope.row(row.row_no, where, "住址在辖区外", "home outside your area"))
+        number = o.number or row.key.number
+        holder = view.holders.get(number) if number else None
+        if holder is not None and holder[0] != o.entity_id:
+            out.append(
+                write_scope.row(
+                    row.row_no,
+                    holder[1],
+                    "身份证号码属于辖区外的人员",
+                    "the ID number is a person's outside your area",
+                )
+            )
+        household = view.households.get(row.extra.get("household.household_no") or "")
+        if household is not None and o.method != "review":
+            out.append(
+                write_scope.row(row.row_no, household[1], "户号属于辖区外的户", "household outside")
+            )
+    return out
+
+
+def _default_home(actor: Actor, county: str) -> str:
+    """Where a new person whose address names no village lives: the actor's own unit below
+    the county (a town's import stays in the town), else the county."""
+    org = actor.org_code
+    return org if org and org.startswith(county) and len(org) > len(county) else county
+
+
+def _write(conn: Connection, job: _Job, view: _View, outcomes: Mapping[int, Outcome]) -> None:
+    """The batch: observations of linked and new people, households, queue entries, audit."""
+    summary, actor, store, progress = job.summary, job.actor, job.store, job.progress
+    rows, dept, county = job.rows or [], summary.department, view.county
+    summary.linked = summary.created = summary.queued = 0  # counted afresh on every attempt
     if progress:
         progress("write", 0, len(rows))
     now = utcnow()
+    behalf = write_scope.on_behalf(actor, dept)
     batch_id = ids.allocate(conn, "batch", 1)[0]
     start_batch(
         conn,
@@ -159,15 +344,22 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
         source=dept,
         actor=actor.username,
         now=now,
-        description=f"import {summary.file}",
-        content_hash=digest,
+        description=f"import {summary.file}" + (f" on behalf of {dept}" if behalf else ""),
+        content_hash=job.digest,
     )
-    org_of = {p["entity_id"]: p["org_code"] for p in people}
+    org_of = {int(p["entity_id"]): str(p["org_code"]) for p in view.people}
+    home = _default_home(actor, county)
     writes, queue, row_entity = _writes(
-        conn, rows, outcomes, org_of, county, dept, now, batch_id, summary
+        conn, rows, outcomes, org_of, (county, home, view.villages), dept, now, batch_id, summary
     )
     if set(store.dictionary.fields) >= HOUSEHOLD_FIELDS:
-        writes += _households(conn, rows, row_entity, writes, county, dept, now)
+        writes += _households(conn, rows, row_entity, writes, view.households, dept, now)
+    # the rule once more over exactly what is about to be written
+    write_scope.require_all(
+        actor,
+        [write_scope.entity(w.entity_id, w.org_code) for w in writes]
+        + [write_scope.row(e["row_no"], e["org_code"]) for e in queue],
+    )
     written = 0
     if writes:  # every row may have been rejected or queued
         written = record(
@@ -182,6 +374,14 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
     link_store.add_queue_entries(conn, queue)
     summary.batch_id, summary.observations = batch_id, written
     summary.methods = dict(Counter(o.method for o in outcomes.values()))
+    detail: dict[str, object] = {"file": summary.file, "batch": batch_id, "source": dept}
+    if behalf:
+        name = store.dictionary.departments[dept]
+        detail["on_behalf_of"] = dept
+        detail["note"] = (
+            f"{actor.username} 代{name.name_zh}导入 ({actor.username} imported on behalf of "
+            f"{name.name_en}, {dept})"
+        )
     audit.write_event(
         conn,
         actor,
@@ -190,21 +390,10 @@ def _run(conn, store, actor, data, table, summary, mapping, county_code, config,
         county_code=county,
         entity_type=summary.entity,
         entity_ids=[w.entity_id for w in writes],
-        detail=json.dumps({"file": summary.file, "batch": batch_id}, ensure_ascii=False),
+        detail=json.dumps(detail, ensure_ascii=False),
     )
     if progress:
         progress("write", len(rows), len(rows))
-
-
-def _county(conn: Connection, given: str | None) -> str:
-    if given:
-        return given
-    found = link_store.counties(conn)
-    if len(found) != 1:
-        raise InvalidInput(
-            [Finding("import.county", "请指定县级代码（--county）", "choose a county (--county)")]
-        )
-    return found[0]
 
 
 def _identifiable(rows: list[ParsedRow], filename: str) -> tuple[list[ParsedRow], list[Finding]]:
@@ -244,8 +433,11 @@ def _log_rows(
     return [LogRow(entity_id, "person", k, v, "value", now, source) for k, v in values.items()]
 
 
-def _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary):  # type: ignore[no-untyped-def]
-    """EntityWrites for linked and new rows; queue entries for grey-zone rows."""
+def _writes(conn, rows, outcomes, org_of, places, dept, now, batch_id, summary):  # type: ignore[no-untyped-def]
+    """EntityWrites for linked and new rows; queue entries for grey-zone rows.
+
+    ``places`` is (county, default home, villages): where new and queued people live."""
+    county, default_home, villages = places
     existing: dict[int, dict[str, str]] = defaultdict(dict)
     new_by_key: dict[str, dict[str, str]] = {}
     new_plain: list[dict[str, str]] = []
@@ -273,9 +465,8 @@ def _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary):
             new_plain.append(values)
             plain_rows.append(i)
             summary.created += 1
-    villages = link_store.villages(conn, county)
     for e in queue:
-        e["org_code"] = _home(e["record"], county, villages)
+        e["org_code"] = _home(e["record"], default_home, villages)
         e["record"] = json.dumps(e["record"], ensure_ascii=False)
     writes = [
         EntityWrite(eid, "person", org_of[eid], _log_rows(eid, v, dept, now))
@@ -292,7 +483,7 @@ def _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary):
             EntityWrite(
                 eid,
                 "person",
-                _home(values, county, villages),
+                _home(values, default_home, villages),
                 _log_rows(eid, values, dept, now),
                 is_new=True,
                 natural_key=key,
@@ -304,11 +495,12 @@ def _writes(conn, rows, outcomes, org_of, county, dept, now, batch_id, summary):
 HOUSEHOLD_FIELDS = {"person.household", "household.household_no"}
 
 
-def _households(conn, rows, row_entity, writes, county, dept, now):  # type: ignore[no-untyped-def]
+def _households(conn, rows, row_entity, writes, households, dept, now):  # type: ignore[no-untyped-def]
     """Tie people to households by a household-number column (户号): ``person.household``.
 
-    A number the county already holds names that household; an unknown one becomes a new
-    household (with its number, from this department) in the first member's org unit.
+    A number the county already holds (``households``: number → (id, org), read with the
+    sheet) names that household; an unknown one becomes a new household (with its number,
+    from this department) in the first member's org unit.
     Returns the new households' writes; the people's writes gain the reference in place.
     """
     number_of: dict[int, str] = {}
@@ -318,7 +510,7 @@ def _households(conn, rows, row_entity, writes, county, dept, now):  # type: ign
             number_of[i] = no
     if not number_of:
         return []
-    known = link_store.households_by_number(conn, county, set(number_of.values()))
+    known = {no: households[no][0] for no in set(number_of.values()) if no in households}
     fresh = sorted(set(number_of.values()) - set(known))
     block = ids.allocate(conn, "entity", len(fresh)) if fresh else range(0)
     known.update(zip(fresh, block, strict=True))
@@ -339,13 +531,14 @@ def _households(conn, rows, row_entity, writes, county, dept, now):  # type: ign
     return out
 
 
-def _home(values: Mapping[str, str], county: str, villages: list[tuple[str, str]]) -> str:
-    """A new person's home org unit: the village (else town) their address names, else county."""
+def _home(values: Mapping[str, str], default: str, villages: list[tuple[str, str]]) -> str:
+    """A new person's home org unit: the village (else town) their address names, else
+    ``default`` (the importing town, or the county)."""
     addr = values.get("person.current_address") or values.get("person.registered_address") or ""
     for code, name in villages:
         if name and name in addr:
             return code
-    return county
+    return default
 
 
 def _queue_entry(row, o, values, county, dept, batch_id, file, now):  # type: ignore[no-untyped-def]

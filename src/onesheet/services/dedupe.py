@@ -15,6 +15,10 @@ the other columns say; a pair already queued (open or decided) is not queued aga
   whose reason reads ``merged_into=<survivor>``, so it leaves rosters of current residents
   but keeps its whole history;
 * the queue entry records the link (``decision_entity_id`` = survivor, the batch).
+
+Scope: an administrator whose account is bound to an org unit searches only its own county
+(and only the people of its subtree), and a merge — or its rejection — is refused, nothing
+written, unless the entry and both people lie in the actor's subtree.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.values.idnumber import parse_id_number
@@ -120,9 +125,11 @@ def find_duplicates(
 ) -> DedupeSummary:
     """Queue every likely pair of duplicate people in the county for a person to decide."""
     config = config or LinkConfig()
+    if county_code:
+        write_scope.require_county(actor, county_code)
     with store.transaction() as conn:
-        county = county_code or _only_county(conn)
-        people = link_store.sheet_people(conn, county)
+        county = county_code or actor.county_code or _only_county(conn)
+        people = link_store.sheet_people(conn, county, actor.org_code)
         summary = DedupeSummary(county, len(people))
         pairs, summary.different_ids = _candidate_pairs(people, config)
         summary.pairs_scored = len(pairs)
@@ -209,9 +216,19 @@ def merge(
         entry = link_store.get_queue_entry(conn, entry_id)
         if entry is None or entry["kind"] != "duplicate":
             raise _refuse("merge.unknown", f"没有重复待办 {entry_id}", f"no duplicate {entry_id}")
+        survivor, duplicate = _pair_of(entry)
+        found = link_store.entity_types(conn, [survivor, duplicate])
+        write_scope.require_all(
+            actor,
+            [
+                write_scope.Touched(
+                    f"待办 {entry_id}", f"queue entry {entry_id}", entry["org_code"]
+                ),
+                *(write_scope.entity(e, org) for e, (_, org) in sorted(found.items())),
+            ],
+        )
         if entry["status"] != "open":
             raise _refuse("queue.closed", f"待办 {entry_id} 已处理", f"entry {entry_id} is closed")
-        survivor, duplicate = _pair_of(entry)
         if swap:
             survivor, duplicate = duplicate, survivor
         now = utcnow()
@@ -226,7 +243,6 @@ def merge(
                 batch_id=None,
             )
             return MergeResult(entry_id, "rejected", None, None, None, 0)
-        found = link_store.entity_types(conn, [survivor, duplicate])
         if len(found) != 2:
             raise _refuse("merge.entity", "重复对中的人员不存在", "a person of the pair is gone")
         batch_id = ids.allocate(conn, "batch", 1)[0]

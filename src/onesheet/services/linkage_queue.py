@@ -2,7 +2,8 @@
 
 Deciding an entry records its values exactly as the import would have — one batch, the
 department as source — either onto the chosen person or onto a new one; rejecting it
-records nothing. Every decision names who made it.
+records nothing. Every decision names who made it. A decision is refused, nothing written,
+unless the entry and the person it links to both lie in the decider's subtree.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
@@ -74,6 +76,7 @@ def decide(
         entry = link_store.get_queue_entry(conn, entry_id)
         if entry is None:
             raise _refuse("queue.unknown", f"没有待办 {entry_id}", f"no queue entry {entry_id}")
+        write_scope.require_all(actor, [_entry_touched(entry)])
         if entry["status"] != "open":
             raise _refuse("queue.closed", f"待办 {entry_id} 已处理", f"entry {entry_id} is closed")
         if entry["kind"] == "duplicate":
@@ -95,6 +98,7 @@ def decide(
             )
             return Decision(entry_id, "rejected", None, None, 0)
         write = _write(conn, entry, entity_id, now)
+        write_scope.require_all(actor, [write_scope.entity(write.entity_id, write.org_code)])
         batch_id = ids.allocate(conn, "batch", 1)[0]
         start_batch(
             conn,
@@ -136,6 +140,12 @@ def decide(
             detail=json.dumps({"entry": entry_id, "status": status}),
         )
         return Decision(entry_id, status, write.entity_id, batch_id, result.observations)
+
+
+def _entry_touched(entry: dict[str, Any]) -> write_scope.Touched:
+    return write_scope.Touched(
+        f"待办 {entry['id']}", f"queue entry {entry['id']}", entry.get("org_code") or None
+    )
 
 
 def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWrite:  # type: ignore[no-untyped-def]

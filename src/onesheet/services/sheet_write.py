@@ -3,6 +3,12 @@
 All values are parsed first; if any is refused nothing is written (one batch, all or
 nothing). A writer that says which row version it read gets ``ConcurrentEdit`` instead of
 silently overwriting someone else's change.
+
+Scope (``domain/write_scope``): the entity must lie in the actor's subtree, and so must every
+entity a reference value points at (a person's household, a household's head or house); the
+source is the actor's own (village and town staff write as ``village``, a department user as
+its department), and only an administrator may name another source, audited as a write on
+that department's behalf.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, select
 
+from onesheet.domain import write_scope
 from onesheet.domain.access import Actor, require_org
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.findings import Finding, InvalidInput
@@ -141,12 +148,16 @@ def record_changes(
     expected_version: int | None = None,
     valid_from: datetime | None = None,
 ) -> RecordResult:
-    """Record corrections, removals or settlements about one entity as one batch."""
-    source = source or actor.department or "village"
+    """Record corrections, removals or settlements about one entity as one batch.
+
+    ``source`` defaults to the actor's own; naming another is an administrator's privilege.
+    """
+    source = write_scope.own_source(actor, source or actor.department)
     with store.transaction() as conn:
         entity_type, org_code, county = _entity(conn, entity_id)
         require_org(actor, org_code)
         parsed = parse_changes(store.dictionary, entity_type, changes)
+        _check_references(conn, store.dictionary, actor, parsed)
         for ch, value in parsed:
             if ch.field_key == "person.id_number" and value:
                 _check_unique_id_number(conn, entity_id, value)
@@ -186,6 +197,7 @@ def record_changes(
             now=now,
             expected_versions=expected,
         )
+        behalf = write_scope.on_behalf(actor, source)
         audit.write_event(
             conn,
             actor,
@@ -195,8 +207,48 @@ def record_changes(
             entity_ids=[entity_id],
             fields=[c.field_key for c, _ in parsed],
             county_code=county,
+            detail=f"source={source}" + (f" on behalf of {source}" if behalf else ""),
         )
         return result
+
+
+def _check_references(
+    conn: Connection,
+    dictionary: Dictionary,
+    actor: Actor,
+    parsed: Sequence[tuple[Change, str | None]],
+) -> None:
+    """Every entity a reference value points at must exist, be of the field's entity type,
+    and lie in the actor's subtree (a person cannot be put into another village's household)."""
+    wanted: dict[int, str] = {}
+    for ch, value in parsed:
+        f = dictionary.fields[ch.field_key]
+        if f.type == "ref" and value is not None and ch.kind != "tombstone":
+            wanted[int(value)] = ch.field_key
+    if not wanted:
+        return
+    ent = table("entity")
+    found = {
+        r.id: (r.entity_type, r.org_code)
+        for r in conn.execute(
+            select(ent.c.id, ent.c.entity_type, ent.c.org_code).where(ent.c.id.in_(list(wanted)))
+        )
+    }
+    problems = []
+    for target, key in wanted.items():
+        expected = dictionary.fields[key].ref_entity
+        if target not in found or (expected and found[target][0] != expected):
+            problems.append(
+                Finding(
+                    "ref.unknown",
+                    f"没有编号为 {target} 的{expected or '对象'}",
+                    f"no {expected or 'entity'} {target}",
+                    field=key,
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)
+    write_scope.require_all(actor, [write_scope.entity(t, found[t][1]) for t in wanted])
 
 
 class NoSuchConflict(LookupError):

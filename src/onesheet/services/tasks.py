@@ -6,7 +6,9 @@ with only their open values, with enough context — name, masked ID number, hou
 know who is meant; audited as a personal-data read), and a fill: every value parsed by the
 dictionary's readers, all problems reported together and nothing written if any, otherwise
 one batch of observations with the cadre as actor, the items marked filled (in every task
-that asked for them) and the task's progress updated under its version.
+that asked for them) and the task's progress updated under its version. A fill is refused
+whole, nothing written, when the task or any entity it would write about lies outside the
+actor's subtree (an item can outlive a person's move to another village).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
+from onesheet.domain import write_scope
 from onesheet.domain.access import Actor, field_visibility, require_org
 from onesheet.domain.dictionary import Field
 from onesheet.domain.findings import Finding, InvalidInput
@@ -277,8 +280,11 @@ def fill_task(
         task = _task_in_scope(conn, actor, task_id)
         asked = {(i.entity_id, i.field_key) for i in _all_items(conn, task_id)}
         parsed = _parse_all(store, given, asked)
+        eids = sorted({eid for eid, _ in parsed})
+        meta = _entity_meta(conn, set(eids))
+        write_scope.require_all(actor, [write_scope.entity(e, _org(meta, e)) for e in eids])
         task_store.claim(conn, task_id, expected_version)
-        batch_id = _write(store, actor, conn, task, parsed, now) if parsed else None
+        batch_id = _write(store, actor, conn, task, parsed, meta, now) if parsed else None
         if parsed:
             touched = task_store.mark_filled(
                 conn, list(parsed), batch_id=batch_id or 0, by=actor.username, now=now
@@ -344,22 +350,30 @@ def _parse_all(
     return out
 
 
+def _org(meta: Mapping[int, tuple[str, str]], eid: int) -> str | None:
+    return meta[eid][1] if eid in meta else None
+
+
+def _entity_meta(conn: Connection, eids: set[int]) -> dict[int, tuple[str, str]]:
+    """entity id → (type, org code) as the entity table holds them now."""
+    if not eids:
+        return {}
+    e = table("entity")
+    q = select(e.c.id, e.c.entity_type, e.c.org_code).where(e.c.id.in_(sorted(eids)))
+    return {r.id: (r.entity_type, r.org_code) for r in conn.execute(q)}
+
+
 def _write(
     store: Store,
     actor: Actor,
     conn: Connection,
     task: TaskRow,
     parsed: Mapping[tuple[int, str], str],
+    meta: Mapping[int, tuple[str, str]],
     now,  # type: ignore[no-untyped-def]
 ) -> int:
     """One batch of observations, the cadre as actor, through the single write path."""
-    source = actor.department or "village"
-    e = table("entity")
-    eids = sorted({eid for eid, _ in parsed})
-    meta = {
-        r.id: (r.entity_type, r.org_code)
-        for r in conn.execute(select(e.c.id, e.c.entity_type, e.c.org_code).where(e.c.id.in_(eids)))
-    }
+    source = write_scope.own_source(actor, None)
     per_entity: dict[int, list[LogRow]] = defaultdict(list)
     for (eid, key), value in parsed.items():
         per_entity[eid].append(LogRow(eid, meta[eid][0], key, value, "value", now, source))

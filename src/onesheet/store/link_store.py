@@ -1,17 +1,21 @@
 """Reads and writes the import and linkage services need (SQLAlchemy Core, no loops of queries).
 
-The sheet side of linkage is read once per import as plain rows; queue entries are
-appended in the import's own transaction and decided later, each decision in its own.
+The sheet side of linkage is read once per import as plain rows — in a read-only
+``snapshot`` that takes no write lock — and queue entries are appended in the import's own
+(short) write transaction and decided later, each decision in its own.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, select, update
+from sqlalchemy.pool import NullPool
 
 from onesheet.store.link_tables import queue_table
 from onesheet.store.schema import sheet_table, table
@@ -32,8 +36,11 @@ def counties(conn: Connection) -> list[str]:
     return list(conn.execute(select(org.c.code).where(org.c.level == "county")).scalars())
 
 
-def sheet_people(conn: Connection, county_code: str) -> list[dict[str, Any]]:
-    """Every person of the county with the columns linkage compares and their household no."""
+def sheet_people(
+    conn: Connection, county_code: str, org_prefix: str | None = None
+) -> list[dict[str, Any]]:
+    """Every person of the county (or of the subtree ``org_prefix``) with the columns
+    linkage compares and their household no."""
     p, h = sheet_table("person"), sheet_table("household")
     cols = [p.c.entity_id, p.c.org_code, *(p.c[c] for c in PERSON_COLUMNS), h.c.household_no]
     q = (
@@ -41,7 +48,79 @@ def sheet_people(conn: Connection, county_code: str) -> list[dict[str, Any]]:
         .select_from(p.outerjoin(h, h.c.entity_id == p.c.household))
         .where(p.c.county_code == county_code)
     )
+    if org_prefix and org_prefix != county_code:
+        q = q.where(p.c.org_code.startswith(org_prefix, autoescape=True))
     return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def holders(conn: Connection, entity_type: str, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """natural key (ID number, USCC) → (entity id, org code), wherever the entity lives."""
+    e = table("entity")
+    wanted, out = sorted(set(keys)), {}
+    for start in range(0, len(wanted), 500):
+        q = select(e.c.natural_key, e.c.id, e.c.org_code).where(
+            and_(e.c.entity_type == entity_type, e.c.natural_key.in_(wanted[start : start + 500]))
+        )
+        out.update({k: (int(i), str(o)) for k, i, o in conn.execute(q)})
+    return out
+
+
+def high_water(conn: Connection, *, lock: bool = False) -> int:
+    """The batch counter: every write to the log allocates a batch id from it under its row
+    lock, held to commit, so an unchanged value means the sheet has not changed. ``lock``
+    takes that lock (PostgreSQL; SQLite's writer holds the whole file), so no batch can
+    land between the check and this transaction's own writes."""
+    counters = table("id_counter")
+    q = select(counters.c.next_value).where(counters.c.name == "batch")
+    if lock:
+        q = q.with_for_update()
+    return int(conn.execute(q).scalar_one_or_none() or 0)
+
+
+_readers: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only, consistent view of the database that never takes the write lock.
+
+    PostgreSQL: a REPEATABLE READ, READ ONLY transaction. SQLite: every transaction of the
+    store's engine is BEGIN IMMEDIATE (one writer at a time), so reads go through a sibling
+    engine on the same file that opens a deferred transaction instead — under WAL it reads
+    one snapshot and neither waits for nor blocks the writer. (An in-memory database has no
+    second connection to the same data: it falls back to the store's own transaction.)
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn = conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            with conn.begin():
+                yield conn
+        return
+    reader = _reader(engine)
+    with reader.begin() as conn:
+        yield conn
+
+
+def _reader(engine: Engine) -> Engine:
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine
+    reader = _readers.get(engine)
+    if reader is None:
+        reader = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 30})
+        event.listen(reader, "connect", _sqlite_reader_connect)
+        event.listen(reader, "begin", lambda conn: conn.exec_driver_sql("BEGIN DEFERRED"))
+        _readers[engine] = reader
+    return reader
+
+
+def _sqlite_reader_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # transactions begin only when we say so
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
 
 
 def villages(conn: Connection, county_code: str) -> list[tuple[str, str]]:
@@ -141,14 +220,16 @@ def queued_duplicate_pairs(conn: Connection, county_code: str) -> set[tuple[int,
     return out
 
 
-def households_by_number(conn: Connection, county_code: str, numbers: set[str]) -> dict[str, int]:
-    """household number → entity id, for the numbers the county's sheet already holds."""
+def households_by_number(
+    conn: Connection, county_code: str, numbers: set[str]
+) -> dict[str, tuple[int, str]]:
+    """household number → (entity id, org code), for the numbers the county's sheet holds."""
     h = sheet_table("household")
-    out: dict[str, int] = {}
+    out: dict[str, tuple[int, str]] = {}
     wanted = sorted(numbers)
     for start in range(0, len(wanted), 500):
-        q = select(h.c.household_no, h.c.entity_id).where(
+        q = select(h.c.household_no, h.c.entity_id, h.c.org_code).where(
             and_(h.c.county_code == county_code, h.c.household_no.in_(wanted[start : start + 500]))
         )
-        out.update({no: int(eid) for no, eid in conn.execute(q)})
+        out.update({no: (int(eid), str(org)) for no, eid, org in conn.execute(q)})
     return out
