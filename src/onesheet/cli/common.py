@@ -22,6 +22,7 @@ from onesheet.domain.findings import InvalidInput
 from onesheet.services.base import Store
 from onesheet.services.sheet_write import UnknownEntity
 from onesheet.settings import get_settings
+from onesheet.store import county_fields
 from onesheet.store.sheet_view import ConcurrentEdit
 
 console = Console()
@@ -39,8 +40,15 @@ def database_url() -> str:
 
 
 def open_store() -> Store:
-    """The store for this invocation's database URL."""
-    return Store.from_url(database_url())
+    """The store for this invocation's database URL, its dictionary including the county's
+    own fields (a database not initialised yet has none)."""
+    store = Store.from_url(database_url())
+    try:
+        with store.engine.connect() as conn:
+            county_fields.refresh(store, conn)
+    except (OperationalError, ProgrammingError):
+        pass  # no county-field tables yet: ``onesheet init`` creates them
+    return store
 
 
 def actor() -> Actor:

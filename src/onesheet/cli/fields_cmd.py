@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from onesheet.cli.common import actor, console, friendly_errors, print_json
+from onesheet.cli.common import actor, console, friendly_errors, open_store, print_json
 from onesheet.domain.dictionary import load_builtin
+from onesheet.services import county_fields
 from onesheet.services.base import Store
 from onesheet.services.reference import list_fields
 
@@ -45,3 +46,81 @@ class _DictionaryOnly(Store):
     def __init__(self) -> None:
         self.dictionary = load_builtin()
         self.grants = {}
+
+
+# ---------------------------------------------------------------------------- county fields
+def _split(text: str | None) -> list[str]:
+    return [w.strip() for w in (text or "").replace("，", ",").split(",") if w.strip()]
+
+
+@app.command("county")
+def county_command(
+    county: Annotated[str | None, typer.Option(help="县级区划代码 (county code)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """列出县级数据元 (the county's own fields: confirmed, active, deprecated)."""
+    with friendly_errors():
+        found = county_fields.list_county_fields(open_store(), actor(), county_code=county)
+    if as_json:
+        print_json(
+            [c.definition.as_json() | {"templates": c.templates, "values": c.values} for c in found]
+        )
+        return
+    table = Table(
+        "key", "名称", "类型", "单位", "代码表", "敏感度", "归属部门", "状态", "版本", "值数"
+    )
+    for c in found:
+        d = c.definition
+        table.add_row(
+            d.key, d.label_zh, d.type, d.unit or "", d.code_table or "", d.sensitivity,
+            d.owner, d.status, str(d.version), str(c.values),
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"共 {len(found)} 个县级字段 ({len(found)} county fields)")
+
+
+@app.command("confirm")
+def confirm_command(
+    key: Annotated[str, typer.Argument(help="草稿字段 key (e.g. person.x_gyfs)")],
+    template: Annotated[
+        str | None, typer.Option(help="模板编号 (the form that brought it)")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="名称 (label)")] = None,
+    value_type: Annotated[
+        str | None, typer.Option("--type", help="text/integer/decimal/date/boolean/code …")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="单位，如 元、次")] = None,
+    codes: Annotated[
+        str | None, typer.Option(help="代码选项，逗号分隔 (options: 集中,分散)")
+    ] = None,
+    code_table: Annotated[
+        str | None, typer.Option(help="已有代码表 (an existing code table)")
+    ] = None,
+    sensitivity: Annotated[str | None, typer.Option(help="general/personal/sensitive")] = None,
+    mask: Annotated[str | None, typer.Option(help="id_number/phone/account")] = None,
+    owner: Annotated[str | None, typer.Option(help="归属部门 (owner department key)")] = None,
+    readers: Annotated[str | None, typer.Option(help="授权读取的部门，逗号分隔")] = None,
+    reason: Annotated[str, typer.Option(help="理由 (reason)")] = "",
+    county: Annotated[str | None, typer.Option(help="县级区划代码")] = None,
+) -> None:
+    """确认草稿字段 (confirm a draft field; it joins the dictionary when its form is approved)."""
+    with friendly_errors():
+        d = county_fields.confirm(
+            open_store(), actor(), key, template_id=template, label_zh=label,
+            value_type=value_type, unit=unit, code_table=code_table,
+            codes=_split(codes) or None, sensitivity=sensitivity, mask=mask, owner=owner,
+            readers=_split(readers), reason=reason, county_code=county,
+        )  # fmt: skip
+    console.print(f"{d.key} {d.label_zh}：{d.type} {d.unit or ''} {d.status} v{d.version}")
+
+
+@app.command("deprecate")
+def deprecate_command(
+    key: Annotated[str, typer.Argument(help="县级字段 key")],
+    reason: Annotated[str, typer.Option(help="理由 (required)")],
+    county: Annotated[str | None, typer.Option(help="县级区划代码")] = None,
+) -> None:
+    """停用县级字段 (retire a county field; its history and templates stay)."""
+    with friendly_errors():
+        d = county_fields.deprecate(open_store(), actor(), key, reason=reason, county_code=county)
+    console.print(f"{d.key} {d.label_zh}：{d.status} v{d.version}")

@@ -21,7 +21,7 @@ from onesheet.cli.common import (
 )
 from onesheet.domain.gate import Review
 from onesheet.domain.responsibility import LIST_LABELS_ZH
-from onesheet.services import forms, gate
+from onesheet.services import county_fields, forms, gate
 from onesheet.store.templates import STATUS_LABELS_ZH, StaleTemplate, TemplateRow
 
 app = typer.Typer(help="报表模板与准入审核 (forms and the Gate)", no_args_is_help=True)
@@ -104,15 +104,29 @@ def list_command(
 def show_command(template_id: IdArg, as_json: JsonOpt = False) -> None:
     """查看模板及其审核记录 (show a template and its Gate history)."""
     with _errors():
-        view = forms.show_form(open_store(), actor(), template_id)
+        store = open_store()
+        view = forms.show_form(store, actor(), template_id)
+        proposals = county_fields.proposals(store, actor(), template_id)
     decisions = [
         {"decision": d.decision, "actor": d.actor, "at": d.at.isoformat(), "reason": d.reason}
         for d in view.decisions
     ]
+    new_fields = [
+        {
+            "letter": p.letter,
+            "heading": p.heading,
+            "field": p.key,
+            "proposal": p.proposal.as_json(),
+            "confirmed": p.definition.as_json() if p.definition else None,
+        }
+        for p in proposals
+    ]
     if as_json:
-        print_json(view.contract | _summary(view.template) | {"decisions": decisions})
+        summary = _summary(view.template)
+        print_json(view.contract | summary | {"decisions": decisions, "new_fields": new_fields})
         return
     _print_columns(view.template, view.contract)
+    _print_proposals(proposals)
     for d in decisions:
         console.print(f"{d['at'][:16]}  {d['decision']}  {d['actor']}  {d['reason']}")
 
@@ -242,6 +256,24 @@ def _print_columns(row: TemplateRow, contract: dict[str, object]) -> None:
             f"{c['confidence']:.2f}",
             cands,
         )
+    console.print(table)
+
+
+def _print_proposals(proposals: list[county_fields.ColumnProposal]) -> None:
+    """New columns: the type their evidence suggests, and the steward's confirmation."""
+    if not proposals:
+        return
+    table = Table(
+        "列", "表头 heading", "草稿字段 draft", "建议类型 proposed", "依据 why", "已确认 confirmed"
+    )
+    for p in proposals:
+        guess = p.proposal.type + (f"（{p.proposal.unit}）" if p.proposal.unit else "")
+        if p.proposal.codes:
+            guess += "：" + "/".join(p.proposal.codes)
+        d = p.definition
+        done = f"{d.type} {d.status} v{d.version}" if d else "—"
+        table.add_row(p.letter, p.heading, p.key, guess, p.proposal.why, done)
+    console.print("新字段 (new fields; confirm with: onesheet fields confirm KEY --template ID)")
     console.print(table)
 
 
