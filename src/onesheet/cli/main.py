@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from onesheet.cli import fields_cmd, forms_cmd, orgs_cmd, reports_cmd, sheet_cmd, users_cmd
+from onesheet.cli import (
+    audit_cmd,
+    fields_cmd,
+    forms_cmd,
+    orgs_cmd,
+    reports_cmd,
+    sheet_cmd,
+    tokens_cmd,
+    users_cmd,
+)
 from onesheet.cli.common import (
     actor,
     console,
@@ -35,6 +44,8 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(forms_cmd.app, name="forms")
 app.add_typer(reports_cmd.app, name="reports")
 app.add_typer(link_app, name="link")
+app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(audit_cmd.app, name="audit")
 app.command("import")(import_command)
 app.command("demo")(demo)
 app.command("serve")(serve)

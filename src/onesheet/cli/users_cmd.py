@@ -49,3 +49,19 @@ def add(
             department=department,
         )
     console.print(f"已添加用户 {name}（编号 {user_id}，角色 {role}，范围 {org or '全部'}）")
+
+
+@app.command("disable")
+def disable(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """停用用户：不能登录，会话立即结束，其 API 令牌被拒绝 (disable a user)."""
+    with friendly_errors():
+        users.disable_user(open_store(), actor(), name)
+    console.print(f"已停用用户 {name}（会话已结束，令牌失效）")
+
+
+@app.command("enable")
+def enable(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """重新启用用户 (enable a disabled user again)."""
+    with friendly_errors():
+        users.enable_user(open_store(), actor(), name)
+    console.print(f"已启用用户 {name}")

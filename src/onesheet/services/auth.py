@@ -13,12 +13,16 @@ from datetime import datetime, timedelta
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
-from onesheet.services.users import password_matches
+from onesheet.services.users import _password_matches
 from onesheet.store import audit, sessions, users
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 SESSION_HOURS = 12
+TOKEN_DAYS = 90  # an API token's validity unless the admin says otherwise
+MAX_TOKEN_DAYS = 730
+MAX_LABEL = 200
+LAST_USED_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def login(store: Store, username: str, password: str, *, now: datetime | None = 
     now = now or utcnow()
     with store.engine.connect() as conn:
         row = users.get_user(conn, username)
-    matches = password_matches(row["password_hash"] if row else None, password)
+    matches = _password_matches(row["password_hash"] if row else None, password)
     if not matches:
         with store.transaction() as conn:  # kept even though the login is refused
             sessions.record_failure(
@@ -104,25 +108,129 @@ def logout(store: Store, token: str) -> None:
 
 
 def token_actor(store: Store, token: str) -> Actor | None:
-    """The actor of an API token (a department system acts as the user it was issued to)."""
+    """The actor of an API token (a department system acts as the user it was issued to).
+
+    Refused (None) when the token is unknown, revoked or expired, or its user is disabled or
+    gone. Its last use is written at most once a minute (``LAST_USED_EVERY``), so a busy
+    system does not write on every request.
+    """
+    now = utcnow()
     with store.engine.connect() as conn:
-        username = sessions.find_api_token(conn, token)
-        return _actor(conn, username) if username else None
+        found = sessions.find_api_token(conn, token, now)
+        actor = _actor(conn, found.username) if found else None
+    if found is None or actor is None:
+        return None
+    if found.last_used_at is None or found.last_used_at <= now - LAST_USED_EVERY:
+        with store.transaction() as conn:
+            sessions.note_token_use(conn, found.id, now, LAST_USED_EVERY)
+    return actor
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token as the admin pages and ``onesheet tokens list`` show it (never the
+    secret, never its digest)."""
+
+    id: int
+    label: str
+    username: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    status: str  # active | expired | revoked
+
+
+def _info(row: dict, now: datetime) -> TokenInfo:  # type: ignore[type-arg]
+    if row["revoked_at"] is not None:
+        status = "revoked"
+    elif row["expires_at"] is None or row["expires_at"] <= now:
+        status = "expired"
+    else:
+        status = "active"
+    return TokenInfo(
+        row["id"],
+        row["label"],
+        row["username"],
+        row["created_at"],
+        row["expires_at"],
+        row["last_used_at"],
+        row["revoked_at"],
+        status,
+    )
+
+
+def _token_problem(code: str, zh: str, en: str) -> InvalidInput:
+    return InvalidInput([Finding(f"token.{code}", zh, en)])
 
 
 @service("tokens_issue", permission="users.manage", audit="tokens.issue")
-def issue_api_token(store: Store, actor: Actor, username: str, label: str = "") -> str:
-    """A new API token for ``username``'s system; shown once, stored only as a digest."""
+def issue_api_token(
+    store: Store, actor: Actor, username: str, label: str = "", *, days: int = TOKEN_DAYS
+) -> str:
+    """A new API token for ``username``'s system, valid for ``days`` (default 90); shown
+    once, stored only as a digest. The token acts with its user's role and scope."""
+    label = label.strip()
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise _token_problem(
+            "days",
+            f"有效期须为 1–{MAX_TOKEN_DAYS} 天（{days} 不符）",
+            f"validity must be 1–{MAX_TOKEN_DAYS} days ({days} is not)",
+        )
+    if len(label) > MAX_LABEL:
+        raise _token_problem(
+            "label", f"说明最多 {MAX_LABEL} 个字符", f"label is at most {MAX_LABEL} characters"
+        )
     with store.transaction() as conn:
-        if users.get_user(conn, username) is None:
-            raise InvalidInput(
-                [Finding("token.user", f"用户 {username} 不存在", f"no user {username}")]
+        if _actor(conn, username) is None:
+            raise _token_problem(
+                "user",
+                f"用户 {username} 不存在或已停用",
+                f"no user {username}, or the user is disabled",
             )
         token = "os_" + secrets.token_urlsafe(32)
         now = utcnow()
-        sessions.insert_api_token(conn, token, username, label, now)
-        audit.write_event(conn, actor, "tokens.issue", now=now, detail=f"{username} {label}")
+        expires = now + timedelta(days=days)
+        token_id = sessions.insert_api_token(conn, token, username, label, now, expires)
+        audit.write_event(
+            conn,
+            actor,
+            "tokens.issue",
+            now=now,
+            detail=f"{token_id} {username} {label} expires={expires:%Y-%m-%d}",
+        )
     return token
+
+
+@service("tokens_list", permission="users.manage", audit=None)
+def list_api_tokens(store: Store, actor: Actor) -> list[TokenInfo]:
+    """Every API token, newest first: label, user, issued, expires, last used, revoked."""
+    now = utcnow()
+    with store.engine.connect() as conn:
+        return [_info(r, now) for r in sessions.list_api_tokens(conn)]
+
+
+@service("tokens_revoke", permission="users.manage", audit="tokens.revoke")
+def revoke_api_token(store: Store, actor: Actor, token_id: int) -> TokenInfo:
+    """Revoke a token: it is refused from the next request on."""
+    now = utcnow()
+    with store.transaction() as conn:
+        row = sessions.get_api_token(conn, token_id)
+        if row is None:
+            raise _token_problem("unknown", f"没有编号为 {token_id} 的令牌", f"no token {token_id}")
+        if not sessions.revoke_api_token(conn, token_id, now):
+            raise _token_problem(
+                "revoked", f"令牌 {token_id} 已被吊销", f"token {token_id} is already revoked"
+            )
+        audit.write_event(
+            conn,
+            actor,
+            "tokens.revoke",
+            now=now,
+            detail=f"{token_id} {row['username']} {row['label']}",
+        )
+        row["revoked_at"] = now
+    return _info(row, now)
 
 
 def _actor(conn, username: str) -> Actor | None:  # type: ignore[no-untyped-def]

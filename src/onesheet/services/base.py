@@ -8,7 +8,10 @@ function that is not declared this way.
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,12 +19,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from onesheet.domain.access import Actor, require
+from onesheet.domain.access import AccessDenied, Actor, require
 from onesheet.domain.dictionary import Dictionary, load_builtin
 from onesheet.domain.grants import DepartmentGrant, load_grants
+from onesheet.store import audit as audit_store
 from onesheet.store.engine import make_engine
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -70,26 +76,89 @@ class ServiceSpec:
 SERVICES: dict[str, ServiceSpec] = {}
 
 
+# How deep the current thread is in service calls: a denial is audited once, by the
+# outermost service (an inner refusal its caller catches and handles is not a refusal).
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("service_depth", default=0)
+DENIED = "denied"
+
+
 def service(
     name: str, *, permission: str, audit: str | None
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Declare a service: check ``permission`` for the actor argument before running it."""
+    """Declare a service: check ``permission`` for the actor argument before running it.
+
+    Any ``AccessDenied`` the call ends with — the permission check or the body's own scope
+    checks — is audited as a ``denied`` event (actor, service, reason and, for a service
+    taking an ``entity_id``, that entity) in its own transaction, after the body's
+    transaction has rolled back, so the refused call writes nothing else.
+    """
 
     def wrap(fn: Callable[P, R]) -> Callable[P, R]:
         SERVICES[name] = ServiceSpec(name, permission, audit)
+        signature = inspect.signature(fn)
+        takes_entity = "entity_id" in signature.parameters
 
         @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
             actor = kwargs.get("actor", args[1] if len(args) > 1 else None)
             if not isinstance(actor, Actor):
                 raise TypeError(f"service {name} needs an Actor as its second argument")
-            require(actor, permission)
-            return fn(*args, **kwargs)
+            depth = _depth.set(_depth.get() + 1)
+            try:
+                require(actor, permission)
+                return fn(*args, **kwargs)
+            except AccessDenied as denied:
+                if _depth.get() == 1:
+                    entity = _entity_argument(signature, args, kwargs) if takes_entity else None
+                    store = kwargs.get("store", args[0] if args else None)
+                    _audit_denial(store, actor, name, permission, denied, entity)
+                raise
+            finally:
+                _depth.reset(depth)
 
         run.__service__ = SERVICES[name]  # type: ignore[attr-defined]
         return run
 
     return wrap
+
+
+def _entity_argument(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> int | None:
+    try:
+        value = signature.bind_partial(*args, **kwargs).arguments.get("entity_id")
+    except TypeError:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _audit_denial(
+    store: object,
+    actor: Actor,
+    name: str,
+    permission: str,
+    denied: AccessDenied,
+    entity_id: int | None,
+) -> None:
+    """Write the ``denied`` event in a transaction of its own; a failure to write it is
+    logged and never hides the refusal itself."""
+    if not isinstance(store, Store):
+        return
+    detail = (
+        f"service={name} permission={permission} reason={denied.message_zh} ({denied.message_en})"
+    )
+    try:
+        with store.transaction() as conn:
+            audit_store.write_event(
+                conn,
+                actor,
+                DENIED,
+                now=utcnow(),
+                entity_ids=[entity_id] if entity_id is not None else [],
+                detail=detail,
+            )
+    except SQLAlchemyError:
+        log.exception("could not audit a refused call of %s by %s", name, actor.username)
 
 
 def declared(fn: Any) -> ServiceSpec | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from onesheet.domain.access import ROLES, Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import audit, orgs, users
+from onesheet.store import audit, orgs, sessions, users
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
@@ -174,13 +175,63 @@ def add_user(
         return user_id
 
 
+@dataclass(frozen=True)
+class UserInfo:
+    """An account as the admin sees it (never its password hash)."""
+
+    username: str
+    role: str
+    org_code: str | None
+    department: str | None
+    disabled: bool
+
+
+@service("users_list", permission="users.manage", audit=None)
+def list_users(store: Store, actor: Actor) -> list[UserInfo]:
+    """Every account, by username (accounts, not residents: no audit event)."""
+    with store.engine.connect() as conn:
+        rows = users.list_users(conn)
+    return [
+        UserInfo(
+            r["username"],
+            r["role"],
+            r["org_code"] or None,
+            r["department"],
+            r.get("disabled_at") is not None,
+        )
+        for r in rows
+    ]
+
+
+@service("users_disable", permission="users.manage", audit="users.disable")
+def disable_user(store: Store, actor: Actor, username: str) -> None:
+    """Disable a user: no sign-in, sessions ended at once, API tokens refused (kept, so
+    the audit trail and the token list still name them)."""
+    now = utcnow()
+    with store.transaction() as conn:
+        if not users.set_disabled(conn, username, now):
+            raise _problem("user.unknown", f"用户 {username} 不存在", f"no user {username}")
+        sessions.delete_sessions_of(conn, username)
+        audit.write_event(conn, actor, "users.disable", now=now, detail=username)
+
+
+@service("users_enable", permission="users.manage", audit="users.enable")
+def enable_user(store: Store, actor: Actor, username: str) -> None:
+    """Enable a disabled user again (its unexpired, unrevoked tokens work again)."""
+    now = utcnow()
+    with store.transaction() as conn:
+        if not users.set_disabled(conn, username, None):
+            raise _problem("user.unknown", f"用户 {username} 不存在", f"no user {username}")
+        audit.write_event(conn, actor, "users.enable", now=now, detail=username)
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """A hash no password matches, verified for unknown usernames (made once, on first use)."""
     return _hasher.hash(secrets.token_urlsafe(32))
 
 
-def password_matches(password_hash: str | None, password: str) -> bool:
+def _password_matches(password_hash: str | None, password: str) -> bool:
     """One argon2 verify; ``None`` (no such user) verifies against a dummy hash, so an
     unknown username costs the same time as a wrong password."""
     try:
@@ -193,7 +244,7 @@ def verify_password(store: Store, username: str, password: str) -> Actor | None:
     """The user's actor when the password matches, else None (no hint which part was wrong)."""
     with store.engine.connect() as conn:
         row = users.get_user(conn, username)
-    if not password_matches(row["password_hash"] if row else None, password) or row is None:
+    if not _password_matches(row["password_hash"] if row else None, password) or row is None:
         return None
     if row.get("disabled_at") is not None:
         return None

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
 
 from onesheet.domain.access import Actor
+from onesheet.store.bulk import bulk_insert
 from onesheet.store.schema import table
 
-MAX_IDS = 200  # ids kept verbatim; the count is always exact
+MAX_IDS = 200  # ids kept verbatim on the event row; ``audit_entity`` keeps every one
 
 
 def write_event(
@@ -20,20 +22,26 @@ def write_event(
     *,
     now: datetime,
     entity_type: str | None = None,
-    entity_ids: Sequence[int] = (),
+    entity_ids: Iterable[int] = (),
     fields: Iterable[str] = (),
     detail: str = "",
     county_code: str | None = None,
-) -> None:
-    """Record one audit event (ids beyond ``MAX_IDS`` are counted, not listed)."""
-    ids = list(entity_ids)
-    conn.execute(
+) -> int:
+    """Record one audit event and every entity it touched; returns the event's id.
+
+    The event row lists the first ``MAX_IDS`` ids (a glance in a table viewer); all of them,
+    however many, go to ``audit_entity`` in one bulk insert, so "who read person X" can be
+    answered for a 100,000-row report too.
+    """
+    ids = list(dict.fromkeys(int(i) for i in entity_ids))  # de-duplicated, order kept
+    county = county_code or actor.county_code
+    result = conn.execute(
         insert(table("audit_event")).values(
             at=now,
             actor=actor.username,
             role=actor.role,
             action=action,
-            county_code=county_code or actor.county_code,
+            county_code=county,
             entity_type=entity_type,
             entity_count=len(ids),
             entity_ids=",".join(str(i) for i in ids[:MAX_IDS]),
@@ -41,6 +49,57 @@ def write_event(
             detail=detail,
         )
     )
+    event_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    if ids:
+        bulk_insert(
+            conn,
+            "audit_entity",
+            ("event_id", "entity_id", "county_code"),
+            [(event_id, i, county) for i in ids],
+        )
+    return event_id
+
+
+@dataclass(frozen=True)
+class Access:
+    """One audited event that touched an entity: who, when, through what."""
+
+    event_id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    entity_type: str | None
+    fields: list[str]
+    detail: str
+    entity_count: int
+
+
+def events_touching(conn: Connection, entity_id: int, *, limit: int | None = None) -> list[Access]:
+    """Every audited event that touched ``entity_id``, newest first."""
+    e, a = table("audit_event"), table("audit_entity")
+    q = (
+        select(e)
+        .join(a, a.c.event_id == e.c.id)
+        .where(a.c.entity_id == entity_id)
+        .order_by(e.c.at.desc(), e.c.id.desc())
+    )
+    if limit:
+        q = q.limit(limit)
+    return [
+        Access(
+            r.id,
+            r.at,
+            r.actor,
+            r.role,
+            r.action,
+            r.entity_type,
+            [f for f in r.fields.split(",") if f],
+            r.detail,
+            r.entity_count,
+        )
+        for r in conn.execute(q)
+    ]
 
 
 def recent_events(conn: Connection, *, limit: int = 50, actor: str | None = None) -> list[dict]:  # type: ignore[type-arg]

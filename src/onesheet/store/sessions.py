@@ -7,7 +7,8 @@ anyone sign in. Tokens are 256-bit random, so a plain digest (no salt) is enough
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, delete, insert, or_, select, update
 
@@ -49,21 +50,84 @@ def delete_session(conn: Connection, token: str) -> None:
     conn.execute(delete(t).where(t.c.token_hash == digest(token)))
 
 
-def insert_api_token(conn: Connection, token: str, username: str, label: str, now: datetime) -> int:
+def delete_sessions_of(conn: Connection, username: str) -> int:
+    """End every session of a user (disabled: signed out at once)."""
+    t = table("web_session")
+    return conn.execute(delete(t).where(t.c.username == username)).rowcount
+
+
+def insert_api_token(
+    conn: Connection, token: str, username: str, label: str, now: datetime, expires: datetime
+) -> int:
     result = conn.execute(
         insert(table("api_token")).values(
-            token_hash=digest(token), username=username, label=label, created_at=now
+            token_hash=digest(token),
+            username=username,
+            label=label,
+            created_at=now,
+            expires_at=expires,
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def find_api_token(conn: Connection, token: str) -> str | None:
-    """The username an unrevoked API token belongs to, or None."""
+@dataclass(frozen=True)
+class LiveToken:
+    """An API token that may be used now: its id, user and when it was last used."""
+
+    id: int
+    username: str
+    last_used_at: datetime | None
+
+
+def find_api_token(conn: Connection, token: str, now: datetime) -> LiveToken | None:
+    """The token if it is neither revoked nor expired (no expiry recorded = expired)."""
     t = table("api_token")
-    return conn.execute(
-        select(t.c.username).where(t.c.token_hash == digest(token), t.c.revoked_at.is_(None))
-    ).scalar_one_or_none()
+    row = conn.execute(
+        select(t.c.id, t.c.username, t.c.last_used_at).where(
+            t.c.token_hash == digest(token),
+            t.c.revoked_at.is_(None),
+            t.c.expires_at > now,
+        )
+    ).one_or_none()
+    return LiveToken(row.id, row.username, row.last_used_at) if row else None
+
+
+def note_token_use(conn: Connection, token_id: int, now: datetime, every: timedelta) -> None:
+    """Set the token's last use to ``now`` unless it was set less than ``every`` ago (the
+    WHERE keeps concurrent requests from writing more than once)."""
+    t = table("api_token")
+    conn.execute(
+        update(t)
+        .where(
+            t.c.id == token_id,
+            or_(t.c.last_used_at.is_(None), t.c.last_used_at <= now - every),
+        )
+        .values(last_used_at=now)
+    )
+
+
+def list_api_tokens(conn: Connection) -> list[dict]:  # type: ignore[type-arg]
+    """Every token, newest first, without its digest."""
+    t = table("api_token")
+    cols = [c for c in t.c if c.name != "token_hash"]
+    return [dict(r._mapping) for r in conn.execute(select(*cols).order_by(t.c.id.desc()))]
+
+
+def get_api_token(conn: Connection, token_id: int) -> dict | None:  # type: ignore[type-arg]
+    t = table("api_token")
+    cols = [c for c in t.c if c.name != "token_hash"]
+    row = conn.execute(select(*cols).where(t.c.id == token_id)).one_or_none()
+    return dict(row._mapping) if row else None
+
+
+def revoke_api_token(conn: Connection, token_id: int, now: datetime) -> bool:
+    """Revoke a token; False when there is no such token or it was revoked already."""
+    t = table("api_token")
+    result = conn.execute(
+        update(t).where(t.c.id == token_id, t.c.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return result.rowcount == 1
 
 
 def record_failure(

@@ -58,7 +58,7 @@ def sheet_table_name(entity: str) -> str:
     return f"sheet_{entity}"
 
 
-LATEST_REVISION = 5
+LATEST_REVISION = 7
 
 
 def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION) -> MetaData:
@@ -68,13 +68,13 @@ def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION)
     while the application always sees the latest.
     """
     md = MetaData(naming_convention=NAMING)
-    _core_tables(md)
+    _core_tables(md, revision)
     for entity, columns in sheet_columns.items():
         _sheet_table(md, entity, columns)
     if revision >= 2:
         _gate_tables(md)
     if revision >= 3:
-        _web_tables(md)
+        _web_tables(md, revision)
     if revision >= 4:
         from onesheet.store.link_tables import link_tables  # it reads Id/NAMING from here
 
@@ -82,7 +82,27 @@ def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION)
         link_tables(md)
     if revision >= 5:
         _feedback_tables(md)
+    if revision >= 7:
+        _audit_entity_table(md)
     return md
+
+
+# Tables added by revision 7 (every entity an audited event touched). Revision 7 also adds
+# columns: ``api_token.expires_at``/``last_used_at`` and ``app_user.disabled_at``.
+AUDIT_TABLES = ("audit_entity",)
+
+
+def _audit_entity_table(md: MetaData) -> None:
+    """One row per entity an audit event touched (all of them, not the first 200), so
+    "who read person X" is one indexed lookup."""
+    Table(
+        "audit_entity",
+        md,
+        Column("event_id", BigInteger, primary_key=True, autoincrement=False),
+        Column("entity_id", BigInteger, primary_key=True, autoincrement=False),
+        Column("county_code", String(6)),
+        Index("ix_audit_entity_entity", "entity_id", "event_id"),
+    )
 
 
 # Tables added by revision 5 (the grassroots' burden feedback).
@@ -122,7 +142,7 @@ GATE_TABLES = (
 )
 
 
-def _core_tables(md: MetaData) -> None:
+def _core_tables(md: MetaData, revision: int) -> None:
     Table(
         "org_unit",
         md,
@@ -214,6 +234,7 @@ def _core_tables(md: MetaData) -> None:
         Column("created_at", DateTime, nullable=False),
         Column("failed_logins", Integer, nullable=False, default=0),
         Column("locked_until", DateTime),
+        *([Column("disabled_at", DateTime)] if revision >= 7 else []),
     )
     Table(
         "field_grant",
@@ -283,7 +304,7 @@ def _task_tables(md: MetaData) -> None:
 WEB_TABLES = ("web_session", "api_token")
 
 
-def _web_tables(md: MetaData) -> None:
+def _web_tables(md: MetaData, revision: int) -> None:
     """Server-side sessions and API tokens; only SHA-256 hashes of the secrets are stored."""
     Table(
         "web_session",
@@ -303,6 +324,11 @@ def _web_tables(md: MetaData) -> None:
         Column("label", Text, nullable=False, default=""),
         Column("created_at", DateTime, nullable=False),
         Column("revoked_at", DateTime),
+        *(
+            [Column("expires_at", DateTime), Column("last_used_at", DateTime)]
+            if revision >= 7
+            else []
+        ),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from onesheet.domain.grants import DepartmentGrant
 from onesheet.store.schema import table
@@ -41,6 +41,13 @@ def get_user(conn: Connection, username: str) -> dict | None:  # type: ignore[ty
     t = table("app_user")
     row = conn.execute(select(t).where(t.c.username == username)).one_or_none()
     return dict(row._mapping) if row else None
+
+
+def set_disabled(conn: Connection, username: str, at: datetime | None) -> bool:
+    """Disable a user from ``at`` (None enables again); False when there is no such user."""
+    t = table("app_user")
+    result = conn.execute(update(t).where(t.c.username == username).values(disabled_at=at))
+    return result.rowcount == 1
 
 
 def list_users(conn: Connection) -> list[dict]:  # type: ignore[type-arg]

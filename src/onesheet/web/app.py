@@ -39,6 +39,7 @@ from onesheet.web import (
     api_import,
     api_reports,
     errors,
+    routes_admin,
     routes_feedback,
     routes_forms,
     routes_tasks,
@@ -73,6 +74,7 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(routes_tasks.router)
     app.include_router(routes_forms.router)
     app.include_router(routes_feedback.router)
+    app.include_router(routes_admin.router)
     app.include_router(docs_router)
     CallerDep = Annotated[Caller, Depends(page_caller)]
 

@@ -1,0 +1,88 @@
+"""Every entity an audit event touched; API token expiry and last use; disabled users.
+
+``audit_entity`` lists all the entities of an audited event (the event row keeps only the
+first 200 ids), so "who read person X" can be answered; the ids already on earlier events
+are copied into it. API tokens get an expiry (tokens issued before this revision expire 90
+days after they were issued) and a last-used time; users can be disabled.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-29
+"""
+
+import json
+from datetime import timedelta
+from importlib.resources import files
+
+import sqlalchemy as sa
+from alembic import op
+
+from onesheet.store.tables import AUDIT_TABLES, build_metadata
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+TOKEN_DAYS = 90  # what issuing a token defaults to (services/auth.py)
+CHUNK = 5000
+
+
+def upgrade() -> None:
+    snapshot = files("onesheet.store.migrations") / "snapshots" / "sheet_columns_0001.json"
+    columns = {k: [tuple(c) for c in v] for k, v in json.loads(snapshot.read_text()).items()}
+    md = build_metadata(columns, revision=7)
+    bind = op.get_bind()
+    md.create_all(bind, tables=[md.tables[name] for name in AUDIT_TABLES])
+    op.add_column("api_token", sa.Column("expires_at", sa.DateTime()))
+    op.add_column("api_token", sa.Column("last_used_at", sa.DateTime()))
+    op.add_column("app_user", sa.Column("disabled_at", sa.DateTime()))
+    _expire_old_tokens(bind)
+    _copy_audited_ids(bind, md.tables["audit_entity"])
+
+
+def _expire_old_tokens(bind: sa.Connection) -> None:
+    tokens = sa.table(
+        "api_token",
+        sa.column("id", sa.BigInteger),
+        sa.column("created_at", sa.DateTime),
+        sa.column("expires_at", sa.DateTime),
+    )
+    rows = bind.execute(sa.select(tokens.c.id, tokens.c.created_at)).all()
+    for token_id, created in rows:
+        bind.execute(
+            sa.update(tokens)
+            .where(tokens.c.id == token_id)
+            .values(expires_at=created + timedelta(days=TOKEN_DAYS))
+        )
+
+
+def _copy_audited_ids(bind: sa.Connection, target: sa.Table) -> None:
+    """The ids earlier events kept (up to 200 each) become ``audit_entity`` rows."""
+    events = sa.table(
+        "audit_event",
+        sa.column("id", sa.BigInteger),
+        sa.column("county_code", sa.String),
+        sa.column("entity_ids", sa.Text),
+    )
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(events.c.id, events.c.county_code, events.c.entity_ids)
+            .where(events.c.id > last, events.c.entity_ids != "")
+            .order_by(events.c.id)
+            .limit(CHUNK)
+        ).all()
+        if not rows:
+            return
+        out = []
+        for event_id, county, ids in rows:
+            seen = {int(i) for i in ids.split(",") if i.strip().isdigit()}
+            out += [{"event_id": event_id, "entity_id": i, "county_code": county} for i in seen]
+        if out:
+            bind.execute(sa.insert(target), out)
+        last = rows[-1][0]
+
+
+def downgrade() -> None:
+    raise NotImplementedError("migrations only add (see docs/architecture.md)")
