@@ -83,7 +83,7 @@ def person(
     return RenderRow(
         [None, head, size, name, sex, pid, phone, None],
         household=hh,
-        entity_label=f"{name}（{pid[:4]}**********{pid[-4:]}）",
+        entity_label=f"{name}（{pid[:14]}****）",
         **kw,
     )  # type: ignore[arg-type]
 
@@ -214,8 +214,8 @@ def test_missing_cells_highlighted_and_listed(tmp_path: Path) -> None:
     listed = list(wb["待采集"].iter_rows(values_only=True))
     assert listed == [
         ("对象", "字段", "原因"),
-        ("李秀英（3305**********1246）", "性别", "性别未采集"),
-        ("赵六（3305**********1231）", "保障人数", "保障人数未核定"),  # once per household
+        ("李秀英（33052319680202****）", "性别", "性别未采集"),
+        ("赵六（33052319750505****）", "保障人数", "保障人数未核定"),  # once per household
     ]
     assert write_xlsx(dibao_spec(), dibao_rows(), tmp_path / "again.xlsx", CTX).missing == 2
 

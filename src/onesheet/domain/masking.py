@@ -1,32 +1,116 @@
 """Masking (脱敏): ID numbers, phones and account numbers shown partly hidden.
 
-The visible parts are what a cadre needs to tell two people apart (county prefix and the
-last four digits), not enough to use the number elsewhere.
+A masked value is never read alone: whoever sees it also sees the person's birth date, age
+and sex, search answers and report cells. So each rule below hides digits that nothing else
+shown to a masked viewer can give back.
+
+* ID number (GB 11643): the area code and the birth date stay visible — both are shown
+  anyway (birth date column, age; the county is the person's own) — and the three sequence
+  digits and the check character are hidden: ``33052319460101****``. With sex known (the
+  sequence's last digit is odd for men) 500 valid numbers still fit what is visible; the
+  check character is a function of the first 17 digits, so hiding it costs nothing and
+  showing it would cut the 500 to about 45. The old rule, ``330523********1234``, hid
+  exactly the birth date and showed the sequence and check digit: with the birth date beside
+  it, the full number came back every time.
+* A legacy 15-digit number (area, ``yymmdd``, three sequence digits, no check digit) keeps
+  its first 12 characters: ``330523460101***`` (498 fit; but sequences 996-999 mark a birth
+  in 18yy, which leaves 4 — no mask of a 15-character value can help that, and the sheet
+  stores numbers in their 18-character form, where the same person leaves 500).
+* Anything else in an ID field — a typo, a number of another length, text — is not an ID
+  number whose visible part is known to be safe, so nothing of it is shown.
+* Phone: a mobile keeps the 3-digit network prefix and the last 4 digits (4 of 11 hidden,
+  10 000 candidates; nothing else shows them); a landline keeps its area code and the last 2.
+* Account: only the last characters (at most 4, at most a third of the value). A value
+  holding an ID number (a second-generation disability certificate is the holder's ID number
+  plus two digits) never shows a character of the ID's hidden part, so that masked account
+  and masked ID number together give back no more than the masked ID number alone.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
+from onesheet.domain.values.idnumber import PROVINCES, id_check_char
+
+ID_SHOWN_18 = 14  # area code (6) + birth date (8)
+ID_SHOWN_15 = 12  # area code (6) + birth date yymmdd (6)
+_ID18 = re.compile(r"^[0-9]{17}[0-9X]$")
+_ID15 = re.compile(r"^[0-9]{15}$")
+
+
+def _real_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def is_id_number_18(value: str) -> bool:
+    """Whether ``value`` is a well-formed 18-character ID number: province, a real birth
+    date from 1850 on and the right check character (the date need not be in the past)."""
+    if not _ID18.match(value) or value[:2] not in PROVINCES:
+        return False
+    year = int(value[6:10])
+    if not (1850 <= year < 2100 and _real_date(year, int(value[10:12]), int(value[12:14]))):
+        return False
+    return id_check_char(value[:17]) == value[17]
+
+
+def is_id_number_15(value: str) -> bool:
+    """Whether ``value`` is a well-formed legacy 15-digit ID number (born 19yy)."""
+    if not _ID15.match(value) or value[:2] not in PROVINCES:
+        return False
+    return _real_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
+
 
 def mask_id_number(value: str) -> str:
-    """330523199001011234 → 330523********1234."""
-    if len(value) <= 10:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    """330523194601011239 → 33052319460101****; 330523460101123 → 330523460101***;
+    anything that is not a well-formed ID number → all stars."""
+    text = value.upper()
+    if is_id_number_18(text):
+        return text[:ID_SHOWN_18] + "*" * (len(text) - ID_SHOWN_18)
+    if is_id_number_15(text):
+        return text[:ID_SHOWN_15] + "*" * (len(text) - ID_SHOWN_15)
+    return "*" * len(value)
 
 
 def mask_phone(value: str) -> str:
-    """13812345678 → 138****5678; 0572-5012345 → 0572-*****45."""
+    """13812345678 → 138****5678; 0572-5012345 → 0572-*****45; a shorter number keeps at
+    most its last 2 digits and hides at least 5."""
     if "-" in value:
         area, number = value.split("-", 1)
-        return f"{area}-{'*' * max(len(number) - 2, 0)}{number[-2:]}"
-    if len(value) <= 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+        return f"{area}-{_tail(number, 2 if len(number) >= 7 else 0)}"
+    if len(value) >= 11:
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    return _tail(value, 2 if len(value) >= 7 else 0)
+
+
+def _tail(value: str, keep: int) -> str:
+    return "*" * (len(value) - keep) + value[len(value) - keep :]
+
+
+def _embedded_id_hidden(value: str) -> set[int]:
+    """Positions of ``value`` that are the hidden part of an ID number inside it."""
+    hidden: set[int] = set()
+    upper = value.upper()
+    for start in range(len(upper) - 17):
+        if is_id_number_18(upper[start : start + 18]):
+            hidden.update(range(start + ID_SHOWN_18, start + 18))
+    if is_id_number_15(upper):
+        hidden.update(range(ID_SHOWN_15, 15))
+    return hidden
 
 
 def mask_account(value: str) -> str:
-    """Keep the last four characters only."""
-    return "*" * max(len(value) - 4, 0) + value[-4:]
+    """6222020200112233 → ************2233: the last characters only (at most 4 and
+    at most a third of the value), and never a hidden character of an ID number inside it
+    (33052319460101123911 → ******************11)."""
+    keep = min(4, len(value) // 3)
+    hidden = _embedded_id_hidden(value)
+    first_kept = len(value) - keep
+    return "".join(ch if i >= first_kept and i not in hidden else "*" for i, ch in enumerate(value))
 
 
 _MASKS = {"id_number": mask_id_number, "phone": mask_phone, "account": mask_account}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from onesheet.domain.access import (
     PERMISSIONS,
@@ -23,10 +23,12 @@ from onesheet.domain.access import (
 )
 from onesheet.domain.derived import derive
 from onesheet.domain.dictionary import Field
-from onesheet.domain.masking import mask_value
+from onesheet.domain.masking import is_id_number_15, is_id_number_18, mask_value
 from onesheet.domain.report_filters import birth_cutoff
 from onesheet.domain.tasks import choices, input_kind
+from onesheet.domain.values.idnumber import convert_15_to_18, normalize_id_text
 from onesheet.domain.values.parse import display_value
+from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import _entity
 from onesheet.store import audit, observation_log, orgs
@@ -167,29 +169,106 @@ class PersonHit:
     org_name: str
 
 
-_ID_LIKE = re.compile(r"^[0-9]{6,17}[0-9Xx]?$")
+_ID_LIKE = re.compile(r"^[0-9]{6,17}[0-9X]?$")
+# A viewer who sees ID numbers masked may look a person up by the full number. Each lookup
+# answers "is this number someone's in my scope?", so guessing the ~500 numbers that fit a
+# masked ID, birth date and sex would find the right one; misses are therefore limited per
+# user and day (a cadre typing numbers off ID cards rarely misses more than a few times).
+ID_LOOKUP_MISSES = 20
+ID_LOOKUP_WINDOW = timedelta(hours=24)
+ID_LOOKUP_DETAIL = "id_lookup"  # audit detail prefix of a masked viewer's full-number lookup
+
+
+def full_id_number(text: str) -> str | None:
+    """The 18-character number ``text`` names in full (a legacy 15-digit number converted),
+    or None when it is not a whole, valid ID number (a prefix, a typo, a name)."""
+    if len(text) == 15 and is_id_number_15(text):
+        text = convert_15_to_18(text)
+    return text if len(text) == 18 and is_id_number_18(text) else None
+
+
+def _id_query(query: str) -> str | None:
+    """``query`` as ID-number text (full-width digits, spaces, dashes, lower-case x
+    normalised) when it looks like all or part of an ID number, else None."""
+    try:
+        text = normalize_id_text(query)
+    except ValueProblem:
+        return None
+    return text if _ID_LIKE.match(text) else None
 
 
 @service("sheet_search_people", permission="sheet.read", audit="sheet.search")
 def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) -> list[PersonHit]:
-    """People in scope whose ID number is ``query`` or whose name starts with it."""
+    """People in scope whose name starts with ``query`` or whose ID number matches it.
+
+    Who sees ID numbers in full may search by any prefix of one (6 characters on). Who sees
+    them masked finds a person by the whole number only: a prefix query would reveal the
+    hidden digits one at a time, so it finds nobody, and misses are rationed
+    (``ID_LOOKUP_MISSES`` a day). Who may not see ID numbers cannot search by them.
+    """
     q = query.strip()
     if not q:
         return []
     t = sheet_table("person")
-    if _ID_LIKE.match(q):
-        cond = t.c.id_number == q.upper() if len(q) == 18 else t.c.id_number.startswith(q)
-    else:
-        cond = t.c.name.startswith(q, autoescape=True)
+    id_text = _id_query(q)
+    if id_text is None:
+        return _person_hits(
+            store,
+            actor,
+            [t.c.name.startswith(q, autoescape=True)],
+            limit=limit,
+            action="sheet.search",
+            fields=["person.name", "person.id_number"],
+            detail=f"q={q[:40]}",
+        )
+    vis = field_visibility(actor, store.dictionary.fields["person.id_number"], store.grants)
+    if vis == "hidden":
+        return []
+    number = full_id_number(id_text)
+    if vis == "full":
+        whole = number or (id_text if len(id_text) == 18 else None)
+        cond = t.c.id_number == whole if whole else t.c.id_number.startswith(id_text)
+        return _person_hits(
+            store,
+            actor,
+            [cond],
+            limit=limit,
+            action="sheet.search",
+            fields=["person.name", "person.id_number"],
+            detail=f"q={q[:40]}",
+        )
+    if number is None:
+        return []  # a prefix or an invalid number: nothing is read, nothing is answered
     return _person_hits(
         store,
         actor,
-        [cond],
+        [t.c.id_number == number],
         limit=limit,
         action="sheet.search",
         fields=["person.name", "person.id_number"],
-        detail=f"q={q[:40]}",
+        detail=f"{ID_LOOKUP_DETAIL} q={number}",
+        before=_ration_id_lookups,
     )
+
+
+def _ration_id_lookups(conn: Connection, actor: Actor, now: datetime) -> None:
+    """Refuse a masked viewer's full-number lookup once the day's misses are spent."""
+    a = table("audit_event")
+    misses = conn.execute(
+        select(func.count()).where(
+            a.c.actor == actor.username,
+            a.c.action == "sheet.search",
+            a.c.at >= now - ID_LOOKUP_WINDOW,
+            a.c.entity_count == 0,
+            a.c.detail.startswith(ID_LOOKUP_DETAIL + " ", autoescape=True),
+        )
+    ).scalar_one()
+    if misses >= ID_LOOKUP_MISSES:
+        raise AccessDenied(
+            f"24小时内按身份证号查无此人已达{ID_LOOKUP_MISSES}次，请按姓名查找或稍后再试",
+            f"{actor.username}: {ID_LOOKUP_MISSES} ID-number lookups found nobody in 24 hours;"
+            " search by name or try later",
+        )
 
 
 @dataclass(frozen=True)
@@ -320,9 +399,15 @@ def _person_hits(
     action: str,
     fields: Sequence[str],
     detail: str,
+    before: Callable[[Connection, Actor, datetime], None] | None = None,
 ) -> list[PersonHit]:
     """People passing ``conds`` in the actor's subtree, identified only by what a list
-    shows (ID masked as the actor must see it), and the audit event naming who was read."""
+    shows (ID masked as the actor must see it), and the audit event naming who was read.
+
+    The order (org unit, then entity id) never depends on a value the actor may see only
+    masked, so neither order nor count says anything about hidden digits. ``before`` runs in
+    the same transaction ahead of the read (and may refuse it).
+    """
     t = sheet_table("person")
     stmt = select(
         t.c.entity_id, t.c.name, t.c.id_number, t.c.gender, t.c.birth_date, t.c.org_code
@@ -337,6 +422,9 @@ def _person_hits(
     vis = field_visibility(actor, idf, store.grants)
     genders = d.code_table("gb2261_1_gender")
     with store.transaction() as conn:
+        now = utcnow()
+        if before is not None:
+            before(conn, actor, now)
         rows = conn.execute(stmt).all()
         names = orgs.org_names(conn, (r.org_code for r in rows))
         hits = [
@@ -355,7 +443,7 @@ def _person_hits(
             conn,
             actor,
             action,
-            now=utcnow(),
+            now=now,
             entity_type="person",
             entity_ids=[h.entity_id for h in hits],
             fields=fields,
