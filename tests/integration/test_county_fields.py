@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -16,6 +16,7 @@ from onesheet.domain.findings import InvalidInput
 from onesheet.services import county_fields, forms, gate, reports, tasks
 from onesheet.services.data_import import import_file
 from onesheet.store import county_fields as store_fields
+from onesheet.store import tasks as task_store
 from onesheet.store.rebuild import rebuild
 from onesheet.store.schema import sheet_table, table
 from onesheet.store.templates import get_template, update_template
@@ -195,3 +196,44 @@ def test_rebuild_check_finds_and_repairs_the_narrow_view(seeded):
     assert found.differing_rows > 0
     with seeded.transaction() as conn:
         assert rebuild(conn, seeded.dictionary, check_only=True, now=WHEN).clean
+
+
+def test_a_monthly_form_asks_changing_county_values_again_next_month(seeded):
+    tid = _approved(seeded, WEIWEN)
+    veterans = next(f for f in FORMS if f.name == "tuiyi_xinxi")
+    _approved(seeded, veterans)
+    for summary in tasks.list_tasks(seeded, COUNTY_STAFF):
+        cadre = Actor("cadre", "village", summary.org_code)
+        page = tasks.task_page(seeded, cadre, summary.id, per_page=500)
+        values = {
+            (e.entity_id, i.field_key): (
+                i.choices[0][0]
+                if i.choices
+                else {"date": "1990-03-01", "number": "3"}.get(i.kind, "某部")
+            )
+            for e in page.entities
+            for i in e.inputs
+        }
+        tasks.fill_task(seeded, cadre, summary.id, values, page.task.version)
+    now = datetime(2027, 1, 5, 9, 0)  # a later month: what would each form ask now?
+    asked: dict[str, set[str]] = {}
+    for form_id in (tid, _template_id(seeded, veterans.title)):
+        with seeded.transaction() as conn:
+            row = get_template(conn, form_id)
+            spec = row.spec.model_copy(update={"frequency": "monthly"})
+            update_template(conn, row, at=now, spec=spec)
+            task_store.create_for_template(conn, seeded.dictionary, spec, now=now, today=now.date())
+            i, t = table("task_item"), table("collection_task")
+            q = select(i.c.field_key, i.c.reason).join(t, t.c.id == i.c.task_id)
+            q = q.where(t.c.template_id == form_id, t.c.period == "2027-01")
+            asked[form_id] = {f"{k}:{r}" for k, r in conn.execute(q)}
+    assert asked[tid] == {"person.x_wwje:stale", "person.x_wwfs:stale"}  # amounts change
+    assert not {
+        a for a in asked[_template_id(seeded, veterans.title)] if "x_rwsj" in a or "x_tysj" in a
+    }
+
+
+def _template_id(store, title: str) -> str:
+    t = table("form_template")
+    with store.engine.connect() as conn:
+        return conn.execute(select(t.c.id).where(t.c.title == title)).scalar_one()

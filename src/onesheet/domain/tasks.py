@@ -13,13 +13,15 @@ The rule, in one place:
   already reported the value this period, asking again would make it type it twice.
 * Identity values — fields whose authoritative source is the public-security register
   (name, ID number, sex, birth date, ethnicity, registered address …) — never go stale:
-  they change by the register's own records, not by a monthly re-ask.
+  they change by the register's own records, not by a monthly re-ask. Nor do a county
+  field's certificate numbers and dates of past events (优待证号, 入伍时间).
 
 Pure: the store hands in the sheet's values and the newest valid-from dates.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +35,24 @@ Frequency = Literal["once", "monthly", "quarterly", "yearly"]
 Reason = Literal["missing", "stale"]
 IDENTITY_AUTHORITY = "public_security"
 ONCE = "once"
+
+
+_FREQUENCY_WORDS = (
+    (re.compile(r"月报|每月|月度"), "monthly"),
+    (re.compile(r"季报|季度"), "quarterly"),
+    (re.compile(r"年报|年度|每年"), "yearly"),
+)
+
+
+def frequency_from_title(title: str, given: str = "once") -> str:
+    """The period a form collects for, from its title (第四季度 → quarterly, 年度 → yearly,
+    月报 → monthly); the department and the Gate see it and may change it."""
+    if given != "once":
+        return given
+    for pattern, frequency in _FREQUENCY_WORDS:
+        if pattern.search(title):
+            return frequency
+    return "once"
 
 
 def period_of(frequency: str, on: date) -> str:
@@ -75,9 +95,20 @@ def period_label(period: str) -> str:
     return f"{period}年度"
 
 
+# County fields whose value, once known, does not change: certificate and account numbers,
+# and the dates of past events (入伍时间, 退役时间 …). Everything else a department asks for
+# (amounts, counts, check-up dates, levels) is asked again each period.
+_STABLE_WORDS = re.compile(r"(证号|编号|号码|账号|卡号|证件号|入伍|退役|出生|参加工作|入党)")
+
+
 def may_go_stale(field: Field) -> bool:
-    """Identity values (the public-security register's) are never re-asked for age."""
-    return field.authority != IDENTITY_AUTHORITY
+    """Identity values (the public-security register's, and a county field's numbers and
+    dates of past events) are never re-asked for age."""
+    if field.authority == IDENTITY_AUTHORITY:
+        return False
+    if field.county_code is not None:
+        return field.type not in ("id_number", "uscc") and not _STABLE_WORDS.search(field.label_zh)
+    return True
 
 
 @dataclass(frozen=True)

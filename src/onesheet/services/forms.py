@@ -20,6 +20,7 @@ from pypinyin import lazy_pinyin
 from onesheet.domain.access import AccessDenied, Actor
 from onesheet.domain.dictionary import ENTITY_TYPES, Dictionary, Field, FieldType
 from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.tasks import frequency_from_title
 from onesheet.domain.template_spec import TemplateSpec
 from onesheet.ingest.drafts import draft_key
 from onesheet.ingest.importer import analyse_form
@@ -152,7 +153,13 @@ def import_form(
         max_columns=max_columns,
     )
     template_id = "tpl-" + hashlib.sha256(f"{content_hash}:{dept}".encode()).hexdigest()[:12]
-    spec = analysis.spec.model_copy(update={"id": template_id, "matter": matter or None})
+    spec = analysis.spec.model_copy(
+        update={
+            "id": template_id,
+            "matter": matter or None,
+            "frequency": frequency_from_title(analysis.spec.title, analysis.spec.frequency),
+        }
+    )
     contract = analysis.to_json() | {"template_id": template_id}
     stored = dict(contract) | {
         "sheet": analysis.sheet,
