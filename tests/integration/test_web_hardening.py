@@ -100,6 +100,27 @@ def test_ids_past_the_database_range_are_refused_not_a_500(county):
         assert client_.get(url).status_code == 422, url
     got = client_.post(f"/feedback/{TOO_BIG}", data={"status": "resolved", "csrf_token": csrf})
     assert got.status_code == 422
+    # versions past the range are refused before they reach the database
+    person = client_.get("/api/people", params={"q": COUNTY, "limit": "1"}).json()[0]
+    change = {"field": "person.phone", "value": "13911112222", "version": TOO_BIG}
+    got = client_.post(f"/people/{person['entity_id']}/values", data={**change, "csrf_token": csrf})
+    assert got.status_code in (400, 409), got.status_code  # refused or stale, never a 500
+    form = {"status": "resolved", "version": TOO_BIG, "csrf_token": csrf}
+    assert client_.post("/feedback/1", data=form).status_code == 422
+    # "²" is a digit to str.isdigit() but not to int(): malformed, not a 500
+    got = client_.post(f"/people/{person['entity_id']}/values", data={**change, "version": "²"})
+    assert got.status_code in (400, 403), got.status_code
+    got = client_.post(
+        f"/people/{person['entity_id']}/values", data={**change, "version": "²", "csrf_token": csrf}
+    )
+    assert got.status_code == 400
+    got = client_.post(
+        "/tasks/1", data={"csrf_token": csrf, "version": "²", "v:²:person.phone": "1"}
+    )
+    assert got.status_code == 404, got.status_code
+    body = {"values": [], "expected_version": int(TOO_BIG)}
+    got = client_.post("/api/tasks/1", json=body, headers={"X-CSRF-Token": csrf})
+    assert got.status_code == 422
 
 
 # ---- finding 6: CSRF on every state-changing route -----------------------------------------

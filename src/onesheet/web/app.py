@@ -53,7 +53,7 @@ from onesheet.web.auth import (
     check_csrf,
     secure,
 )
-from onesheet.web.deps import MAX_LIMIT, MAX_QUERY, EntityId, SearchText
+from onesheet.web.deps import MAX_ID, MAX_LIMIT, MAX_QUERY, EntityId, SearchText, is_number
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render
 from onesheet.web.security import SecurityHeaders, docs_router
@@ -196,7 +196,7 @@ def create_app(store: Store) -> FastAPI:
     ) -> Response:
         """One value changed in passing, or a conflict settled: one batch, the cadre as actor."""
         check_csrf(caller, csrf_token)
-        if kind not in ("value", "settle") or not version.isdigit():
+        if kind not in ("value", "settle") or not is_number(version) or int(version) > MAX_ID:
             return _person(request, caller, entity_id, 400, errors={field: t_bad_form(request)})
         note = reason.strip()[:200] or None
         try:

@@ -30,6 +30,11 @@ PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码，从 1 起
 SearchText = Annotated[str, Query(max_length=MAX_QUERY, description="姓名或身份证号")]
 
 
+def is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def get_store(request: Request) -> Store:
     """The app's store (``create_app`` keeps it on ``app.state``)."""
     return request.app.state.store  # type: ignore[no-any-return]

@@ -11,7 +11,7 @@ from onesheet.domain.feedback import KINDS, NEXT, STATUSES
 from onesheet.domain.findings import InvalidInput
 from onesheet.services.feedback import handle_feedback, list_feedback, submit_feedback
 from onesheet.web.auth import Caller, check_csrf
-from onesheet.web.deps import FeedbackId
+from onesheet.web.deps import MAX_ID, FeedbackId
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render, store_of
 
@@ -95,7 +95,7 @@ def feedback_handle(
     feedback_id: FeedbackId,
     status: Annotated[str, Form()],
     resolution: Annotated[str, Form()] = "",
-    version: Annotated[int | None, Form()] = None,
+    version: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(caller, csrf_token)

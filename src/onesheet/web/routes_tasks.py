@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from onesheet.services import tasks as task_service
 from onesheet.store.tasks import StaleTask
 from onesheet.web.auth import Caller, check_csrf
-from onesheet.web.deps import PageNo, TaskId
+from onesheet.web.deps import MAX_ID, PageNo, TaskId, is_number
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render, store_of
 
@@ -103,14 +103,15 @@ def _render_task(
 def _key(name: str) -> tuple[int, str] | None:
     """``v:123:person.phone`` → (123, "person.phone"); None for anything malformed."""
     parts = name[len(PREFIX) :].split(":", 1)
-    if len(parts) != 2 or not parts[0].isdigit():
+    if len(parts) != 2 or not is_number(parts[0]) or int(parts[0]) > MAX_ID:
         return None
     return int(parts[0]), parts[1]
 
 
 def _int(raw: object, default: int) -> int:
+    """A form's non-negative number, or ``default`` when malformed or past the id range."""
     text = str(raw or "")
-    return int(text) if text.isdigit() else default
+    return int(text) if is_number(text) and int(text) <= MAX_ID else default
 
 
 # ------------------------------------------------------------------------------------ API
@@ -163,6 +164,8 @@ def api_fill(
     try:
         values = {(int(v["entity_id"]), str(v["field"])): v.get("value") for v in body["values"]}
         version = int(body["expected_version"])
+        if not 0 <= version <= MAX_ID or any(not 0 < e <= MAX_ID for e, _ in values):
+            raise ValueError(version)
     except (KeyError, TypeError, ValueError):
         return JSONResponse({"detail": "请求格式有误 (values / expected_version)"}, 422)
     try:
