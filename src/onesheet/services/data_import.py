@@ -314,7 +314,9 @@ def _touched(job: _Job, view: _View, outcomes: Mapping[int, Outcome]) -> list[To
         household = view.households.get(row.extra.get("household.household_no") or "")
         if household is not None and o.method != "review":
             out.append(
-                write_scope.row(row.row_no, household[1], "户号属于辖区外的户", "household outside")
+                write_scope.row(
+                    row.row_no, household[1], "户号属于辖区外的户", "household outside your area"
+                )
             )
     return out
 
