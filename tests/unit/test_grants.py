@@ -145,3 +145,19 @@ def test_bad_grants_are_refused(
     change(doc)
     with pytest.raises(ValueError, match=message):
         expand_grants(doc, dictionary)
+
+
+# Fields whose value carries a person's full ID number (残疾人证号 = ID number + category +
+# grade in the county's scheme).
+EMBEDS_PERSON_ID = ("person.disability_cert_no",)
+
+
+def test_no_department_reads_an_id_number_back_through_another_field(
+    grants: dict[str, DepartmentGrant],
+) -> None:
+    """Whoever sees the ID number masked must not see a field that embeds it in full."""
+    for dept, grant in grants.items():
+        if "person.id_number" in grant.unmasked:
+            continue
+        leaks = [k for k in EMBEDS_PERSON_ID if k in grant.unmasked]
+        assert not leaks, f"{dept} sees {leaks} in full but person.id_number masked"
