@@ -360,3 +360,95 @@ def _bind(row: TemplateRow, active: set[str]):  # type: ignore[no-untyped-def]
         else:
             cols.append(c)
     return row.spec.model_copy(update={"columns": cols}) if changed else None
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One field of the data-element catalogue (数据元目录), built-in or the county's."""
+
+    key: str
+    entity: str
+    label_zh: str
+    label_en: str
+    type: str
+    unit: str | None
+    code_table: str | None
+    sensitivity: str
+    owner: str
+    status: str  # builtin | confirmed | active | deprecated
+    county_code: str | None = None
+    version: int | None = None
+    templates: list[str] = field(default_factory=list)
+    values: int | None = None
+
+
+@service("fields_catalogue", permission="fields.read", audit=None)
+def catalogue(
+    store: Store,
+    actor: Actor,
+    *,
+    query: str = "",
+    entity: str | None = None,
+    county_code: str | None = None,
+) -> list[CatalogueEntry]:
+    """Every field, built-in then the county's, with owner, type, code table, sensitivity,
+    the approved templates that use it and (county fields) how many values the sheet holds;
+    ``query`` matches key, labels and wordings."""
+    county = list_county_fields(store, actor, county_code=county_code)
+    used: dict[str, list[str]] = {}
+    with store.transaction() as conn:
+        for t in templates.list_templates(conn, status="approved"):
+            for c in t.spec.columns:
+                if c.field:
+                    used.setdefault(c.field, []).append(t.id)
+    out = [
+        CatalogueEntry(
+            f.key,
+            f.entity,
+            f.label_zh,
+            f.label_en,
+            f.type,
+            f.unit,
+            f.code_table,
+            f.sensitivity,
+            f.authority,
+            f.status,
+            templates=sorted(set(used.get(f.key, []))),
+        )
+        for f in store.dictionary.fields.values()
+        if f.county_code is None
+    ]
+    for c in county:
+        d = c.definition
+        out.append(
+            CatalogueEntry(
+                d.key,
+                d.entity,
+                d.label_zh,
+                d.label_en,
+                d.type,
+                d.unit,
+                d.code_table,
+                d.sensitivity,
+                d.owner,
+                d.status,
+                d.county_code,
+                d.version,
+                c.templates,
+                c.values,
+            )
+        )
+    words = query.strip().lower()
+    synonyms = {k: f.synonyms for k, f in store.dictionary.fields.items()}
+    return [
+        e
+        for e in out
+        if (entity is None or e.entity == entity)
+        and (
+            not words
+            or words in e.key.lower()
+            or words in e.label_zh
+            or words in e.label_en.lower()
+            or any(words in w for w in synonyms.get(e.key, ()))
+        )
+    ]

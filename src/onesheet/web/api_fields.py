@@ -1,0 +1,108 @@
+"""``/api/fields``: the data-element catalogue (数据元目录) and the steward's decisions on
+county fields, as JSON — the same services as ``onesheet fields``.
+
+GET needs any signed-in caller (``fields.read``); POSTs need ``fields.manage`` (data steward,
+reviewer, administrator). Cookie-authenticated POSTs carry the session's CSRF token in the
+``X-CSRF-Token`` header; API tokens need none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from onesheet.domain.access import Actor
+from onesheet.services import county_fields
+from onesheet.services.base import Store
+from onesheet.web.auth import check_csrf
+from onesheet.web.deps import MAX_QUERY, current_actor, get_store
+
+router = APIRouter(prefix="/api/fields", tags=["fields"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+class Confirmation(BaseModel):
+    """A steward's definition of a county field; unset attributes come from the evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+    template_id: str | None = Field(None, max_length=40)
+    label_zh: str | None = Field(None, max_length=40)
+    label_en: str | None = Field(None, max_length=80)
+    value_type: str | None = Field(None, max_length=12)
+    unit: str | None = Field(None, max_length=20)
+    code_table: str | None = Field(None, max_length=80)
+    codes: list[str] | None = Field(None, max_length=50)
+    sensitivity: str | None = Field(None, max_length=12)
+    mask: str | None = Field(None, max_length=12)
+    owner: str | None = Field(None, max_length=40)
+    readers: list[str] = Field(default_factory=list, max_length=30)
+    reason: str = Field("", max_length=200)
+
+
+class Deprecation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+@router.get("")
+def list_fields(
+    actor: ActorDep,
+    store: StoreDep,
+    q: Annotated[str, Query(max_length=MAX_QUERY, description="关键词 (search)")] = "",
+    entity: Annotated[str | None, Query(max_length=20)] = None,
+) -> list[dict[str, object]]:
+    """Every field, built-in and the county's (counts only: no personal data)."""
+    return [asdict(e) for e in county_fields.catalogue(store, actor, query=q, entity=entity)]
+
+
+@router.get("/proposals/{template_id}")
+def proposals(template_id: str, actor: ActorDep, store: StoreDep) -> list[dict[str, object]]:
+    """A template's new columns with the type their evidence suggests and any confirmation."""
+    return [
+        {
+            "letter": p.letter,
+            "heading": p.heading,
+            "field": p.key,
+            "proposal": p.proposal.as_json(),
+            "confirmed": p.definition.as_json() if p.definition else None,
+        }
+        for p in county_fields.proposals(store, actor, template_id)
+    ]
+
+
+@router.post("/{key}/confirm")
+def confirm(
+    key: str,
+    body: Confirmation,
+    request: Request,
+    actor: ActorDep,
+    store: StoreDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, object]:
+    """Confirm (or amend) a draft field's definition for the caller's county."""
+    check_csrf(request.state.caller, x_csrf_token)
+    d = county_fields.confirm(
+        store, actor, key, template_id=body.template_id, label_zh=body.label_zh,
+        label_en=body.label_en, value_type=body.value_type, unit=body.unit,
+        code_table=body.code_table, codes=body.codes, sensitivity=body.sensitivity,
+        mask=body.mask, owner=body.owner, readers=body.readers, reason=body.reason,
+    )  # fmt: skip
+    return d.as_json()
+
+
+@router.post("/{key}/deprecate")
+def deprecate(
+    key: str,
+    body: Deprecation,
+    request: Request,
+    actor: ActorDep,
+    store: StoreDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, object]:
+    """Retire a county field (history and templates stay)."""
+    check_csrf(request.state.caller, x_csrf_token)
+    return county_fields.deprecate(store, actor, key, reason=body.reason).as_json()
