@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from onesheet.domain.values.idnumber import PROVINCES, id_check_char
+from onesheet.domain.values.idnumber import PROVINCES, convert_15_to_18, id_check_char
 
 ID_SHOWN_18 = 14  # area code (6) + birth date (8)
 ID_SHOWN_15 = 12  # area code (6) + birth date yymmdd (6)
@@ -121,3 +121,14 @@ def mask_value(kind: str | None, value: str | None) -> str | None:
     if value is None or kind is None:
         return value
     return _MASKS[kind](value)
+
+
+def full_id_number(text: str) -> str | None:
+    """The 18-character number ``text`` names in full (a legacy 15-digit number converted),
+    or None when it is not a whole, valid ID number (a prefix, a typo, a name).
+
+    Search uses it to let a masked viewer find a person by the whole number only.
+    """
+    if len(text) == 15 and is_id_number_15(text):
+        text = convert_15_to_18(text)
+    return text if len(text) == 18 and is_id_number_18(text) else None

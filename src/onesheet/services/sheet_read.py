@@ -23,10 +23,10 @@ from onesheet.domain.access import (
 )
 from onesheet.domain.derived import derive
 from onesheet.domain.dictionary import Field
-from onesheet.domain.masking import is_id_number_15, is_id_number_18, mask_value
+from onesheet.domain.masking import full_id_number, mask_value
 from onesheet.domain.report_filters import birth_cutoff
 from onesheet.domain.tasks import choices, input_kind
-from onesheet.domain.values.idnumber import convert_15_to_18, normalize_id_text
+from onesheet.domain.values.idnumber import normalize_id_text
 from onesheet.domain.values.parse import display_value
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
@@ -177,14 +177,6 @@ _ID_LIKE = re.compile(r"^[0-9]{6,17}[0-9X]?$")
 ID_LOOKUP_MISSES = 20
 ID_LOOKUP_WINDOW = timedelta(hours=24)
 ID_LOOKUP_DETAIL = "id_lookup"  # audit detail prefix of a masked viewer's full-number lookup
-
-
-def full_id_number(text: str) -> str | None:
-    """The 18-character number ``text`` names in full (a legacy 15-digit number converted),
-    or None when it is not a whole, valid ID number (a prefix, a typo, a name)."""
-    if len(text) == 15 and is_id_number_15(text):
-        text = convert_15_to_18(text)
-    return text if len(text) == 18 and is_id_number_18(text) else None
 
 
 def _id_query(query: str) -> str | None:
