@@ -194,6 +194,19 @@ def test_every_state_changing_route_refuses_a_cookie_without_the_token(county):
 # ---- finding 6: known failures answer clearly, never a bare 500 ----------------------------
 
 
+def test_nul_bytes_are_refused_not_a_500(county):
+    """PostgreSQL cannot hold a NUL character in text: a %00 is refused input, never a 500."""
+    client, csrf = _signed_in(county)
+    quiet = TestClient(client.app, raise_server_exceptions=False, cookies=client.cookies)
+    for url in ("/forms/a%00b", "/api/people?q=%00", "/sheet?q=a%00", "/api/import/%00"):
+        got = quiet.get(url)
+        assert got.status_code in (200, 400, 404), (url, got.status_code)  # never a 500
+    person = quiet.get("/api/people", params={"q": COUNTY, "limit": "1"}).json()[0]
+    form = {"field": "person.name", "value": "张\x00三", "version": "1", "csrf_token": csrf}
+    got = quiet.post(f"/people/{person['entity_id']}/values", data=form)
+    assert got.status_code == 400, got.status_code
+
+
 def test_unknown_templates_are_404_not_500(county):
     client, csrf = _signed_in(county)
     quiet = TestClient(client.app, raise_server_exceptions=False, cookies=client.cookies)

@@ -41,6 +41,14 @@ def test_text_over_the_limit_is_a_catalogued_problem() -> None:
     assert p.params["length"] == 501 and p.params["max"] == 500
 
 
+@pytest.mark.parametrize("raw", ["张\x00三", "a\x1bb", "x\x7f"])
+def test_control_characters_in_text_are_refused(raw: str) -> None:
+    with pytest.raises(ValueProblem) as refused:
+        _parse("person.name", raw)
+    assert refused.value.code == "text.control_char"
+    assert _parse("person.name", "张\t三\r\n") == "张 三"  # whitespace still collapses
+
+
 @pytest.mark.parametrize("key", ["person.id_number", "person.phone", "person.gender"])
 def test_huge_values_of_other_types_are_refused_without_echoing_them(key: str) -> None:
     raw = "1" * 100_000

@@ -5,7 +5,9 @@ English) and a page with ``error.html`` in the caller's language. Known domain e
 their proper status (404 unknown, 409 changed meanwhile, 400 refused input); a database that
 is busy (SQLite's "database is locked" after the busy timeout while a long import holds the
 write lock; a PostgreSQL lock timeout, deadlock or serialisation failure; an exhausted
-connection pool) is a 503 with ``Retry-After``, since trying again later is the remedy.
+connection pool) is a 503 with ``Retry-After``, since trying again later is the remedy. A
+value the database refuses to hold (PostgreSQL: a NUL character in text, a number past its
+column's range) is the caller's input, so a 400.
 Anything else is a real bug and stays a 500 (without a traceback in the answer).
 """
 
@@ -17,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from onesheet.domain.access import AccessDenied
@@ -33,6 +35,10 @@ from onesheet.web.pages import lang_of, render
 
 RETRY_AFTER_SECONDS = 5
 BUSY = ("系统繁忙，请稍后重试", "The system is busy; please try again shortly")
+UNSTORABLE = (
+    "输入含有无法保存的字符或超出范围的数值，请检查后重试",
+    "The input holds a character or number the database cannot store; check it and retry",
+)
 STALE = ("已被他人修改，请刷新后重试", "Changed by someone else meanwhile; reload and retry")
 # SQLite's busy answers, and PostgreSQL's lock_not_available, deadlock, serialisation failure
 _BUSY_TEXT = ("database is locked", "database is busy", "database table is locked")
@@ -140,6 +146,10 @@ def install(app: FastAPI) -> None:
         zh = f"请求参数有误：{where}"
         en = f"invalid request parameters: {where}"
         return answer(request, 422, zh, en, "bad_request")
+
+    @app.exception_handler(DataError)
+    def _unstorable(request: Request, exc: DataError) -> Response:
+        return answer(request, 400, *UNSTORABLE, "bad_request")
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

@@ -9,11 +9,15 @@ runs, so no reader's message ever echoes a megabyte back.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from onesheet.domain.values.problems import ValueProblem
 
 MAX_TEXT_CHARS = 500
+# C0 control characters and DEL; tab, line feed and carriage return are whitespace and
+# collapse to a space instead. PostgreSQL cannot store NUL, and none of them prints.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def too_long(length: int, limit: int = MAX_TEXT_CHARS, code: str = "text.too_long") -> ValueProblem:
@@ -33,8 +37,14 @@ def check_length(raw: object, limit: int = MAX_TEXT_CHARS) -> None:
 
 def parse_text(raw: object, *, max_chars: int = MAX_TEXT_CHARS) -> str:
     """NFKC-normalised text with runs of whitespace collapsed to one space, at most
-    ``max_chars`` characters (counted after normalising)."""
+    ``max_chars`` characters (counted after normalising), with no control character."""
     text = " ".join(unicodedata.normalize("NFKC", str(raw)).split())
+    if _CONTROL.search(text):
+        raise ValueProblem(
+            "text.control_char",
+            "含有不可见的控制字符，请删除后重新输入",
+            "contains an invisible control character; remove it and type again",
+        )
     if len(text) > max_chars:
         raise too_long(len(text), max_chars)
     return text
