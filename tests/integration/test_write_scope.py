@@ -440,3 +440,23 @@ def test_the_same_file_imported_meanwhile_is_imported_once(store, county, monkey
     with store.engine.connect() as conn:
         kinds = conn.execute(select(b.c.id).where(b.c.kind == "import")).scalars().all()
     assert kinds == [inner[0].batch_id]
+
+
+# ------------------------------------------------------------- duplicate ID numbers
+def test_a_duplicate_id_number_names_its_holder_only_within_the_area(store, county):
+    """Typing a number another person holds is refused; the refusal names the holder only
+    when the cadre may see them, so it cannot be used to find who in the county holds it."""
+    mine, theirs = county[TOWN_A][0], county[TOWN_B][0]
+    other_mine = county[TOWN_A][1]
+    town = Actor("town_a", "town", TOWN_A)
+    change = sheet_write.Change("person.id_number", theirs["id_number"])
+    with pytest.raises(sheet_write.InvalidInput) as outside:
+        sheet_write.record_changes(store, town, mine["entity_id"], [change])
+    text = outside.value.message("zh") + outside.value.message("en")
+    assert str(theirs["entity_id"]) not in text
+    assert "管辖范围以外" in text
+    inside = sheet_write.Change("person.id_number", other_mine["id_number"])
+    with pytest.raises(sheet_write.InvalidInput) as within:
+        sheet_write.record_changes(store, town, mine["entity_id"], [inside])
+    assert str(other_mine["entity_id"]) in within.value.message("zh")
+    assert _row(store, mine["entity_id"])["id_number"] == mine["id_number"]

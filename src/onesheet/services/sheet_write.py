@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, select
 
 from onesheet.domain import write_scope
-from onesheet.domain.access import Actor, require_org
+from onesheet.domain.access import Actor, org_in_scope, require_org
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.values.parse import parse_for_field
@@ -119,22 +119,34 @@ def parse_changes(
     return parsed
 
 
-def _check_unique_id_number(conn: Connection, entity_id: int, value: str) -> None:
+def _check_unique_id_number(conn: Connection, actor: Actor, entity_id: int, value: str) -> None:
+    """Refuse an ID number another person already holds.
+
+    The holder is named only when the actor may see them: naming an entity of another area
+    would tell a cadre who in the county holds a number they typed.
+    """
     t = sheet_table("person")
     other = conn.execute(
-        select(t.c.entity_id).where(and_(t.c.id_number == value, t.c.entity_id != entity_id))
-    ).first()
-    if other is not None:
-        raise InvalidInput(
-            [
-                Finding(
-                    "id_number.duplicate",
-                    f"身份证号码 {value[:6]}…{value[-4:]} 已属于另一人（编号 {other[0]}）",
-                    f"ID number already belongs to entity {other[0]}",
-                    field="person.id_number",
-                )
-            ]
+        select(t.c.entity_id, t.c.org_code).where(
+            and_(t.c.id_number == value, t.c.entity_id != entity_id)
         )
+    ).first()
+    if other is None:
+        return
+    if org_in_scope(actor, other.org_code):
+        zh, en = f"已属于另一人（编号 {other.entity_id}）", f"belongs to entity {other.entity_id}"
+    else:
+        zh, en = "已登记在您管辖范围以外的人名下，请核实", "is held by a person outside your area"
+    raise InvalidInput(
+        [
+            Finding(
+                "id_number.duplicate",
+                f"身份证号码 {value[:6]}…{value[-4:]} {zh}",
+                f"ID number {en}",
+                field="person.id_number",
+            )
+        ]
+    )
 
 
 @service("sheet_record", permission="sheet.write", audit="sheet.write")
@@ -160,7 +172,7 @@ def record_changes(
         _check_references(conn, store.dictionary, actor, parsed)
         for ch, value in parsed:
             if ch.field_key == "person.id_number" and value:
-                _check_unique_id_number(conn, entity_id, value)
+                _check_unique_id_number(conn, actor, entity_id, value)
         now = utcnow()
         batch_id = ids.allocate(conn, "batch", 1)[0]
         start_batch(
