@@ -16,6 +16,7 @@ from onesheet.domain.findings import InvalidInput
 from onesheet.services import county_fields, forms, gate, reports, tasks
 from onesheet.services.data_import import import_file
 from onesheet.store import county_fields as store_fields
+from onesheet.store import gate_counts
 from onesheet.store import tasks as task_store
 from onesheet.store.rebuild import rebuild
 from onesheet.store.schema import sheet_table, table
@@ -186,7 +187,13 @@ def test_rebuild_check_finds_and_repairs_the_narrow_view(seeded):
         if i.kind in ("select", "number")
     }
     tasks.fill_task(seeded, cadre, summary.id, values, page.task.version)
-    with seeded.transaction() as conn:
+    with seeded.transaction() as conn:  # the Gate counts county values the sheet holds
+        counts = gate_counts.village_rows(
+            conn, seeded.dictionary, "person", None, ["person.x_wwfs", "person.name"],
+            org_prefix=None, today=WHEN,
+        )  # fmt: skip
+        held = sum(filled["person.x_wwfs"] for _, filled in counts.values())
+        assert held == sum(1 for _, k in values if k == "person.x_wwfs") > 0
         assert rebuild(conn, seeded.dictionary, check_only=True, now=WHEN).clean
         conn.execute(
             delete(table("sheet_value")).where(table("sheet_value").c.field_key == "person.x_wwfs")

@@ -18,7 +18,13 @@ from sqlalchemy import Connection, func, select
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.report_filters import check_filter
 from onesheet.domain.template_spec import AllOf, AnyOf, Condition
-from onesheet.store.report_query import condition_sql, from_clause, live, sources_for
+from onesheet.store.report_query import (
+    condition_sql,
+    from_clause,
+    live,
+    sources_for,
+    value_of,
+)
 from onesheet.store.schema import table
 
 VILLAGE_DIGITS = 12
@@ -39,12 +45,15 @@ def village_rows(
     kept = _known(flt, dictionary) if flt is not None else None
     entities = frozenset({entity, "household"} if entity == "person" else {entity})
     checked = check_filter(kept, dictionary, entities) if kept is not None else None
-    src = sources_for(entity, [], checked)
+    county = [dictionary.fields[f] for f in fields if _is_county(dictionary, f, entity)]
+    src = sources_for(entity, [], checked, extra_fields=county)
     t = src.main
     names = [f.split(".", 1)[1] for f in fields if f.split(".", 1)[1] in t.c]
     village = func.substr(t.c.org_code, 1, VILLAGE_DIGITS).label("village")
     cols = [village, func.count().label("n")]
     cols += [func.count(t.c[n]).label(f"f_{i}") for i, n in enumerate(names)]
+    # county fields: their values are ``sheet_value`` rows, counted through the outer join
+    cols += [func.count(value_of(src, f)).label(f"c_{i}") for i, f in enumerate(county)]
     query = select(*cols).select_from(from_clause(src)).where(*live(entity, t))
     if checked is not None:
         query = query.where(condition_sql(checked, src, today))
@@ -55,8 +64,14 @@ def village_rows(
     for row in conn.execute(query):
         m = row._mapping
         filled = {f"{entity}.{n}": int(m[f"f_{i}"]) for i, n in enumerate(names)}
+        filled.update({f.key: int(m[f"c_{i}"]) for i, f in enumerate(county)})
         out[m["village"]] = (int(m["n"]), filled)
     return out
+
+
+def _is_county(dictionary: Dictionary, key: str, entity: str) -> bool:
+    f = dictionary.fields.get(key)
+    return f is not None and f.county_code is not None and f.entity == entity
 
 
 def villages(conn: Connection, org_prefix: str | None) -> list[str]:
