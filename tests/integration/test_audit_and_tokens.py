@@ -20,15 +20,16 @@ from typer.testing import CliRunner
 from onesheet.cli.main import app as cli_app
 from onesheet.domain.access import CLI_ADMIN, AccessDenied, Actor
 from onesheet.domain.findings import InvalidInput
+from onesheet.domain.orgunits import OrgUnit
 from onesheet.services import auth
 from onesheet.services.audit import who_read
 from onesheet.services.base import utcnow
 from onesheet.services.reports import run_report
 from onesheet.services.sheet_read import read_entity, search_people
-from onesheet.services.sheet_write import Change, record_changes
-from onesheet.services.users import add_user, disable_user
+from onesheet.services.sheet_write import Change, UnknownEntity, record_changes
+from onesheet.services.users import add_user, disable_user, list_users
 from onesheet.store import audit as audit_store
-from onesheet.store import migrate
+from onesheet.store import migrate, orgs
 from onesheet.store.engine import make_engine
 from onesheet.store.schema import sheet_table, table
 from onesheet.store.templates import insert_template
@@ -280,7 +281,7 @@ def test_a_revoked_token_is_refused_and_listed_as_revoked(county):
     assert _me(client, token) == 401
     listed = {t.id: t for t in auth.list_api_tokens(store, CLI_ADMIN)}
     assert listed[token_id].status == "revoked" and listed[token_id].revoked_at is not None
-    with pytest.raises(InvalidInput):
+    with pytest.raises(auth.UnknownToken):
         auth.revoke_api_token(store, CLI_ADMIN, 999_999)
     assert [e["detail"] for e in _events(store, "tokens.revoke")] == [f"{token_id} mz 民政系统"]
 
@@ -356,6 +357,67 @@ def test_cli_tokens_issue_list_revoke(county, database_url):
     assert runner.invoke(cli_app, [*base, "revoke", "424242"]).exit_code == 2
     refused = runner.invoke(cli_app, [*base, "issue", "nobody"])
     assert refused.exit_code == 2 and "Traceback" not in refused.output
+
+
+# ------------------------------------------------ a county's admin: its own county only
+OTHER_COUNTY, OTHER_VILLAGE = "330522", "330522001001"
+
+
+@pytest.fixture
+def two_counties(county):
+    store, mine, _, _ = county
+    units = [
+        OrgUnit(OTHER_COUNTY, "长兴县", "county", None, OTHER_COUNTY),
+        OrgUnit(OTHER_COUNTY + "001", "雉城街道", "town", OTHER_COUNTY, OTHER_COUNTY),
+        OrgUnit(OTHER_VILLAGE, "某村", "village", OTHER_COUNTY + "001", OTHER_COUNTY),
+    ]
+    with store.transaction() as conn:
+        orgs.insert_orgs(conn, units)
+    add_user(store, CLI_ADMIN, "far", role="village", org_code=OTHER_VILLAGE, password=PASSWORD)
+    return store, mine
+
+
+def test_a_county_admin_manages_only_its_countys_accounts(two_counties):
+    store, mine = two_counties
+    far_token = auth.issue_api_token(store, CLI_ADMIN, "far", "长兴村务")
+    far_id = _only_token(store)
+    auth.issue_api_token(store, ADMIN, "mz", "民政系统")  # its own county: fine
+    for call in (
+        lambda: auth.issue_api_token(store, ADMIN, "far", "借用"),
+        lambda: auth.revoke_api_token(store, ADMIN, far_id),
+        lambda: disable_user(store, ADMIN, "far"),
+        lambda: add_user(store, ADMIN, "far2", role="village", org_code=OTHER_VILLAGE,
+                         password=PASSWORD),
+        lambda: add_user(store, ADMIN, "root2", role="admin", org_code=None, password=PASSWORD),
+    ):  # fmt: skip
+        with pytest.raises(AccessDenied):
+            call()
+    assert {t.username for t in auth.list_api_tokens(store, ADMIN)} == {"mz"}
+    assert {t.username for t in auth.list_api_tokens(store, CLI_ADMIN)} == {"mz", "far"}
+    assert "far" not in {u.username for u in list_users(store, ADMIN)}
+    assert _me(TestClient(create_app(store)), far_token) == 200  # untouched
+    with pytest.raises(UnknownEntity):
+        who_read(store, ADMIN, 987_654_321)
+    assert who_read(store, CLI_ADMIN, 987_654_321) == []
+    assert who_read(store, ADMIN, mine[0]) == []  # its own county's person: allowed
+
+
+def test_admin_pages_refuse_another_countys_user_and_an_unknown_token(two_counties):
+    store, _ = two_counties
+    auth.issue_api_token(store, CLI_ADMIN, "far", "长兴村务")
+    far_id = _only_token(store)
+    client = TestClient(create_app(store))
+    csrf = _login(client, "boss")
+    page = client.get("/admin/tokens")
+    assert "长兴村务" not in page.text and 'value="far"' not in page.text
+    issued = client.post(
+        "/admin/tokens", data={"username": "far", "label": "借用", "csrf_token": csrf}
+    )
+    assert issued.status_code == 403
+    revoke = client.post(f"/admin/tokens/{far_id}/revoke", data={"csrf_token": csrf})
+    assert revoke.status_code == 403
+    missing = client.post("/admin/tokens/424242/revoke", data={"csrf_token": csrf})
+    assert missing.status_code == 404
 
 
 # ------------------------------------------------------------------------ the admin page

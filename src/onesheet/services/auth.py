@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
-from onesheet.services.users import _password_matches
+from onesheet.services.sheet_write import UnknownEntity
+from onesheet.services.users import _manages, _password_matches, _require_manages
 from onesheet.store import audit, sessions, users
 
 MAX_FAILURES = 5
@@ -23,6 +24,10 @@ TOKEN_DAYS = 90  # an API token's validity unless the admin says otherwise
 MAX_TOKEN_DAYS = 730
 MAX_LABEL = 200
 LAST_USED_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
+
+
+class UnknownToken(UnknownEntity):
+    """No API token with that id (the web answers 404)."""
 
 
 @dataclass(frozen=True)
@@ -182,12 +187,14 @@ def issue_api_token(
             "label", f"说明最多 {MAX_LABEL} 个字符", f"label is at most {MAX_LABEL} characters"
         )
     with store.transaction() as conn:
-        if _actor(conn, username) is None:
+        holder = _actor(conn, username)
+        if holder is None:
             raise _token_problem(
                 "user",
                 f"用户 {username} 不存在或已停用",
                 f"no user {username}, or the user is disabled",
             )
+        _require_manages(actor, username, holder.org_code)  # a county admin: its county only
         token = "os_" + secrets.token_urlsafe(32)
         now = utcnow()
         expires = now + timedelta(days=days)
@@ -204,10 +211,12 @@ def issue_api_token(
 
 @service("tokens_list", permission="users.manage", audit=None)
 def list_api_tokens(store: Store, actor: Actor) -> list[TokenInfo]:
-    """Every API token, newest first: label, user, issued, expires, last used, revoked."""
+    """Every API token of the accounts the actor manages, newest first: label, user,
+    issued, expires, last used, revoked (a county admin sees its county's users' tokens)."""
     now = utcnow()
     with store.engine.connect() as conn:
-        return [_info(r, now) for r in sessions.list_api_tokens(conn)]
+        rows = sessions.list_api_tokens(conn)
+    return [_info(r, now) for r in rows if _manages(actor, r["user_org"] or None)]
 
 
 @service("tokens_revoke", permission="users.manage", audit="tokens.revoke")
@@ -217,7 +226,8 @@ def revoke_api_token(store: Store, actor: Actor, token_id: int) -> TokenInfo:
     with store.transaction() as conn:
         row = sessions.get_api_token(conn, token_id)
         if row is None:
-            raise _token_problem("unknown", f"没有编号为 {token_id} 的令牌", f"no token {token_id}")
+            raise UnknownToken(f"没有编号为 {token_id} 的令牌 (no token {token_id})")
+        _require_manages(actor, row["username"], row["user_org"] or None)
         if not sessions.revoke_api_token(conn, token_id, now):
             raise _token_problem(
                 "revoked", f"令牌 {token_id} 已被吊销", f"token {token_id} is already revoked"

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
-from onesheet.domain.access import ROLES, Actor
+from onesheet.domain.access import ROLES, AccessDenied, Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, orgs, sessions, users
@@ -23,6 +23,21 @@ MIN_PASSWORD = 8
 
 def _problem(code: str, zh: str, en: str) -> InvalidInput:
     return InvalidInput([Finding(code, zh, en)])
+
+
+def _manages(actor: Actor, user_org: str | None) -> bool:
+    """Whether an administrator may manage an account rooted at ``user_org``: one without
+    an org (the installation's) manages every account; a county administrator only the
+    accounts inside its county, never installation-wide ones."""
+    return actor.org_code is None or bool(user_org and user_org.startswith(actor.org_code))
+
+
+def _require_manages(actor: Actor, username: str, user_org: str | None) -> None:
+    if not _manages(actor, user_org):
+        raise AccessDenied(
+            f"用户 {username} 不在您的管辖范围内",
+            f"user {username} is outside {actor.username}'s scope",
+        )
 
 
 # The org level each role's scope is rooted at (its org code's length), None = the whole
@@ -137,6 +152,7 @@ def add_user(
     department_key, problems = _department_finding(store, role, department)
     findings += problems
     org_code = (org_code or "").strip() or None
+    _require_manages(actor, username, org_code)  # a county admin adds users in its county
     level_problems = _org_level_finding(role, org_code)
     findings += level_problems
     if len(password) < MIN_PASSWORD:
@@ -188,9 +204,10 @@ class UserInfo:
 
 @service("users_list", permission="users.manage", audit=None)
 def list_users(store: Store, actor: Actor) -> list[UserInfo]:
-    """Every account, by username (accounts, not residents: no audit event)."""
+    """Every account the actor manages, by username (accounts, not residents: no audit
+    event)."""
     with store.engine.connect() as conn:
-        rows = users.list_users(conn)
+        rows = [r for r in users.list_users(conn) if _manages(actor, r["org_code"] or None)]
     return [
         UserInfo(
             r["username"],
@@ -203,14 +220,21 @@ def list_users(store: Store, actor: Actor) -> list[UserInfo]:
     ]
 
 
+def _existing_in_scope(conn, actor: Actor, username: str) -> None:  # type: ignore[no-untyped-def]
+    row = users.get_user(conn, username)
+    if row is None:
+        raise _problem("user.unknown", f"用户 {username} 不存在", f"no user {username}")
+    _require_manages(actor, username, row["org_code"] or None)
+
+
 @service("users_disable", permission="users.manage", audit="users.disable")
 def disable_user(store: Store, actor: Actor, username: str) -> None:
     """Disable a user: no sign-in, sessions ended at once, API tokens refused (kept, so
     the audit trail and the token list still name them)."""
     now = utcnow()
     with store.transaction() as conn:
-        if not users.set_disabled(conn, username, now):
-            raise _problem("user.unknown", f"用户 {username} 不存在", f"no user {username}")
+        _existing_in_scope(conn, actor, username)
+        users.set_disabled(conn, username, now)
         sessions.delete_sessions_of(conn, username)
         audit.write_event(conn, actor, "users.disable", now=now, detail=username)
 
@@ -220,8 +244,8 @@ def enable_user(store: Store, actor: Actor, username: str) -> None:
     """Enable a disabled user again (its unexpired, unrevoked tokens work again)."""
     now = utcnow()
     with store.transaction() as conn:
-        if not users.set_disabled(conn, username, None):
-            raise _problem("user.unknown", f"用户 {username} 不存在", f"no user {username}")
+        _existing_in_scope(conn, actor, username)
+        users.set_disabled(conn, username, None)
         audit.write_event(conn, actor, "users.enable", now=now, detail=username)
 
 

@@ -109,3 +109,9 @@ def recent_events(conn: Connection, *, limit: int = 50, actor: str | None = None
     if actor:
         q = q.where(t.c.actor == actor)
     return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def entity_org(conn: Connection, entity_id: int) -> str | None:
+    """The org code an entity belongs to (to scope who may look at its trail), or None."""
+    t = table("entity")
+    return conn.execute(select(t.c.org_code).where(t.c.id == entity_id)).scalar_one_or_none()

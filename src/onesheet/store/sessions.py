@@ -107,17 +107,23 @@ def note_token_use(conn: Connection, token_id: int, now: datetime, every: timede
     )
 
 
-def list_api_tokens(conn: Connection) -> list[dict]:  # type: ignore[type-arg]
-    """Every token, newest first, without its digest."""
-    t = table("api_token")
+def _token_query():  # type: ignore[no-untyped-def]
+    """Token columns (never the digest) plus its user's org code (``user_org``; None when
+    the user is gone)."""
+    t, u = table("api_token"), table("app_user")
     cols = [c for c in t.c if c.name != "token_hash"]
-    return [dict(r._mapping) for r in conn.execute(select(*cols).order_by(t.c.id.desc()))]
+    return select(*cols, u.c.org_code.label("user_org")).outerjoin(u, u.c.username == t.c.username)
+
+
+def list_api_tokens(conn: Connection) -> list[dict]:  # type: ignore[type-arg]
+    """Every token, newest first, without its digest, with its user's org code."""
+    t = table("api_token")
+    return [dict(r._mapping) for r in conn.execute(_token_query().order_by(t.c.id.desc()))]
 
 
 def get_api_token(conn: Connection, token_id: int) -> dict | None:  # type: ignore[type-arg]
     t = table("api_token")
-    cols = [c for c in t.c if c.name != "token_hash"]
-    row = conn.execute(select(*cols).where(t.c.id == token_id)).one_or_none()
+    row = conn.execute(_token_query().where(t.c.id == token_id)).one_or_none()
     return dict(row._mapping) if row else None
 
 
