@@ -22,9 +22,11 @@ def sheet_columns(dictionary: Dictionary) -> SheetColumns:
 def metadata() -> MetaData:
     """The tables as the packaged dictionary defines them, plus the county-field tables."""
     from onesheet.store.county_tables import county_tables  # it reads Id from tables.py
+    from onesheet.store.dayone_tables import dayone_tables
 
     md = build_metadata(sheet_columns(load_builtin()))
     county_tables(md)
+    dayone_tables(md)
     return md
 
 

@@ -1,0 +1,56 @@
+"""Files a county brings on day one, written the way they are published.
+
+The division codes are the real 安吉县 (330523) rows of the packaged ``divisions.csv`` (NBS
+statistical codes, see ``src/onesheet/data/SOURCES.md``) in the NBS 12-digit layout. The
+sample carries no 城乡分类代码, so the classes here are made up for the tests (社区 111, 村
+220). Grids, households, people and accounts are invented.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from onesheet.domain.synth.reference import divisions
+
+COUNTY = "330523"
+
+
+def division_rows(county: str = COUNTY) -> list[tuple[str, str, str]]:
+    """(12-digit code, name, class) in the published layout, county row first."""
+    out = []
+    for code, d in divisions().items():
+        if not code.startswith(county):
+            continue
+        klass = ""
+        if d.level == "village":
+            klass = "111" if d.name.endswith(("居委会", "居民委员会")) else "220"
+        out.append((code.ljust(12, "0"), d.name, klass))
+    return out
+
+
+def write_divisions(
+    path: Path, rows: list[tuple[str, str, str]] | None = None, encoding: str = "utf-8"
+) -> Path:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["统计用区划代码", "城乡分类代码", "名称"])
+    for code, name, klass in rows if rows is not None else division_rows():
+        w.writerow([code, klass, name])
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def villages(county: str = COUNTY) -> list[str]:
+    return [c for c, _, _ in division_rows(county) if not c.endswith("000")]
+
+
+def write_grids(path: Path, per_village: int = 2) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["网格编码", "网格名称", "所属村（社区）代码"])
+        for v in villages():
+            for i in range(1, per_village + 1):
+                w.writerow([f"{v}{i:03d}", f"第{i}网格", v])
+    return path
