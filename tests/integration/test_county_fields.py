@@ -21,7 +21,7 @@ from onesheet.store import tasks as task_store
 from onesheet.store.rebuild import rebuild
 from onesheet.store.schema import sheet_table, table
 from onesheet.store.templates import get_template, update_template
-from tests.forms.forms_county_fields import FORMS, xlsx
+from tests.forms.forms_county_fields import FORMS, LegacyForm, xlsx
 from tests.integration.helpers import COUNTY, seed_small
 
 STEWARD = Actor("steward", "steward", COUNTY)
@@ -47,6 +47,14 @@ def _imported(store, form=TEKUN) -> str:
 
 def _approved(store, form=TEKUN) -> str:
     tid = _imported(store, form)
+    clerk = Actor("clerk", "department", COUNTY, form.department)
+    with store.engine.connect() as conn:
+        columns = get_template(conn, tid).analysis["columns"]  # type: ignore[index]
+    for col in columns:  # a column the department does not map: it creates its own field
+        if col["status"] == "uncertain" and col["heading"] in form.headings:
+            forms.create_field(
+                store, clerk, tid, column=col["letter"], label_zh=col["heading"], value_type="text"
+            )
     for p in county_fields.proposals(store, STEWARD, tid):
         county_fields.confirm(store, STEWARD, p.key, template_id=tid)
     forms.submit(store, Actor("clerk", "department", COUNTY, form.department), tid)
@@ -244,3 +252,50 @@ def _template_id(store, title: str) -> str:
     t = table("form_template")
     with store.engine.connect() as conn:
         return conn.execute(select(t.c.id).where(t.c.title == title)).scalar_one()
+
+
+ZILI_A = LegacyForm(
+    "zili_a", "civil_affairs", "老年人生活自理能力登记表", ["生活自理能力"],
+    [["自理"], ["半自理"], ["不能自理"], ["自理"]],
+)  # fmt: skip
+ZILI_B = LegacyForm(
+    "zili_b", "health", "老年人健康管理花名册", ["生活自理能力评估"],
+    [["半自理"], ["自理"], ["自理"], ["不能自理"]],
+)  # fmt: skip
+
+
+def test_one_concept_one_field_merge_keeps_both_histories(seeded):
+    a = _approved(seeded, ZILI_A)
+    b = _approved(seeded, ZILI_B)
+    proposals = county_fields.merge_proposals(seeded, STEWARD)
+    pair = next(
+        p for p in proposals if {p.label, p.other_label} == {"生活自理能力", "生活自理能力评估"}
+    )
+    keep, drop = (pair.key, pair.other) if pair.label == "生活自理能力" else (pair.other, pair.key)
+    summary = next(t for t in tasks.list_tasks(seeded, COUNTY_STAFF) if t.template_id == b)
+    cadre = Actor("cadre", "village", summary.org_code)
+    page = tasks.task_page(seeded, cadre, summary.id)
+    values = {(e.entity_id, i.field_key): "02" for e in page.entities for i in e.inputs}
+    tasks.fill_task(seeded, cadre, summary.id, values, page.task.version)
+    before = _count(seeded, "observation")
+    with pytest.raises(InvalidInput):
+        county_fields.merge(seeded, STEWARD, drop, keep, reason="")
+    merged = county_fields.merge(seeded, STEWARD, drop, keep, reason="同一概念")
+    assert merged.retired.status == "deprecated" and b in merged.templates_rebound
+    assert merged.values_copied == len(values)
+    assert _count(seeded, "observation") == before + len(values)  # nothing rewritten
+    with seeded.engine.connect() as conn:
+        copied = store_fields.values_of_field(conn, keep)
+        kept_old = store_fields.values_of_field(conn, drop)
+    tables, fields_ = seeded.dictionary.code_tables, seeded.dictionary.fields
+    names = tables[fields_[keep].code_table]  # type: ignore[index]
+    typed = tables[fields_[drop].code_table].name_of("02")  # type: ignore[index]
+    assert {names.name_of(v) for v, _, _ in copied.values()} == {typed}  # codes by name
+    assert {v for v, _, _ in copied.values()} != {"02"}  # … not by code
+    assert len(kept_old) == len(values)  # the retired field's history and values stay
+    assert "生活自理能力评估" in seeded.dictionary.fields[keep].synonyms
+    result = reports.run_report(seeded, COUNTY_STAFF, b, COUNTY, WHEN, "csv", io.BytesIO())
+    assert result.values_filled > 0
+    assert a
+    with seeded.transaction() as conn:
+        assert rebuild(conn, seeded.dictionary, check_only=True, now=WHEN).clean

@@ -68,5 +68,6 @@ def test_steward_confirms_over_the_api_and_the_catalogue_shows_it(api):
     assert county["person.x_gyje"]["unit"] == "元"
     everything = clients["mz"].get("/api/fields").json()
     assert any(e["key"] == "person.name" and e["status"] == "builtin" for e in everything)
+    assert clients["steward"].get("/api/fields/merge-proposals").status_code == 200
     gone = clients["steward"].post("/api/fields/person.x_gyje/deprecate", json={"reason": "并表"})
     assert gone.status_code == 200 and gone.json()["status"] == "deprecated"

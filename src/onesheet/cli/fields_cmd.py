@@ -124,3 +124,31 @@ def deprecate_command(
     with friendly_errors():
         d = county_fields.deprecate(open_store(), actor(), key, reason=reason, county_code=county)
     console.print(f"{d.key} {d.label_zh}：{d.status} v{d.version}")
+
+
+@app.command("merge-proposals")
+def merge_proposals_command(
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """可能同义的字段 (fields that probably mean the same thing)."""
+    with friendly_errors():
+        found = county_fields.merge_proposals(open_store(), actor())
+    if as_json:
+        print_json([asdict(p) for p in found])
+        return
+    for p in found:
+        console.print(f"{p.key} {p.label}  ≈  {p.other} {p.other_label}  ({p.score})")
+
+
+@app.command("merge")
+def merge_command(
+    source: Annotated[str, typer.Argument(help="被合并的县级字段 (retired)")],
+    into: Annotated[str, typer.Argument(help="保留的县级字段 (kept)")],
+    reason: Annotated[str, typer.Option(help="理由 (required)")],
+) -> None:
+    """合并县级字段 (merge one county field into another; both histories stay)."""
+    with friendly_errors():
+        r = county_fields.merge(open_store(), actor(), source, into, reason=reason)
+    console.print(
+        f"{source} → {into}：复制 {r.values_copied} 个值，改用模板 {', '.join(r.templates_rebound)}"
+    )

@@ -240,3 +240,63 @@ def with_county_fields(base: Dictionary, layer: CountyLayer) -> Dictionary:
         code_tables={**base.code_tables, **layer.code_tables},
         departments=base.departments,
     )
+
+
+# ------------------------------------------------------------------------- one concept, one field
+MERGE_SCORE = 80.0
+
+
+def _label_core(label: str) -> str:
+    import re
+
+    from onesheet.domain.codes import fold
+
+    text = re.sub(r"[（(][^）)]*[）)]", "", label)
+    for word in ("评估", "情况", "信息", "账号", "号码", "编号"):
+        text = text.replace(word, "")
+    return fold(text)
+
+
+def merge_candidates(fields: Sequence[Field]) -> list[tuple[str, str, float]]:
+    """Pairs of fields of one entity that probably mean the same thing (生活自理能力 /
+    生活自理能力评估; 社保卡（一卡通）账号 / 补贴发放账号（一卡通）): similar labels or one
+    wording inside the other, and compatible types. (key, other key, score), best first."""
+    from rapidfuzz import fuzz
+
+    out: list[tuple[str, str, float]] = []
+    for i, a in enumerate(fields):
+        for b in fields[i + 1 :]:
+            if a.entity != b.entity or a.type != b.type:
+                continue
+            ca, cb = _label_core(a.label_zh), _label_core(b.label_zh)
+            if not ca or not cb:
+                continue
+            hints = {h for f in (a, b) for h in _brackets(f.label_zh)}
+            score = max(
+                fuzz.ratio(ca, cb),
+                95.0 if (ca in cb or cb in ca) and min(len(ca), len(cb)) >= 3 else 0.0,
+                85.0 if hints and set(_brackets(a.label_zh)) & set(_brackets(b.label_zh)) else 0.0,
+            )
+            if score >= MERGE_SCORE:
+                out.append((a.key, b.key, round(score, 1)))
+    return sorted(out, key=lambda t: -t[2])
+
+
+def _brackets(label: str) -> list[str]:
+    import re
+
+    return [h for h in re.findall(r"[（(]([^）)]*)[）)]", label) if h]
+
+
+def translate_value(
+    value: str, source: Field, target: Field, tables: Mapping[str, CodeTable]
+) -> str:
+    """A canonical value of ``source`` as a canonical value of ``target`` (codes by name);
+    ValueProblem when it does not fit."""
+    raw: object = value
+    if source.type == "code" and source.code_table in tables:
+        raw = tables[source.code_table].name_of(value)
+    result = parse_for_field(target, raw, tables)
+    if result is None:
+        raise ValueProblem("merge.empty", "空值", "empty value")
+    return result

@@ -26,10 +26,13 @@ from onesheet.domain.county_fields import (
     check_definition,
     code_table_of,
     county_table_key,
+    merge_candidates,
+    translate_value,
 )
 from onesheet.domain.dictionary import Field
 from onesheet.domain.field_evidence import Proposal, propose
 from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.forms import TemplateNotFound
 from onesheet.store import county_fields as store_fields
@@ -452,3 +455,141 @@ def catalogue(
             or any(words in w for w in synonyms.get(e.key, ()))
         )
     ]
+
+
+# ------------------------------------------------------------------------- one concept, one field
+@dataclass(frozen=True)
+class MergeProposal:
+    key: str
+    other: str
+    label: str
+    other_label: str
+    score: float
+
+
+@service("fields_merge_proposals", permission="fields.read", audit=None)
+def merge_proposals(
+    store: Store, actor: Actor, *, county_code: str | None = None
+) -> list[MergeProposal]:
+    """County and draft fields that probably mean the same thing, for a steward to merge."""
+    with store.transaction() as conn:
+        store_fields.refresh(store, conn)
+        county = county_of(conn, actor, county_code)
+        defs = store_fields.definitions(conn, county_code=county, statuses=("confirmed", "active"))
+        drafts = [d for d in wordings.load_drafts(conn) if d.key not in store.dictionary.fields]
+    fields = [d.to_field() for d in defs] + drafts
+    labels = {f.key: f.label_zh for f in fields}
+    return [MergeProposal(a, b, labels[a], labels[b], s) for a, b, s in merge_candidates(fields)]
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    into: FieldDefinition
+    retired: FieldDefinition
+    values_copied: int
+    templates_rebound: list[str]
+
+
+@service("fields_merge", permission="fields.manage", audit=None)
+def merge(
+    store: Store,
+    actor: Actor,
+    source_key: str,
+    into_key: str,
+    *,
+    reason: str,
+    county_code: str | None = None,
+) -> MergeResult:
+    """Merge county field ``source_key`` into ``into_key`` (one concept, one field).
+
+    Each current value of the source that the target lacks is recorded as a new observation
+    of the target (same source department and valid-from; codes translated by name), so both
+    histories stay whole; templates showing the source show the target; the source is
+    deprecated with the reason and its wordings join the target's. Refused, nothing written,
+    when a value does not fit the target (listing them) or the fields differ in entity.
+    """
+    now = utcnow()
+    if not reason.strip():
+        raise _bad("reason", "合并字段须说明理由", "merging needs a reason", source_key)
+    with store.transaction() as conn:
+        store_fields.refresh(store, conn)
+        county = county_of(conn, actor, county_code)
+        src, dst = (
+            store_fields.get(conn, county, source_key),
+            store_fields.get(conn, county, into_key),
+        )
+        if src is None or dst is None or source_key == into_key:
+            raise _bad(
+                "merge_unknown",
+                "只能合并本县两个不同的县级字段",
+                "both fields must be distinct county fields of this county",
+                source_key,
+            )
+        if src.entity != dst.entity:
+            raise _bad(
+                "merge_entity", "两个字段属于不同对象", "fields of different entities", source_key
+            )
+        source_f, target_f = src.to_field(), dst.to_field()
+        current = store_fields.values_of_field(conn, source_key)
+        held = set(store_fields.values_of_field(conn, into_key))
+        tables = store.dictionary.code_tables
+        copies, bad = {}, {}
+        for eid, (value, source, since) in current.items():
+            if eid in held:
+                continue
+            try:
+                copies[eid] = (translate_value(value, source_f, target_f, tables), source, since)
+            except (ValueProblem, KeyError, ValueError):
+                bad[value] = None
+        if bad:
+            shown = "、".join(list(bad)[:8])
+            raise _bad(
+                "merge_values",
+                f"{src.label_zh} 的值不符合 {dst.label_zh} 的类型：{shown}",
+                f"values of {source_key} do not fit {into_key}: {shown}",
+                source_key,
+            )
+        if copies:
+            _record_copies(conn, store, actor, county, dst.entity, into_key, copies, now)
+        note = f"合并入 {into_key}：{reason.strip()}"
+        retired = store_fields.save(
+            conn, src.but(status="deprecated"), action="merge", actor=actor.username, at=now,
+            reason=note,
+        )  # fmt: skip
+        words = tuple(dict.fromkeys((*dst.synonyms, src.label_zh, *src.synonyms)))
+        into = store_fields.save(
+            conn, dst.but(synonyms=words), action="change", actor=actor.username, at=now,
+            reason=f"并入 {source_key}：{reason.strip()}",
+        )  # fmt: skip
+        rebound = []
+        for row in templates.list_templates(conn):
+            if any(c.field == source_key for c in row.spec.columns):
+                cols = [
+                    c.model_copy(update={"field": into_key}) if c.field == source_key else c
+                    for c in row.spec.columns
+                ]
+                spec = row.spec.model_copy(update={"columns": cols})
+                templates.update_template(conn, row, at=now, spec=spec)
+                rebound.append(row.id)
+        store_fields.refresh(store, conn)
+        return MergeResult(into, retired, len(copies), rebound)
+
+
+def _record_copies(conn, store, actor, county, entity, key, copies, now) -> None:  # type: ignore[no-untyped-def]
+    from onesheet.store import ids
+    from onesheet.store.observation_log import LogRow
+    from onesheet.store.recorder import EntityWrite, record, start_batch
+
+    e = table("entity")
+    orgs = dict(conn.execute(select(e.c.id, e.c.org_code).where(e.c.id.in_(list(copies)))).all())
+    batch_id = ids.allocate(conn, "batch", 1)[0]
+    start_batch(
+        conn, batch_id, kind="merge", county_code=county, source="steward",
+        actor=actor.username, now=now, description=f"merge into {key}",
+    )  # fmt: skip
+    writes = [
+        EntityWrite(eid, entity, orgs[eid], [LogRow(eid, entity, key, value, "value", since, src)])
+        for eid, (value, src, since) in copies.items()
+    ]
+    record(conn, store.dictionary, writes, county_code=county, batch_id=batch_id,
+           actor=actor.username, now=now)  # fmt: skip

@@ -326,3 +326,10 @@ def value_counts(conn: Connection, county_code: str) -> dict[str, int]:
         .group_by(t.c.field_key)
     )
     return {k: int(n) for k, n in conn.execute(q)}
+
+
+def values_of_field(conn: Connection, key: str) -> dict[int, tuple[str, str, datetime]]:
+    """entity → (current value, winning source, valid-from) of one county field."""
+    t = table("sheet_value")
+    q = select(t.c.entity_id, t.c.value, t.c.source, t.c.valid_from).where(t.c.field_key == key)
+    return {r.entity_id: (r.value, r.source, r.valid_from) for r in conn.execute(q)}

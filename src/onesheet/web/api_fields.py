@@ -106,3 +106,35 @@ def deprecate(
     """Retire a county field (history and templates stay)."""
     check_csrf(request.state.caller, x_csrf_token)
     return county_fields.deprecate(store, actor, key, reason=body.reason).as_json()
+
+
+class Merge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into: str = Field(..., min_length=3, max_length=80)
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+@router.get("/merge-proposals")
+def merge_proposals(actor: ActorDep, store: StoreDep) -> list[dict[str, object]]:
+    """Fields that probably mean the same thing (one concept, one field)."""
+    return [asdict(p) for p in county_fields.merge_proposals(store, actor)]
+
+
+@router.post("/{key}/merge")
+def merge(
+    key: str,
+    body: Merge,
+    request: Request,
+    actor: ActorDep,
+    store: StoreDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, object]:
+    """Merge county field ``key`` into ``body.into``; both histories stay."""
+    check_csrf(request.state.caller, x_csrf_token)
+    r = county_fields.merge(store, actor, key, body.into, reason=body.reason)
+    return {
+        "into": r.into.as_json(),
+        "retired": r.retired.as_json(),
+        "values_copied": r.values_copied,
+        "templates_rebound": r.templates_rebound,
+    }
