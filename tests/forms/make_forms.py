@@ -35,7 +35,7 @@ class FormDef:
 
     file: str
     department: str
-    title: str
+    title: str | None
     columns: list[Node]
     rows: list[list[object]]
     truth: list[object]  # per leaf column
@@ -55,6 +55,7 @@ class FormDef:
         default_factory=lambda: ["填表人：            审核人：            联系电话："]
     )
     widths: dict[int, float] = field(default_factory=dict)
+    frequency: str | None = None  # what a person would set, where the form says it
 
 
 def leaves(nodes: list[Node]) -> list[str]:
@@ -165,8 +166,9 @@ def write_form(form: FormDef) -> dict[str, object]:
     if form.preamble:
         out.write(r, 0, form.preamble, "plain")
         r += 1
-    out.merge(r, 0, r, n - 1, form.title, "title")
-    r += 1
+    if form.title is not None:  # an export without a title row
+        out.merge(r, 0, r, n - 1, form.title, "title")
+        r += 1
     if form.subtitle:
         out.merge(r, 0, r, n - 1, form.subtitle, "plain")
         r += 1
@@ -211,7 +213,7 @@ def write_form(form: FormDef) -> dict[str, object]:
     for c, w in form.widths.items():
         out.width(c, w)
     out.close()
-    return {
+    entry = {
         "department": form.department,
         "title": form.title,
         "entity": form.entity,
@@ -220,6 +222,9 @@ def write_form(form: FormDef) -> dict[str, object]:
         "filter": form.filter,
         "columns": {column_letter(i): t for i, t in enumerate(form.truth)},
     }
+    if form.frequency is not None:
+        entry["frequency"] = form.frequency
+    return entry
 
 
 def write_encrypted(path: Path) -> bool:
@@ -241,12 +246,13 @@ def write_encrypted(path: Path) -> bool:
 
 
 def main() -> None:
+    from tests.forms.forms_issue12 import issue12_forms
     from tests.forms.forms_other import other_forms
     from tests.forms.forms_people import people_forms
 
     FILES.mkdir(parents=True, exist_ok=True)
     truth = {}
-    for form in [*people_forms(), *other_forms()]:
+    for form in [*people_forms(), *other_forms(), *issue12_forms()]:
         assert len(form.truth) == len(leaves(form.columns)), form.file
         assert all(len(row) == len(form.truth) for row in form.rows), form.file
         truth[form.file] = write_form(form)

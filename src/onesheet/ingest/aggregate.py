@@ -27,8 +27,10 @@ from onesheet.ingest.wordings import FieldIndex
 _ORG_VALUE = re.compile(r"(村|社区|镇|乡|街道|居委会|村委会|片区|管理区|合计|总计|小计)$")
 _ORG_HEADING = re.compile(
     r"^(村|社区|村居|行政村|村名|乡镇|街道|镇街|单位|地区|区域|村名称|单位名称|名称|村/社区|"
-    r"村社区|村居委会|所属村|所属乡镇)$"
+    r"村社区|村居委会|所属村|所属乡镇|地市|市|区县|县区|县|县市区|乡镇街道|行政村名称|"
+    r"社区名称|管辖机构|机构|机构名称|机构代码|管辖机构代码|单位代码|区划代码|行政区划)$"
 )
+_SUBJECT = re.compile(r"姓名|身份证|证件号|公民身份|统一社会信用代码|户主|户号")
 _COUNTISH = re.compile(r"人数|户数|人口|数量|合计|总数|总计|^男|^女|岁|个数|户$|人$|小计")
 _MALE = re.compile(r"^(其中)?男(性)?(人数|性人数|人口)?$")
 _FEMALE = re.compile(r"^(其中)?女(性)?(人数|性人数|人口)?$")
@@ -55,6 +57,13 @@ def is_aggregate(
     data_cols = [c for c in columns if c.col not in layout]
     if len(data_cols) < 2:
         return False
+    if any(_SUBJECT.search(normalise_heading(c.leaf)[0]) for c in data_cols):
+        return False  # a column names a person, household or enterprise: a roster
+    lead = 0
+    while lead < len(data_cols) and _ORG_HEADING.match(normalise_heading(data_cols[lead].leaf)[0]):
+        lead += 1
+    if lead >= 3:
+        return True  # 地市 / 区县 / 乡镇 / 行政村 …: one row per org unit
     first, rest = data_cols[0], data_cols[1:]
     heading, _ = normalise_heading(first.leaf)
     values = [text_of(v) for v in samples.get(first.col, [])]
@@ -71,8 +80,9 @@ def is_aggregate(
             numeric += 1
         if _COUNTISH.search("".join(normalise_heading(p)[0] for p in c.path)):
             countish += 1
-    if any(samples.get(c.col) for c in rest):
-        return numeric >= 0.7 * len(rest)
+    sampled = [c for c in rest if samples.get(c.col)]
+    if sampled:
+        return numeric >= 0.7 * len(sampled) and (len(sampled) >= 3 or numeric == len(rest))
     return countish >= 0.6 * len(rest)
 
 

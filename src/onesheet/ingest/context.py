@@ -59,6 +59,7 @@ class Reading:
     role: str | None  # another person the column is about
     group_entity: str | None  # entity implied by a group heading (房屋信息 → house)
     role_entity: str | None  # entity implied by the role (户主 → household)
+    exact_words: bool = False  # only exact wordings count (与残疾人关系, 养老保险/单位)
 
 
 def strip_group(group: str) -> str:
@@ -85,18 +86,64 @@ def bare_role(core: str) -> str | None:
     return None
 
 
-def read_column(path: Sequence[str], left_core: str | None) -> Reading:
-    """The lookups for a heading path, given the left neighbour's normalised leaf."""
+# The row's own subject named before an attribute: 儿童姓名, 职工身份证号 are the row's 姓名
+# and 身份证号 (not another person's, as 监护人姓名 is).
+_SUBJECT_PREFIX = re.compile(
+    r"^(儿童|学生|幼儿|新生儿|老人|老年人|职工|员工|居民|村民|人员|成员|家庭成员|患者|病人|"
+    r"残疾人|党员|申请人|对象|救助对象|本人|妇女|军人|退役军人|参保人|服务对象)"
+    r"(?=姓名|性别|身份证|公民身份|证件号|出生|年龄|民族|联系电话|电话|手机)"
+)
+# A group that is a measure or a category: its short leaves are values or shares, not
+# fields of their own (认定等级/特困, 社保基数/养老, 养老保险/单位).
+_VALUE_GROUP = re.compile(r"(等级|级别|类别|类型|方式|程度|基数|金额|费用|比例|档次|标准)$")
+_SHARE_LEAF = frozenset({"单位", "个人", "企业", "小计", "合计", "是", "否", "有", "无"})
+# 与残疾人关系, 与儿童关系: a relationship to someone other than the household head.
+_RELATION_TO = re.compile(r"^[与和](.+?)的?关系$")
+# 现住地详址, 户籍门（楼）详址 → 现住地址, 户籍地址.
+_DETAILED_ADDRESS = re.compile(r"地?(门|门牌|门楼)?(详址|详细地址|详细住址)$")
+
+
+def _extra_variants(core: str, raw: str) -> list[str]:
+    """Wordings a heading also stands for: a subject's attribute, a detailed address, and
+    a bracketed name in the middle (社保卡（一卡通）账号 → 一卡通账号)."""
+    out = []
+    if m := _SUBJECT_PREFIX.match(core):
+        out.append(core[m.end() :])
+    if _DETAILED_ADDRESS.search(core):
+        out.append(_DETAILED_ADDRESS.sub("地址", core))
+    folded = fold_text(raw)
+    for m in re.finditer(r"[(（]([^()（）]+)[)）](.+)$", folded):
+        inner, tail = m.group(1), m.group(2)
+        if tail and len(inner) >= 2:
+            out.append(normalise_heading(inner + tail)[0])
+    return [v for v in out if v and v != core]
+
+
+def read_column(
+    path: Sequence[str], left_core: str | None, left2_core: str | None = None
+) -> Reading:
+    """The lookups for a heading path, given the normalised leaves of the left neighbours."""
     core, hints = normalise_heading(path[-1] if path else "")
-    variants, exact_only = [core], []
+    variants, exact_only = [core], _extra_variants(core, path[-1] if path else "")
     role: str | None = None
     entity: str | None = None
     role_entity: str | None = None
     concept = core
+    exact_words = False
+    rel = _RELATION_TO.match(core)
+    if rel and rel.group(1) not in ("户主", "户主的"):
+        exact_words = True
     for group in reversed(path[:-1]):
         stripped = strip_group(group)
         if not stripped:
             continue
+        value_group = _VALUE_GROUP.search(stripped) or (
+            core in _SHARE_LEAF and not roles_in(stripped)
+        )
+        if value_group and not group_entity(stripped):
+            concept = stripped + core
+            variants, exact_only, exact_words = [concept], [], True
+            break
         found = roles_in(stripped)
         if found and not roles_in(core):
             role = max(found, key=len)
@@ -110,7 +157,8 @@ def read_column(path: Sequence[str], left_core: str | None) -> Reading:
         entity = entity or group_entity(stripped)
     if role is None and left_core and core in SUBJECT_ATTRS:
         left_role = bare_role(left_core)
-        if left_role:
+        other = bare_role(left2_core) if left2_core else None
+        if left_role and not (other and other != left_role):  # 父亲姓名 母亲姓名 联系电话
             role = left_role
             concept = left_role + core
             variants = [concept]
@@ -120,7 +168,9 @@ def read_column(path: Sequence[str], left_core: str | None) -> Reading:
         if inner:
             role = max(inner, key=len)
             role_entity = ROLE_ENTITY.get(role)
-    return Reading(core, hints, concept, variants, exact_only, role, entity, role_entity)
+    return Reading(
+        core, hints, concept, variants, exact_only, role, entity, role_entity, exact_words
+    )
 
 
 def title_entity(title: str) -> str | None:
@@ -131,34 +181,115 @@ def title_entity(title: str) -> str | None:
     return None
 
 
-def guess_entity(title: str, readings: Iterable[Reading], index: FieldIndex) -> str:
-    """The entity a roster lists: title words first, then what its columns say.
+@dataclass
+class EntityGuess:
+    """The entity a roster lists, how sure, and what said so (for a person to check)."""
 
-    Columns vote with the entities of the fields their heading *exactly* names, split
-    between entities when a wording is shared (联系电话 is a person's, a household's, an
-    enterprise's …). A plain 姓名 column makes it a person roster unless the
-    title or the votes clearly say enterprise or house. Role columns (户主姓名) do not vote.
+    entity: str
+    confidence: float
+    evidence: list[str]
+    scores: dict[str, float]
+
+
+# Columns that say what a row is. Weights: a subject's name and ID number together make a
+# person roster whatever the title says; 户主/户号 a household; 统一社会信用代码/法定代表人
+# an enterprise; 房屋/建筑/结构 a house.
+_STRONG: dict[str, tuple[str, float]] = {
+    "person.name": ("person", 2.0),
+    "person.id_number": ("person", 2.0),
+    "household.household_no": ("household", 1.5),
+    "household.head_name": ("household", 1.5),
+    "household.head_id_number": ("household", 1.0),
+    "household.size": ("household", 0.6),
+    "enterprise.uscc": ("enterprise", 3.0),
+    "enterprise.legal_rep": ("enterprise", 2.0),
+    "enterprise.legal_rep_id_number": ("enterprise", 1.0),
+    "enterprise.name": ("enterprise", 2.0),
+}
+_NAMED_THING = re.compile(
+    r"^(企业|公司|单位|学校|组织|社会组织|机构|医院|合作社|商户|门店|店铺|字号|危险源|经营主体)"
+    r"(详细)?(名称|全称)$|^(场所|房屋|建筑|建筑物|小区|楼栋|设施|避难场所)(名称|编号)$"
+)
+_HOUSE_WORDS = re.compile(r"房屋|建筑|结构|层数|宅基地|危房|产权|面积")
+
+
+def guess_entity(
+    title: str, readings: Iterable[Reading], index: FieldIndex, source: str = ""
+) -> EntityGuess:
+    """The entity a roster lists, from what its columns show first.
+
+    Columns vote with the entities of the fields their heading *exactly* names (split when
+    a wording is shared: 联系电话 is a person's, a household's, an enterprise's …), and the
+    columns that say what a row *is* weigh more (``_STRONG``): a subject's 姓名 together
+    with 身份证号 makes a person roster even on an 企业退休人员 form. Role columns (户主姓名,
+    法定代表人电话) vote for the role's entity only. The title is weak evidence; the file
+    name (``source``) is the last resort, used only when nothing else speaks.
     """
-    votes: Counter[str] = Counter()
-    subject_person = False
+    scores: Counter[str] = Counter()
+    evidence: list[str] = []
+    subject: set[str] = set()
     for r in readings:
-        if r.role:
-            continue
         exact = index.exact_scores(r.core)
+        if r.role:
+            key = next(
+                (k for k in exact if k.startswith(("household.", "enterprise.", "house."))), None
+            )
+            concept = index.exact_scores(r.concept)
+            for k in (*concept, *([key] if key else [])):
+                if k in _STRONG and _STRONG[k][0] != "person":
+                    ent, w = _STRONG[k]
+                    scores[ent] += w
+                    evidence.append(f"{r.concept or r.core} → {ent}")
+                    break
+            else:
+                if r.role_entity:
+                    scores[r.role_entity] += 0.5
+            continue
+        if _NAMED_THING.match(r.core):
+            ent = (
+                "house"
+                if re.match(r"^(场所|房屋|建筑|建筑物|小区|楼栋|设施|避难场所)", r.core)
+                else "enterprise"
+            )
+            scores[ent] += 2.0
+            evidence.append(f"{r.core} → {ent}")
+            continue
+        strong = [k for k in exact if k in _STRONG]
+        if strong and r.group_entity in (None, "person", _STRONG[strong[0]][0]):
+            ent, w = _STRONG[strong[0]]
+            if ent == "person":
+                if strong[0] in subject:
+                    continue
+                subject.add(strong[0])
+            scores[ent] += w
+            evidence.append(f"{r.core} → {ent}")
+            continue
         entities = {k.split(".", 1)[0] for k in exact}
+        if r.group_entity:
+            entities = {r.group_entity}
         for e in entities:
-            votes[e] += 1 / len(entities)
-        if "person.name" in exact and r.group_entity in (None, "person"):
-            subject_person = True
+            scores[e] += 0.5 / len(entities)
+        if not entities and _HOUSE_WORDS.search(r.core):
+            scores["house"] += 0.3
+    if subject == {"person.name", "person.id_number"}:
+        scores["person"] += 1.0
+        evidence.append("姓名 + 身份证号：人员名册")
     by_title = title_entity(title)
-    total = sum(votes.values()) or 1
-    if by_title in ("enterprise", "house"):
-        return by_title
-    for e in ("enterprise", "house"):
-        if votes[e] / total >= 0.4:
-            return e
-    if subject_person:
-        return "person"
-    if by_title == "household" or votes["household"] > votes["person"]:
-        return "household"
-    return "person"
+    if by_title:
+        scores[by_title] += 1.0
+        evidence.append(f"标题“{title}” → {by_title}")
+    if sum(scores.values()) < 1.0 and source:
+        by_file = title_entity(source)
+        if by_file:
+            scores[by_file] += 0.6
+            evidence.append(f"文件名“{source}” → {by_file}（仅作最后依据）")
+    if not scores:
+        return EntityGuess("person", 0.3, ["无明显依据，按人员名册处理"], {})
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], _ORDER.index(kv[0])))
+    best, top = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    confidence = round(min(0.99, 0.5 + (top - second) / (2 * max(top, 1.0))), 2)
+    return EntityGuess(best, confidence, evidence, dict(scores))
+
+
+_ORDER = ("person", "household", "enterprise", "house")

@@ -45,11 +45,20 @@ _HINT_TYPES: tuple[tuple[str, FieldType], ...] = (
 )
 
 
+_RELATION_TO_SUBJECT = re.compile(
+    r"^[与和](儿童|学生|幼儿|老人|老年人|残疾人|本人|被监护人|服务对象|对象|患者|病人|申请人)的?关系$"
+)
+
+
 def canonical(concept: str, index: FieldIndex) -> str:
     """``监护人手机号码`` → ``监护人联系电话``: a role plus the label of its attribute field.
 
-    Headings without a role are their own canonical form.
+    Headings without a role are their own canonical form, except a relationship to the
+    row's own subject (与儿童关系, 与残疾人关系 → 与本人关系: one concept, the other person's
+    relationship to the subject).
     """
+    if _RELATION_TO_SUBJECT.match(concept):
+        return "与本人关系"
     for cut in range(1, len(concept) - 1):
         prefix, suffix = concept[:cut], concept[cut:]
         if not roles_in(prefix):

@@ -122,10 +122,22 @@ def analyse_form(
     }
     if aggregate.is_aggregate(s.columns, samples, layout_cols):
         kind, entity, matches, spec_cols = _aggregate(s, samples, letters, inp, title)
+        entity_evidence: dict[str, object] = {
+            "entity": "aggregate",
+            "confidence": 0.8,
+            "evidence": ["首列为村/乡镇等单位，其余列为计数：汇总表"],
+        }
     else:
         kind = "roster"
-        entity, matches = matcher.match_columns(s.columns, samples, title, inp, letters)
+        said = title if title_source != "file_name" else ""  # a file name is a last resort
+        entity, matches = matcher.match_columns(s.columns, samples, said, inp, letters)
         spec_cols = _roster_columns(matches, s)
+        guess = inp.entity_guess
+        entity_evidence = {
+            "entity": entity,
+            "confidence": guess.confidence if guess else 0.5,
+            "evidence": list(guess.evidence) if guess else [],
+        }
     for col, m in zip(spec_cols, matches, strict=True):
         col.width = grid.col_widths.get(m.col)
     spec = TemplateSpec(
@@ -150,6 +162,7 @@ def analyse_form(
             "sheet": grid.name,
             "structure": list(s.evidence),
             "title_source": title_source,
+            "entity": entity_evidence,
         },
     )
 

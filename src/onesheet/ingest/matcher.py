@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from onesheet.domain.dictionary import Dictionary, Field
@@ -68,6 +69,7 @@ class MatchInput:
     learned: Mapping[str, str] = field(default_factory=dict)
     department: str = ""
     source: str = ""
+    entity_guess: context.EntityGuess | None = None  # filled by ``match_columns``
 
 
 _INDEX_CACHE: dict[tuple, FieldIndex] = {}
@@ -116,15 +118,21 @@ def match_columns(
     readings: list[context.Reading] = []
     profiles: list[ValueProfile] = []
     left: str | None = None
+    left2: str | None = None
     for col in columns:
-        reading = context.read_column(col.path, left)
+        reading = context.read_column(col.path, left, left2)
         readings.append(reading)
         profiles.append(profile(samples.get(col.col, []), tables))
-        left = reading.core
+        left, left2 = reading.core, left
     kinds = [layout_kind(r.core, p) for r, p in zip(readings, profiles, strict=True)]
-    entity = context.guess_entity(
-        title, [r for r, k in zip(readings, kinds, strict=True) if k is None], index
+    guess = context.guess_entity(
+        title,
+        [r for r, k in zip(readings, kinds, strict=True) if k is None],
+        index,
+        Path(inp.source).stem if inp.source else "",
     )
+    inp.entity_guess = guess
+    entity = guess.entity
     out: list[ColumnMatch] = []
     for col, reading, prof, kind in zip(columns, readings, profiles, kinds, strict=True):
         vals = samples.get(col.col, [])
@@ -178,7 +186,8 @@ def _rank(
     """All candidate fields with their final scores, best first."""
     words: dict[str, float] = {}
     for text in reading.variants:
-        for k, s in index.scores(text).items():
+        found = index.exact_scores(text) if reading.exact_words else index.scores(text)
+        for k, s in found.items():
             words[k] = max(words.get(k, 0.0), s)
     for text in [*reading.exact_only, drafts.canonical(reading.concept, index)]:
         for k, s in index.exact_scores(text).items():

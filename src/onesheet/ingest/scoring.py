@@ -18,7 +18,7 @@ from onesheet.ingest.evidence import ValueProfile, normalise_text
 
 # form (or column) entity → field entity → factor.
 ENTITY_FACTOR: dict[str, dict[str, float]] = {
-    "person": {"person": 1.0, "household": 0.9, "enterprise": 0.55, "house": 0.7},
+    "person": {"person": 1.0, "household": 0.9, "enterprise": 0.5, "house": 0.7},
     "household": {"person": 0.88, "household": 1.0, "enterprise": 0.55, "house": 0.75},
     "enterprise": {"person": 0.6, "household": 0.55, "enterprise": 1.0, "house": 0.6},
     "house": {"person": 0.6, "household": 0.86, "enterprise": 0.55, "house": 1.0},
@@ -143,7 +143,11 @@ def value_candidates(p: ValueProfile, fields: Mapping[str, Field], entity: str) 
         score = 0.0
         if kind in ("id_number", "phone", "uscc") and f.type == kind:
             score = 0.62
-        elif f.type == "code" and p.code_tables.get(f.code_table or "", 0.0) >= 0.9:
+        elif (
+            f.type == "code"
+            and p.boolean < 0.8  # 是/否 say "yes or no", not which table
+            and p.code_tables.get(f.code_table or "", 0.0) >= 0.9
+        ):
             score = 0.6
         if score:
             out[key] = score * entity_factor(entity, f.entity)

@@ -247,6 +247,8 @@ def _row_kind(g: _Grid, r: int, vocab: frozenset[str]) -> str:
             return "group"
         if _NOTE.match(longest) or len(longest) > 60:
             return "note"
+        if len(filled) >= 2 and _tops_a_block(g, r):
+            return "heading"
         if len(filled) == 1 or covered * 2 < g.width or len(filled) < 3:
             return "title"
     if not _heading_like(g, r) and known < 2:
@@ -260,6 +262,18 @@ def _vocab_hit(text: str, vocab: frozenset[str]) -> bool:
     from onesheet.ingest.normalise import normalise_heading  # local: avoid a cycle
 
     return normalise_heading(text)[0] in vocab
+
+
+def _tops_a_block(g: _Grid, r: int) -> bool:
+    """Row r is the top of a two-row heading typed without merges: the next row's cells
+    sit mostly where row r is empty, and together they span the table."""
+    here = {c + k for c in g.filled(r) for k in range(g.span(r, c))}
+    for nxt in range(r + 1, min(len(g.cells), r + 2)):
+        below = set(g.filled(nxt))
+        if len(below) < 2 or not _heading_like(g, nxt):
+            return False
+        return len(below - here) * 2 >= len(below) and len(here | below) * 10 >= g.width * 8
+    return False
 
 
 def _below_is_heading(g: _Grid, r: int, vocab: frozenset[str]) -> bool:

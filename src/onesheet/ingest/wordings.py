@@ -41,6 +41,12 @@ _SUBJECTS = frozenset(
 FILLER_SUFFIXES = frozenset(
     {"号码", "码", "号", "详址", "详细地址", "地址", "名称", "全称", "情况", "状况", "信息"}
 )
+# Words before a wording that narrow it to another concept: 重度残疾人 is not 残疾人,
+# 年度补贴 not 补贴, 拟入学校 not 学校.
+QUALIFIERS = re.compile(
+    r"(重度|轻度|中度|重症|多重|一户多人|年度|季度|月度|本年|上年|当年|新增|累计|困难|"
+    r"低保边缘|边缘|拟|拟入|拟就读|拟报|一级|二级|三级|四级|非|未)$"
+)
 EXACT, STEM, HOMOPHONE = 1.0, 0.95, 0.9
 _FUZZY_WEIGHT, _PINYIN_WEIGHT = 0.95, 0.92
 _SUBSTITUTED = 0.5
@@ -178,6 +184,8 @@ def _containment(text: str, choice: str) -> float:
         suffix = text[i + len(choice) :]
         if suffix and suffix not in FILLER_SUFFIXES:
             return 0.45  # the head noun changed: 工作单位电话 is a phone, not a 工作单位
+        if QUALIFIERS.search(text[:i]):
+            return 0.4  # a qualifier narrows it: 重度残疾人 is not 残疾人
         return 0.72 + 0.23 * len(choice) / len(text)
     i = choice.find(text)
     suffix = choice[i + len(text) :]
@@ -197,4 +205,11 @@ def _guard(text: str, choice: str, roles: set[str], choice_roles: set[str]) -> f
         suffix = text[text.find(choice) + len(choice) :]
         if suffix not in FILLER_SUFFIXES:
             cap = min(cap, 0.5)
+    if text in choice and not choice.endswith(text):
+        suffix = choice[choice.find(text) + len(text) :]
+        if suffix not in FILLER_SUFFIXES:
+            cap = min(cap, 0.45)  # the wording names another head noun: 重度残疾人护理补贴
+    stem = re.sub(r"^(是否为|是否|有无)", "", choice)
+    if len(stem) >= 2 and stem in text and QUALIFIERS.search(text[: text.find(stem)]):
+        cap = min(cap, 0.4)  # 重度残疾人 is neither 残疾人 nor 是否残疾人
     return cap
