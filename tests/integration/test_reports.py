@@ -358,3 +358,37 @@ def test_cli_run_and_history(database_url: str, tmp_path: Path) -> None:
         ("dibao_roster", "csv", town)
     ]
     store.engine.dispose()
+
+
+def test_filters_cannot_compare_masked_values(store: Store, tmp_path: Path) -> None:
+    """A masked viewer's report may test a masked field only for being filled: a comparison
+    (which rows it lets through, how many it counts) would give back hidden digits."""
+    seed_small(store)
+    add_template(store, "people_roster")
+    add_template(store, "population_aggregate")
+    town = _town(store)
+    probe = Condition(field="person.id_number", op="eq", value="330523199001010016")
+    roster = load_spec("people_roster").model_copy(update={"id": "probe", "filter": probe})
+    agg = load_spec("population_aggregate")
+    counted = agg.model_copy(
+        update={
+            "id": "probe_agg",
+            "columns": [
+                c.model_copy(update={"condition": probe}) if c.kind == "count" else c
+                for c in agg.columns
+            ],
+        }
+    )
+    filled = roster.model_copy(
+        update={"id": "filled", "filter": Condition(field="person.id_number", op="not_null")}
+    )
+    with store.transaction() as conn:
+        for spec in (roster, counted, filled):
+            insert_template(conn, spec, status="approved", actor="t", at=utcnow())
+    cadre = Actor("c", "town", town)
+    for template in ("probe", "probe_agg"):
+        with pytest.raises(AccessDenied, match="masked"):
+            run_report(store, cadre, template, town, REPORT_DATE, "csv", tmp_path / "x.csv")
+        run_report(store, CLI_ADMIN, template, town, REPORT_DATE, "csv", tmp_path / "a.csv")
+    result = run_report(store, cadre, "filled", town, REPORT_DATE, "csv", tmp_path / "f.csv")
+    assert result.rows > 0

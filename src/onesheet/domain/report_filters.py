@@ -171,6 +171,17 @@ def fields_of(flt: CheckedFilter | None) -> Iterator[Field]:
         yield from fields_of(part)
 
 
+def conditions_of(flt: CheckedFilter | None) -> Iterator[Checked]:
+    """Every single condition of a checked filter (for access checks on operators)."""
+    if flt is None:
+        return
+    if isinstance(flt, Checked):
+        yield flt
+        return
+    for part in flt.parts:
+        yield from conditions_of(part)
+
+
 def birth_cutoff(report_date: date, years: int) -> date:
     """The latest birth date of someone at least ``years`` old on ``report_date``.
 

@@ -34,7 +34,13 @@ from onesheet.domain.report_columns import (
     org_part,
     plan_roster,
 )
-from onesheet.domain.report_filters import CheckedAll, CheckedFilter, check_filter, fields_of
+from onesheet.domain.report_filters import (
+    NULL_OPS,
+    CheckedAll,
+    CheckedFilter,
+    check_filter,
+    conditions_of,
+)
 from onesheet.domain.template_spec import TemplateSpec
 from onesheet.export import RenderContext, RenderRow, RenderStats, write_csv, write_xlsx
 from onesheet.export.json_out import write_json
@@ -146,7 +152,9 @@ def run_report(
         if spec.kind == "aggregate":
             units = units_at(conn, org_code, rows_by) if rows_by else child_orgs(conn, org_code)
             county = org.county_code
-            rows, notes = _aggregate_rows(store, conn, spec, county, org_code, units, when, counts)
+            rows, notes = _aggregate_rows(
+                store, actor, conn, spec, county, org_code, units, when, counts
+            )
         else:
             rows, notes = _roster_rows(store, actor, conn, spec, org_code, when, names, counts)
         ctx = RenderContext(org.name, when, actor.username, notes)
@@ -252,15 +260,34 @@ def _check_roster_filter(store: Store, actor: Actor, spec: TemplateSpec) -> Chec
         return None
     entities = frozenset({spec.entity, "household"} if spec.entity == "person" else {spec.entity})
     checked = check_filter(spec.filter, store.dictionary, entities)
-    hidden = [
-        f.key for f in fields_of(checked) if field_visibility(actor, f, store.grants) == "hidden"
-    ]
+    _check_filter_access(store, actor, checked)
+    return checked
+
+
+def _check_filter_access(store: Store, actor: Actor, checked: CheckedFilter | None) -> None:
+    """Refuse a filter that would reveal what the actor may not see.
+
+    A hidden field may not be filtered on at all. A masked field (ID numbers, phones) only
+    by whether it is filled: which rows a comparison lets through, or how many it counts,
+    would give back the hidden digits one query at a time.
+    """
+    hidden, masked = [], []
+    for c in conditions_of(checked):
+        vis = field_visibility(actor, c.field, store.grants)
+        if vis == "hidden":
+            hidden.append(c.field.key)
+        elif vis == "masked" and c.op not in NULL_OPS:
+            masked.append(c.field.key)
     if hidden:
         raise AccessDenied(
-            f"报表筛选条件使用了您无权查看的字段：{'、'.join(hidden)}",
-            f"the template filters on fields you may not read: {hidden}",
+            f"报表筛选条件使用了您无权查看的字段：{'、'.join(sorted(set(hidden)))}",
+            f"the template filters on fields you may not read: {sorted(set(hidden))}",
         )
-    return checked
+    if masked:
+        raise AccessDenied(
+            f"报表筛选条件按脱敏字段取值筛选：{'、'.join(sorted(set(masked)))}（仅可按是否为空筛选）",
+            f"the template compares masked fields {sorted(set(masked))} (only empty/filled)",
+        )
 
 
 def _roster_rows(
@@ -365,6 +392,7 @@ def _row_builder(
 # ------------------------------------------------------------------------------ aggregate
 def _aggregate_rows(
     store: Store,
+    actor: Actor,
     conn: Connection,
     spec: TemplateSpec,
     county: str,
@@ -382,11 +410,13 @@ def _aggregate_rows(
     d = store.dictionary
     entities = frozenset({spec.entity, "household"} if spec.entity == "person" else {spec.entity})
     base = check_filter(spec.filter, d, entities, "filter") if spec.filter else None
+    _check_filter_access(store, actor, base)
     cells = {}
     for i, col in enumerate(spec.columns):
         if col.kind not in ("count", "sum"):
             continue
         cond = check_filter(col.condition, d, entities, col.letter) if col.condition else None
+        _check_filter_access(store, actor, cond)
         if base is not None:
             cond = CheckedAll((base, cond)) if cond is not None else base
         summed = d.fields.get(col.field or "") if col.kind == "sum" else None
