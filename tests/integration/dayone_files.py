@@ -54,3 +54,32 @@ def write_grids(path: Path, per_village: int = 2) -> Path:
             for i in range(1, per_village + 1):
                 w.writerow([f"{v}{i:03d}", f"第{i}网格", v])
     return path
+
+
+DEPARTMENTS = ("公安局", "民政局", "人社局", "卫健局", "残联")
+
+
+def account_rows(total: int = 600) -> list[list[str]]:
+    """[姓名, 手机, 角色, 机构代码, 部门]: mostly village cadres, then town staff, then
+    department staff, spread over the sample's villages and towns."""
+    vs = villages()
+    towns = sorted({v[:9] for v in vs})
+    rows = []
+    for i in range(total):
+        phone = f"139{i:08d}"
+        name = f"干部{i:04d}"
+        if i < total - total // 10:
+            rows.append([name, phone, "村干部", vs[i % len(vs)], ""])
+        elif i < total - total // 40:
+            rows.append([name, phone, "乡镇", towns[i % len(towns)], ""])
+        else:
+            rows.append([name, phone, "部门", COUNTY, DEPARTMENTS[i % len(DEPARTMENTS)]])
+    return rows
+
+
+def write_accounts(path: Path, rows: list[list[str]] | None = None) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["姓名", "手机", "角色", "机构代码", "部门"])
+        w.writerows(rows if rows is not None else account_rows())
+    return path

@@ -65,3 +65,11 @@ def enable(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
     with friendly_errors():
         users.enable_user(open_store(), actor(), name)
     console.print(f"已启用用户 {name}")
+
+
+# Bulk accounts live in their own module (cli/users_import.py).
+from onesheet.cli import users_import  # noqa: E402
+
+app.command("import")(users_import.import_command)
+app.command("accounts")(users_import.accounts_command)
+app.command("reset")(users_import.reset_command)
