@@ -91,11 +91,6 @@ def test_an_event_keeps_every_entity_id_and_who_read_finds_the_last(store):
     assert who_read(store, CLI_ADMIN, 9_999) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/reports.py keeps only the first AUDIT_IDS (200) ids before it calls "
-    "audit.write_event; it must pass every id (store/audit.py now keeps them all)",
-)
 def test_a_report_over_200_rows_is_found_by_who_read_on_its_last_person(county):
     store, _, _, _ = county
     spec = make_spec("ROLL", ["person.name", "person.gender"])

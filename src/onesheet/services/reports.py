@@ -63,7 +63,6 @@ Format = Literal["xlsx", "csv", "json"]
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
 ENTITY_LABELS = {"person": "人员", "household": "户", "enterprise": "企业", "house": "房屋"}
 LABEL_COLUMNS = {"person": "name", "household": "household_no", "enterprise": "name"}
-AUDIT_IDS = 200  # entity ids kept on the audit event; the row count is always exact
 TOTAL_LABEL = "合计"
 
 
@@ -226,7 +225,7 @@ def _record(
         now=now,
         county_code=county,
         entity_type=spec.entity,
-        entity_ids=(counts.ids or [])[:AUDIT_IDS],
+        entity_ids=counts.ids or [],  # every one: who read person X must be answerable
         fields=fields,
         detail=(
             f"template={spec.id} org={result.org_code} date={result.report_date.isoformat()} "
@@ -375,8 +374,7 @@ def _row_builder(
                 cells[i] = name
                 filled += 1
         counts.filled += filled
-        if len(ids) < AUDIT_IDS:
-            ids.append(m["entity_id"])
+        ids.append(m["entity_id"])
         label = m.get("label") or f"{entity_label}#{m['entity_id']}"
         village = names.get(org_code[:12], "")
         return RenderRow(
