@@ -25,7 +25,9 @@ from onesheet.domain.template_spec import Column, TemplateSpec
 # row; head: of the household head's person row; age: years from a date column as of the
 # report date; org: a name on the entity's org path; members: people in the household;
 # none: no value (序号, 备注, unmapped).
-Source = Literal["self", "household", "head", "age", "org", "members", "none"]
+# house: of the house the person's household lives in (person → household → house), e.g. a
+# 流动人口 register's 房东电话 (the house owner's phone).
+Source = Literal["self", "household", "head", "age", "org", "members", "house", "none"]
 HEAD_FIELDS = {"household.head_name": "name", "household.head_id_number": "id_number"}
 WHY_MISSING = "一张表中暂无此值"
 WHY_UNMAPPED = "模板此列未对应数据字典字段"
@@ -94,6 +96,8 @@ def _plan(i: int, col: Column, entity: str, dictionary: Dictionary) -> ColumnPla
         return ColumnPlan(i, col, "org", f, f.derived_from.split(".", 1)[1], style)  # type: ignore[union-attr]
     if f.key == "household.size" and entity in ("person", "household"):
         return ColumnPlan(i, col, "members", f, None, style)
+    if entity in ("person", "household") and f.entity == "house" and f.stored:
+        return ColumnPlan(i, col, "house", f, f.name, style)
     if f.entity == entity or (entity == "person" and f.entity == "household"):
         source: Source = "self" if f.entity == entity else "household"
         if f.stored:

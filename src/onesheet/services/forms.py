@@ -20,6 +20,8 @@ from pypinyin import lazy_pinyin
 from onesheet.domain.access import AccessDenied, Actor
 from onesheet.domain.dictionary import ENTITY_TYPES, Dictionary, Field, FieldType
 from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.report_columns import plan_roster
+from onesheet.domain.report_filters import check_filter
 from onesheet.domain.tasks import frequency_from_title
 from onesheet.domain.template_spec import TemplateSpec
 from onesheet.ingest.drafts import draft_key
@@ -28,30 +30,15 @@ from onesheet.ingest.normalise import fold_text
 from onesheet.ingest.workbook import DEFAULT_MAX_BYTES, DEFAULT_MAX_COLUMNS, load_bytes
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import county_fields, templates, wordings
-from onesheet.store.templates import STATUS_LABELS_ZH, Decision, TemplateRow
+from onesheet.store.templates import (
+    STATUS_LABELS_ZH,
+    Decision,
+    TemplateNotApproved,
+    TemplateNotFound,
+    TemplateRow,
+)
 
 CONTRACT_KEYS = ("template_id", "title", "department", "entity", "header_rows", "filter", "columns")
-
-
-class TemplateNotFound(ValueError):
-    """No template has this id."""
-
-    def __init__(self, template_id: str) -> None:
-        self.template_id = template_id
-        super().__init__(f"模板 {template_id} 不存在 (no template with id {template_id})")
-
-
-class TemplateNotApproved(ValueError):
-    """The template exists but has not passed the Gate, so it may not be run."""
-
-    def __init__(self, template_id: str, status: str) -> None:
-        self.template_id = template_id
-        self.status = status
-        zh = STATUS_LABELS_ZH.get(status, status)
-        super().__init__(
-            f"模板 {template_id} 尚未准入（当前状态：{zh}），不能生成报表或任务 "
-            f"(template {template_id} is {status}, not approved: it cannot be run)"
-        )
 
 
 @dataclass(frozen=True)
@@ -457,14 +444,47 @@ def set_matter(store: Store, actor: Actor, template_id: str, *, matter: str) -> 
 
 @service("forms_submit", permission="forms.submit", audit=None)
 def submit(store: Store, actor: Actor, template_id: str) -> TemplateRow:
-    """Send a draft (or a reworked rejected template) to the Gate for review."""
+    """Send a draft (or a reworked rejected template) to the Gate for review.
+
+    The report plan is compiled first: a template whose report could not run (a column no
+    relation reaches, a filter on an unknown field) is refused with the reason, not found
+    out at report time. Draft columns are fine: they are left empty until confirmed.
+    """
     now = utcnow()
     with store.transaction() as conn:
+        county_fields.refresh(store, conn)
         row = _get(conn, template_id, actor)
         _editable(row)
+        _check_runs(store, row.spec)
         fresh = templates.update_template(conn, row, at=now, status="submitted")
         templates.insert_decision(conn, template_id, "submitted", actor=actor.username, at=now)
         return fresh
+
+
+def _check_runs(store: Store, spec: TemplateSpec) -> None:
+    """InvalidInput naming each column or filter condition the report could not compile."""
+    if spec.kind != "roster":
+        return
+    findings: list[Finding] = []
+    try:
+        plan_roster(spec, store.dictionary)
+    except InvalidInput as refused:
+        findings += refused.findings
+    if spec.filter is not None:
+        entities = frozenset(
+            {spec.entity, "household"} if spec.entity == "person" else {spec.entity}
+        )
+        try:
+            check_filter(spec.filter, store.dictionary, entities)
+        except InvalidInput as refused:
+            findings += refused.findings
+    if findings:
+        first = Finding(
+            "forms.report_would_fail",
+            f"模板 {spec.id} 的报表无法生成，请先修改以下各项后再提交",
+            f"template {spec.id}'s report could not run; fix these before submitting",
+        )
+        raise InvalidInput([first, *findings])
 
 
 @service("forms_approved_template", permission="forms.read", audit=None)

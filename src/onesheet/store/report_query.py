@@ -78,6 +78,7 @@ class Sources:
     household: object | None = None
     head: object | None = None
     members: object | None = None
+    house: object | None = None  # the house the (person's) household lives in
     # county fields read: field key → (its ``sheet_value`` alias, the table it joins to)
     county: Mapping[str, tuple[object, object]] = field(default_factory=dict)
 
@@ -86,6 +87,8 @@ class Sources:
             return self.main
         if entity == "household" and self.household is not None:
             return self.household
+        if entity == "house" and self.house is not None:
+            return self.house
         raise KeyError(entity)
 
 
@@ -117,13 +120,20 @@ def sources_for(
     reads (an outer join on (entity, field): a county column costs one index lookup)."""
     main = sheet_table(entity)
     used = {p.source for p in plans}
-    wanted = [p.field for p in plans if p.field is not None and p.source in ("self", "household")]
+    wanted = [
+        p.field for p in plans if p.field is not None and p.source in ("self", "household", "house")
+    ]
     wanted += [*fields_of(flt), *extra_fields]
     county_fields = list({f.key: f for f in wanted if f.county_code is not None}.values())
-    with_household = with_household or any(f.entity == "household" for f in county_fields)
+    with_household = with_household or any(
+        f.entity in ("household", "house") for f in county_fields
+    )
+    needs_house = entity in ("person", "household") and (
+        "house" in used or any(f.entity == "house" for f in [*fields_of(flt), *county_fields])
+    )
     household_filter = with_household or any(f.entity == "household" for f in fields_of(flt))
     needs_household = entity == "person" and (
-        bool({"household", "head", "members"} & used) or household_filter
+        bool({"household", "head", "members"} & used) or household_filter or needs_house
     )
     household = sheet_table("household").alias("hh") if needs_household else None
     if entity == "household":
@@ -138,13 +148,14 @@ def sources_for(
             .group_by(p.c.household)
             .subquery("members")
         )
+    house = sheet_table("house").alias("hs") if needs_house else None
     county: dict[str, tuple[object, object]] = {}
     for i, f in enumerate(county_fields):
-        base = main if f.entity == entity else household
+        base = {entity: main, "household": household, "house": house}.get(f.entity)
         if base is None:
             continue  # not joinable: the filter check names it
         county[f.key] = (table("sheet_value").alias(f"cv{i}"), base)
-    return Sources(entity, main, household, head, members, county)
+    return Sources(entity, main, household, head, members, house, county)
 
 
 def value_of(src: Sources, f: Field):  # type: ignore[no-untyped-def]
@@ -175,6 +186,8 @@ def from_clause(src: Sources):  # type: ignore[no-untyped-def]
         joined = joined.outerjoin(src.head, src.head.c.entity_id == hh.c.head)
     if src.members is not None and hh is not None:
         joined = joined.outerjoin(src.members, src.members.c.household_id == hh.c.entity_id)
+    if src.house is not None and hh is not None:
+        joined = joined.outerjoin(src.house, src.house.c.entity_id == hh.c.house)  # type: ignore[attr-defined]
     for key, (alias, base) in src.county.items():
         joined = joined.outerjoin(
             alias,
@@ -186,7 +199,7 @@ def from_clause(src: Sources):  # type: ignore[no-untyped-def]
 def _plan_column(plan: ColumnPlan, src: Sources):  # type: ignore[no-untyped-def]
     """The SELECT expression for one column, or None if the value is not read from SQL."""
     county = plan.field is not None and plan.field.county_code is not None
-    if county and plan.source in ("self", "household"):
+    if county and plan.source in ("self", "household", "house"):
         return value_of(src, plan.field)  # type: ignore[arg-type]
     match plan.source:
         case "self" | "age":
@@ -197,6 +210,8 @@ def _plan_column(plan: ColumnPlan, src: Sources):  # type: ignore[no-untyped-def
             return src.head.c[plan.column_name]  # type: ignore[union-attr]
         case "members":
             return func.coalesce(src.members.c.n, 0)  # type: ignore[union-attr]
+        case "house":
+            return src.house.c[plan.column_name]  # type: ignore[union-attr]
     return None
 
 
