@@ -103,12 +103,31 @@ _RELATION_TO = re.compile(r"^[与和](.+?)的?关系$")
 _DETAILED_ADDRESS = re.compile(r"地?(门|门牌|门楼)?(详址|详细地址|详细住址)$")
 
 
+# An organisation named by its kind: 学校名称, 社会组织名称, 医院地址 are the row's own name
+# and address on a register of units, worded as the dictionary words an enterprise's.
+_ORG_PREFIX = re.compile(
+    r"^(学校|场所|机构|组织|社会组织|医院|卫生院|门店|店铺|商户|合作社|协会|幼儿园)"
+    r"(?=名称|全称|地址|住所|办公地址|电话|联系电话|类型|性质)"
+)
+# 工作/学习单位, 户籍/居住地址: alternatives sharing one head noun.
+_ALTERNATIVES = re.compile(r"^([^/、]+)[/、]([^/、]+?)(单位|地址|时间|日期|电话|号码|情况)$")
+_ROLE_NAME = re.compile(r"^(.+?)(姓名|名字)$")
+
+
 def _extra_variants(core: str, raw: str) -> list[str]:
-    """Wordings a heading also stands for: a subject's attribute, a detailed address, and
-    a bracketed name in the middle (社保卡（一卡通）账号 → 一卡通账号)."""
+    """Wordings a heading also stands for: a subject's attribute, a detailed address, a
+    bracketed name in the middle (社保卡（一卡通）账号 → 一卡通账号), an organisation's own
+    attribute, each of two alternatives, and a role's name as the role (法定代表人姓名)."""
     out = []
     if m := _SUBJECT_PREFIX.match(core):
         out.append(core[m.end() :])
+    if m := _ORG_PREFIX.match(core):
+        rest = core[m.end() :]
+        out.append("企业" + ("名称" if rest == "全称" else "地址" if rest == "办公地址" else rest))
+    if m := _ALTERNATIVES.match(core):
+        out += [m.group(1) + m.group(3), m.group(2) + m.group(3)]
+    if (m := _ROLE_NAME.match(core)) and m.group(1) in ROLE_WORDS:
+        out.append(m.group(1))
     if _DETAILED_ADDRESS.search(core):
         out.append(_DETAILED_ADDRESS.sub("地址", core))
     folded = fold_text(raw)

@@ -19,7 +19,7 @@ from pathlib import Path
 from onesheet.domain.dictionary import Dictionary, Field
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.template_spec import Column, TemplateSpec, column_letter
-from onesheet.ingest import aggregate, layout, matcher, population
+from onesheet.ingest import aggregate, layout, matcher, period, population
 from onesheet.ingest.evidence import ValueProfile
 from onesheet.ingest.matcher import ColumnMatch, MatchInput
 from onesheet.ingest.normalise import normalise_heading
@@ -129,7 +129,7 @@ def analyse_form(
         }
     else:
         kind = "roster"
-        said = title if title_source != "file_name" else ""  # a file name is a last resort
+        said = title if title_source != "file_name" else ""  # the file name: a last resort
         entity, matches = matcher.match_columns(s.columns, samples, said, inp, letters)
         spec_cols = _roster_columns(matches, s)
         guess = inp.entity_guess
@@ -140,6 +140,9 @@ def analyse_form(
         }
     for col, m in zip(spec_cols, matches, strict=True):
         col.width = grid.col_widths.get(m.col)
+    words = title if title_source != "file_name" else ""
+    proposal = population.propose(words, entity, dictionary)
+    frequency = period.propose_frequency(words, s.unit_line)
     spec = TemplateSpec(
         id=_template_id(data, grid.name),
         title=title,
@@ -147,7 +150,8 @@ def analyse_form(
         entity=entity,  # type: ignore[arg-type]
         kind=kind,  # type: ignore[arg-type]
         columns=spec_cols,
-        filter=population.propose_filter(title, entity, dictionary),
+        filter=proposal.filter,
+        frequency=frequency.value,  # type: ignore[arg-type]
         layout=layout.build_layout(grid, s, title),
     )
     return FormAnalysis(
@@ -163,6 +167,13 @@ def analyse_form(
             "structure": list(s.evidence),
             "title_source": title_source,
             "entity": entity_evidence,
+            "filter": {"evidence": proposal.evidence, "confidence": proposal.confidence},
+            "frequency": {
+                "value": frequency.value,
+                "period": frequency.period,
+                "evidence": frequency.evidence,
+                "confidence": frequency.confidence,
+            },
         },
     )
 

@@ -197,6 +197,10 @@ def _rank(
         or (reading.role_entity if form_entity == "person" else None)
         or form_entity
     )
+    if reading.role is None and reading.core in scoring.BARE_ADDRESS:
+        key = scoring.SUBJECT_ADDRESS.get(col_entity)
+        if key in index.fields:
+            words[key] = max(words.get(key, 0.0), 0.9)
     if col_entity == form_entity and reading.role is None:
         for src, dst in scoring.SUBJECT_MAP.get(form_entity, {}).items():
             if src in words and dst in index.fields:

@@ -13,6 +13,7 @@ Age words follow the legal reading of 以上/以下 (刑法 第九十九条: the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.template_spec import AllOf, AnyOf, Condition, Filter
@@ -29,6 +30,7 @@ _STATUSES: tuple[tuple[str, str, str, object], ...] = (
     (r"党员", "political_status", "in", ["01", "02"]),
     (r"监测户|监测对象|防返贫监测", "is_monitored", "eq", "1"),
     (r"脱贫户|脱贫人口|建档立卡", "is_lifted_from_poverty", "eq", "1"),
+    (r"(离|企业|机关|事业单位)?退休(人员|职工|干部|老人)|离退休", "employment_status", "eq", "60"),
 )
 _AGE_GE = re.compile(r"(\d{1,3})\s*周?岁(及|以|或)?(以上|及以上|以上)")
 _AGE_LE = re.compile(r"(\d{1,3})\s*周?岁(及|以)?以下")
@@ -93,19 +95,99 @@ def _code(dictionary: Dictionary, key: str, wording: str) -> str | None:
         return None
 
 
-def propose_filter(title: str, entity: str, dictionary: Dictionary) -> Filter | None:
-    """The filter a roster's title implies, or None for a roster of everyone."""
+@dataclass
+class FilterProposal:
+    """The filter a roster's words imply, what said so, and how sure (for a person to
+    confirm on the mapping page)."""
+
+    filter: Filter | None
+    evidence: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+
+
+_WOMEN_OF_AGE = re.compile(r"育龄妇女|育龄期妇女|育龄群众")
+_WOMEN = re.compile(r"妇女|女性|女职工")
+_ELDERLY = re.compile(r"老年人|老人")
+_SCHOOL_ENTRY = re.compile(r"适龄儿童|入学|新生入学|一年级新生|学龄儿童")
+_YEAR = re.compile(r"(20\d{2})\s*年")
+
+
+def school_entry_conditions(text: str) -> tuple[list[Condition], str]:
+    """Children starting school: six by 31 August of the school year. With the year in the
+    words (2025年秋季) the birth dates are exact; without it, age 6 on the report date."""
+    m = _YEAR.search(text)
+    if m:
+        year = int(m.group(1))
+        born_from, born_to = f"{year - 7}-09-01", f"{year - 6}-08-31"
+        return [
+            Condition(field="person.birth_date", op="ge", value=born_from),
+            Condition(field="person.birth_date", op="le", value=born_to),
+        ], f"{year}年入学：出生于 {born_from} 至 {born_to}（当年8月31日满6周岁）"
+    return [
+        Condition(field="person.birth_date", op="age_ge", value=6),
+        Condition(field="person.birth_date", op="age_lt", value=7),
+    ], "入学适龄：6周岁（未写年份，按报表日期计算）"
+
+
+def propose(title: str, entity: str, dictionary: Dictionary) -> FilterProposal:
+    """The filter a roster's title (and subtitle) implies, with its evidence."""
     text = fold_text(title)
+    evidence: list[str] = []
     statuses = status_conditions(text, entity, dictionary)
-    ages = age_conditions(text) if "person.birth_date" in dictionary.fields else []
+    for c in statuses:
+        evidence.append(f"标题含“{_which(text, c)}” → {c.field} {c.op} {c.value}")
+    has_dates = "person.birth_date" in dictionary.fields
+    ages: list[Condition] = []
+    confidence = 0.85 if statuses else 0.0
+    if has_dates and _SCHOOL_ENTRY.search(text) and not age_conditions(text):
+        ages, why = school_entry_conditions(text)
+        evidence.append(why)
+        confidence = max(confidence, 0.7 if _YEAR.search(text) else 0.5)
+    elif has_dates:
+        ages = [c for c in age_conditions(text) if not (c.op == "age_ge" and c.value == 0)]
+        if ages:
+            evidence.append("标题中的年龄：" + "，".join(f"{c.op} {c.value}" for c in ages))
+            confidence = max(confidence, 0.85)
+        elif _WOMEN_OF_AGE.search(text):
+            ages = [
+                Condition(field="person.birth_date", op="age_ge", value=15),
+                Condition(field="person.birth_date", op="age_lt", value=50),
+            ]
+            evidence.append("育龄妇女：15–49 周岁的女性")
+            confidence = max(confidence, 0.8)
+        elif _ELDERLY.search(text) and entity == "person" and not statuses:
+            ages = [Condition(field="person.birth_date", op="age_ge", value=60)]
+            evidence.append("老年人：60 周岁以上（老年人权益保障法），未写年龄，请确认")
+            confidence = max(confidence, 0.5)
+    women = [Condition(field="person.gender", op="eq", value="2")] if _WOMEN.search(text) else []
+    if women and "person.gender" in dictionary.fields:
+        evidence.append("标题含“妇女/女性” → 性别 女")
+        confidence = max(confidence, 0.8)
+    else:
+        women = []
     parts: list[Filter] = []
     if len(statuses) == 1:
         parts.append(statuses[0])
     elif statuses:
         parts.append(AnyOf.model_validate({"or": statuses}))
+    parts.extend(women)
     parts.extend(ages)
     if not parts:
-        return None
-    if len(parts) == 1:
-        return parts[0]
-    return AllOf.model_validate({"and": parts})
+        return FilterProposal(None, ["标题未指明人群：列出全部"], 0.6)
+    flt = parts[0] if len(parts) == 1 else AllOf.model_validate({"and": parts})
+    return FilterProposal(flt, evidence, round(confidence, 2))
+
+
+def _which(text: str, c: Condition) -> str:
+    for pattern, name, _op, _value in _STATUSES:
+        if c.field.endswith("." + name) and (m := re.search(pattern, text)):
+            return m.group(0)
+    for pattern in (_MIGRANT, _REGISTERED):
+        if m := pattern.search(text):
+            return m.group(0)
+    return c.field
+
+
+def propose_filter(title: str, entity: str, dictionary: Dictionary) -> Filter | None:
+    """The filter a roster's title implies, or None for a roster of everyone."""
+    return propose(title, entity, dictionary).filter

@@ -18,7 +18,7 @@ from onesheet.ingest.evidence import ValueProfile, normalise_text
 
 # form (or column) entity → field entity → factor.
 ENTITY_FACTOR: dict[str, dict[str, float]] = {
-    "person": {"person": 1.0, "household": 0.9, "enterprise": 0.5, "house": 0.7},
+    "person": {"person": 1.0, "household": 0.9, "enterprise": 0.5, "house": 0.86},
     "household": {"person": 0.88, "household": 1.0, "enterprise": 0.55, "house": 0.75},
     "enterprise": {"person": 0.6, "household": 0.55, "enterprise": 1.0, "house": 0.6},
     "house": {"person": 0.6, "household": 0.86, "enterprise": 0.55, "house": 1.0},
@@ -44,6 +44,14 @@ SUBJECT_MAP: dict[str, dict[str, str]] = {
         "person.current_address": "enterprise.address",
     },
 }
+# A bare 地址 names the address of the row's own subject.
+SUBJECT_ADDRESS = {
+    "person": "person.current_address",
+    "household": "household.address",
+    "enterprise": "enterprise.address",
+    "house": "house.address",
+}
+BARE_ADDRESS = frozenset({"地址", "详细地址", "具体地址", "所在地址", "地点", "位置", "所在位置"})
 _HINT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"18位|身份证", ("id_number",)),
     (r"手机|11位|电话", ("phone",)),

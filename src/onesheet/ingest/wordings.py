@@ -45,7 +45,7 @@ FILLER_SUFFIXES = frozenset(
 # 年度补贴 not 补贴, 拟入学校 not 学校.
 QUALIFIERS = re.compile(
     r"(重度|轻度|中度|重症|多重|一户多人|年度|季度|月度|本年|上年|当年|新增|累计|困难|"
-    r"低保边缘|边缘|拟|拟入|拟就读|拟报|一级|二级|三级|四级|非|未)$"
+    r"低保边缘|边缘|拟|拟入|拟就读|拟报|一级|二级|三级|四级|非|未|再)$"
 )
 EXACT, STEM, HOMOPHONE = 1.0, 0.95, 0.9
 _FUZZY_WEIGHT, _PINYIN_WEIGHT = 0.95, 0.92
