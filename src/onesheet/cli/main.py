@@ -16,6 +16,7 @@ from onesheet.cli import (
     tokens_cmd,
     users_cmd,
 )
+from onesheet.cli.backup_cmd import backup_command, restore_command
 from onesheet.cli.common import (
     actor,
     console,
@@ -49,6 +50,8 @@ app.add_typer(audit_cmd.app, name="audit")
 app.command("import")(import_command)
 app.command("demo")(demo)
 app.command("serve")(serve)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.callback()
