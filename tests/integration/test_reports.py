@@ -22,7 +22,7 @@ from onesheet.domain.masking import mask_value
 from onesheet.domain.template_spec import Condition
 from onesheet.services.base import Store, utcnow
 from onesheet.services.reports import report_history, run_report
-from onesheet.store.templates import insert_template
+from onesheet.store.templates import TemplateNotApproved, TemplateNotFound, insert_template
 from tests.integration.helpers import seed_small
 from tests.reports.support import (
     REPORT_DATE,
@@ -308,9 +308,9 @@ def test_refusals(store: Store, tmp_path: Path) -> None:
         run_report(store, CLI_ADMIN, "bad", town, None, "xlsx", tmp_path / "a.xlsx")
     with pytest.raises(InvalidInput, match="'X' is not a code"):
         run_report(store, CLI_ADMIN, "bad2", town, None, "xlsx", tmp_path / "a.xlsx")
-    with pytest.raises(InvalidInput, match="not approved"):
+    with pytest.raises(TemplateNotApproved, match="not approved"):
         run_report(store, CLI_ADMIN, "people_roster", town, None, "xlsx", tmp_path / "a.xlsx")
-    with pytest.raises(InvalidInput, match="no template"):
+    with pytest.raises(TemplateNotFound, match="no template"):
         run_report(store, CLI_ADMIN, "nope", town, None, "xlsx", tmp_path / "a.xlsx")
     with pytest.raises(AccessDenied):
         run_report(store, Actor("r", "reviewer", None), "x", town, None, "csv", tmp_path / "a")

@@ -14,6 +14,7 @@ from onesheet.domain.access import Actor, require_org
 from onesheet.domain.feedback import KINDS, MAX_TEXT, STATUSES, can_move
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
+from onesheet.services.sheet_write import UnknownEntity
 from onesheet.store import audit, templates
 from onesheet.store import feedback as feedback_store
 
@@ -130,9 +131,7 @@ def handle_feedback(
     with store.transaction() as conn:
         row = feedback_store.get_feedback(conn, feedback_id)
         if row is None:
-            raise _problem(
-                "feedback.unknown", f"没有反馈 {feedback_id}", f"no feedback {feedback_id}"
-            )
+            raise UnknownEntity(f"没有反馈 {feedback_id} (no feedback {feedback_id})")
         require_org(actor, str(row["org_code"]))
         version = int(row["version"])  # type: ignore[call-overload]
         if expected_version is not None and expected_version != version:

@@ -57,7 +57,7 @@ from onesheet.store.report_query import (
     units_at,
 )
 from onesheet.store.schema import table
-from onesheet.store.templates import STATUS_LABELS_ZH, get_template
+from onesheet.store.templates import TemplateNotApproved, TemplateNotFound, get_template
 
 Format = Literal["xlsx", "csv", "json"]
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
@@ -102,14 +102,9 @@ def _approved_spec(conn: Connection, template_id: str) -> TemplateSpec:
     """
     row = get_template(conn, template_id)
     if row is None:
-        raise _invalid("template", f"没有报表模板 {template_id}", f"no template {template_id}")
+        raise TemplateNotFound(template_id)
     if row.status != "approved":
-        status = STATUS_LABELS_ZH.get(row.status, row.status)
-        raise _invalid(
-            "not_approved",
-            f"报表模板 {template_id} 尚未通过准入审核（状态：{status}），不能生成报表",
-            f"template {template_id} is {row.status}, not approved: only approved templates run",
-        )
+        raise TemplateNotApproved(template_id, row.status)
     return row.spec
 
 

@@ -25,6 +25,27 @@ STATUS_LABELS_ZH = {
 }
 
 
+class TemplateNotFound(ValueError):
+    """No template has this id."""
+
+    def __init__(self, template_id: str) -> None:
+        self.template_id = template_id
+        super().__init__(f"没有报表模板 {template_id} (no template with id {template_id})")
+
+
+class TemplateNotApproved(ValueError):
+    """The template exists but has not passed the Gate, so it may not be run."""
+
+    def __init__(self, template_id: str, status: str) -> None:
+        self.template_id = template_id
+        self.status = status
+        zh = STATUS_LABELS_ZH.get(status, status)
+        super().__init__(
+            f"模板 {template_id} 尚未准入（当前状态：{zh}），不能生成报表或任务 "
+            f"(template {template_id} is {status}, not approved: it cannot be run)"
+        )
+
+
 @dataclass(frozen=True)
 class TemplateRow:
     """A stored template with its Gate status."""
