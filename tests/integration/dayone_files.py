@@ -83,3 +83,49 @@ def write_accounts(path: Path, rows: list[list[str]] | None = None) -> Path:
         w.writerow(["姓名", "手机", "角色", "机构代码", "部门"])
         w.writerows(rows if rows is not None else account_rows())
     return path
+
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂"
+RELATIONS = ("配偶", "长子", "长女", "次子", "母亲", "孙子")
+
+
+def household_rows(households: int = 60, county: str = COUNTY) -> list[list[str]]:
+    """[户号, 户主, 与户主关系, 姓名, 身份证号, 住址, 所属村/社区]: 1–4 people a household,
+    the head first, spread over the sample's villages; a third name their village only in
+    the address (the village column left empty)."""
+    from datetime import date
+
+    from onesheet.domain.synth.orgs import village_name
+    from onesheet.domain.values.idnumber import make_id_number
+
+    vs = [(c, d.name) for c, d in divisions().items() if c.startswith(county) and len(c) == 12]
+    towns = {c: d.name for c, d in divisions().items() if c.startswith(county) and len(c) == 9}
+    rows = []
+    seq = 0
+    for h in range(households):
+        code, committee = vs[h % len(vs)]
+        place, _ = village_name(committee)
+        address = f"浙江省湖州市安吉县{towns[code[:9]]}{place}{h % 7 + 1}组{h + 1}号"
+        size = 1 + h % 4
+        head = ""
+        for m in range(size):
+            seq += 1
+            name = SURNAMES[h % len(SURNAMES)] + GIVEN[(h + m) % len(GIVEN)]
+            birth = date(1950 + (h * 7 + m * 11) % 60, 1 + m % 12, 1 + h % 28)
+            number = make_id_number(county, birth, seq % 999 + 1)
+            if m == 0:
+                head = name
+            relation = "户主" if m == 0 else RELATIONS[(m - 1) % len(RELATIONS)]
+            column = "" if h % 3 == 2 else committee
+            rows.append([f"33052300{h:05d}", head, relation, name, number, address, column])
+    return rows
+
+
+def write_households(path: Path, rows: list[list[str]] | None = None, encoding="utf-8") -> Path:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["户号", "户主", "与户主关系", "姓名", "身份证号", "住址", "所属村/社区"])
+    w.writerows(rows if rows is not None else household_rows())
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path

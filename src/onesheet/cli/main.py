@@ -17,6 +17,7 @@ from onesheet.cli import (
     users_cmd,
 )
 from onesheet.cli.backup_cmd import backup_command, restore_command
+from onesheet.cli.bootstrap_cmd import bootstrap_command
 from onesheet.cli.common import (
     actor,
     console,
@@ -52,6 +53,7 @@ app.command("demo")(demo)
 app.command("serve")(serve)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("bootstrap")(bootstrap_command)
 
 
 @app.callback()
