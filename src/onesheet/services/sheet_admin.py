@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from onesheet.domain.access import Actor, require_org
 from onesheet.domain.dictionary import ENTITY_TYPES
+from onesheet.export.csv_out import neutralise
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, rebuild
 from onesheet.store.schema import sheet_table
@@ -75,27 +76,24 @@ def export_csv(
     if scope:
         stmt = stmt.where(t.c.org_code.startswith(scope))
     tmp = out.with_name(out.name + ".part")
-    count = 0
     with store.transaction() as conn, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["entity_id", "org_code", *[f.key for f in fields]])
         result = conn.execute(stmt.execution_options(yield_per=5000))
+        read: list[int] = []
         for row in result:
             m = row._mapping
-            writer.writerow(
-                [
-                    m["entity_id"],
-                    m["org_code"],
-                    *[from_column(f.type, m[f.name]) or "" for f in fields],
-                ]
-            )
-            count += 1
+            values = [neutralise(from_column(f.type, m[f.name]) or "") for f in fields]
+            writer.writerow([m["entity_id"], m["org_code"], *values])
+            read.append(m["entity_id"])
+        count = len(read)
         audit.write_event(
             conn,
             actor,
             "sheet.export",
             now=utcnow(),
             entity_type=entity,
+            entity_ids=read,
             fields=[f.key for f in fields],
             detail=f"rows={count} org={scope}",
         )

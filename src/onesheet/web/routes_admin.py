@@ -22,6 +22,7 @@ from onesheet.services.auth import (
 )
 from onesheet.services.users import list_users
 from onesheet.web.auth import Caller, check_csrf
+from onesheet.web.deps import is_number
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render, store_of
 
@@ -110,7 +111,7 @@ def tokens_issue(
     check_csrf(caller, csrf_token)
     lang = lang_of(request)
     wanted = days.strip() or str(TOKEN_DAYS)
-    if not wanted.isdigit():
+    if not is_number(wanted):
         msg = "有效天数须为整数" if lang != "en" else "days must be a whole number"
         return _page(request, caller, error=msg, status=400)
     try:
