@@ -120,3 +120,22 @@ def test_every_refusal_costs_one_argon2_verify(cadre, monkeypatch):
     calls.clear()
     _refusal(store, "cadre", PASSWORD)
     assert len(calls) == 1, "a locked account must still verify the password"
+
+
+def test_a_lock_that_ran_out_starts_the_count_again(cadre):
+    """After the lock-out ends, one wrong password must not lock the account again at once
+    (else anyone who knows a username keeps it locked with one guess per quarter hour)."""
+    from datetime import timedelta
+
+    from onesheet.services.auth import LOCK_MINUTES
+    from onesheet.services.base import utcnow
+
+    store = cadre
+    for _ in range(MAX_FAILURES):
+        _refusal(store, "cadre", "wrong password")
+    later = utcnow() + timedelta(minutes=LOCK_MINUTES + 1)
+    with pytest.raises(LoginRefused):
+        login(store, "cadre", "wrong password", now=later)
+    row = _user_row(store, "cadre")
+    assert row["failed_logins"] == 1 and row["locked_until"] is None
+    assert login(store, "cadre", PASSWORD, now=later).actor.username == "cadre"

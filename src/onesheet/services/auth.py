@@ -80,6 +80,7 @@ def login(store: Store, username: str, password: str, *, now: datetime | None = 
                 username,
                 max_failures=MAX_FAILURES,
                 lock_until=now + timedelta(minutes=LOCK_MINUTES),
+                now=now,
             )
         raise LoginRefused
     assert row is not None  # a dummy hash never matches

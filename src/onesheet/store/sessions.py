@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, case, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, insert, or_, select, update
 
 from onesheet.store.schema import table
 
@@ -137,23 +137,26 @@ def revoke_api_token(conn: Connection, token_id: int, now: datetime) -> bool:
 
 
 def record_failure(
-    conn: Connection, username: str, *, max_failures: int, lock_until: datetime
+    conn: Connection, username: str, *, max_failures: int, lock_until: datetime, now: datetime
 ) -> None:
     """Count one failed login in a single UPDATE and lock once the count reaches the limit.
 
     The count and the lock are worked out by the database from the row as it is when the
     UPDATE runs (``failed_logins + 1``), never from a value read earlier, so concurrent
-    failures all count and the one that crosses the limit sets the lock. An unknown
-    username matches no row (the same statement runs: no timing hint).
+    failures all count and the one that crosses the limit sets the lock. A lock that has
+    run out starts the count again, so one wrong password after it does not lock at once.
+    An unknown username matches no row (the same statement runs: no timing hint).
     """
     t = table("app_user")
+    expired = and_(t.c.locked_until.is_not(None), t.c.locked_until <= now)
+    count = case((expired, 1), else_=t.c.failed_logins + 1)
     conn.execute(
         update(t)
         .where(t.c.username == username)
         .values(
-            failed_logins=t.c.failed_logins + 1,
+            failed_logins=count,
             locked_until=case(
-                (t.c.failed_logins + 1 >= max_failures, lock_until), else_=t.c.locked_until
+                (count >= max_failures, lock_until), (expired, None), else_=t.c.locked_until
             ),
         )
     )
