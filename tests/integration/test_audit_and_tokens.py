@@ -405,6 +405,7 @@ def test_admin_pages_refuse_another_countys_user_and_an_unknown_token(two_counti
     csrf = _login(client, "boss")
     page = client.get("/admin/tokens")
     assert "长兴村务" not in page.text and 'value="far"' not in page.text
+    assert 'href="/admin/tokens"' in client.get("/").text  # the admin's menu leads there
     issued = client.post(
         "/admin/tokens", data={"username": "far", "label": "借用", "csrf_token": csrf}
     )

@@ -53,6 +53,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_progress": ("任务进度", "Progress"),
     "nav_ledger": ("减负看板", "Burden ledger"),
     "nav_feedback": ("反馈", "Feedback"),
+    "nav_tokens": ("接口令牌", "API tokens"),
 }
 
 
