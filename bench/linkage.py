@@ -5,6 +5,16 @@ Compares, in one run, the full pipeline (key repair + Chinese-aware Splink model
 plain Splink on raw columns and with exact ID matching alone; reports precision, recall
 and F1 of links and seconds per 100,000 rows. The exports are written as GBK CSV and read
 back through the import reader, so decoding is part of the measured path.
+
+The ``keyless`` case (issue 13) is a 人社 export as a new user meets it: 3,000 residents and
+150 newcomers, 8 % of rows without an ID number, 20 % homophone names, 30 % without a phone
+(``noise.make_keyless_export``). There every automatic decision counts: a row linked to the
+wrong person and a resident minted as a new person (a duplicate) are both errors, so
+``precision`` = right decisions / decisions made without a person (links and new people),
+``recall`` = residents linked to themselves / residents (a queued resident is not recalled),
+and ``duplicates_minted`` counts new people who were already in the sheet, split into rows
+with and without a valid ID number. ``methods`` breaks it down per method (key, repaired,
+model, review = queued, new).
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from onesheet.domain.access import CLI_ADMIN
 from onesheet.linkage.keys import read_id
 from onesheet.linkage.link import LinkConfig, LinkInput, link_people
 from onesheet.linkage.model import ModelConfig
-from onesheet.linkage.noise import make_export
+from onesheet.linkage.noise import make_export, make_keyless_export
 from onesheet.linkage.reading import read_export
 from onesheet.linkage.records import PersonRecord
 from onesheet.services import setup
@@ -41,6 +51,14 @@ def _gbk(headings, rows) -> bytes:  # type: ignore[no-untyped-def]
     w.writerow(headings)
     w.writerows(rows)
     return buf.getvalue().encode("gbk")
+
+
+def _baseline(**kw) -> LinkConfig:  # type: ignore[no-untyped-def]
+    """A baseline mints a new person whenever nobody fits, key or not (as plain pipelines
+    do); ``--before`` checkouts predate the switch and always did."""
+    if "keyless_new" in LinkConfig.__dataclass_fields__:
+        kw["keyless_new"] = True
+    return LinkConfig(**kw)
 
 
 def _inputs(table, raw: bool = False) -> list[LinkInput]:  # type: ignore[no-untyped-def]
@@ -91,6 +109,76 @@ def _score(outcomes, truth) -> dict[str, object]:  # type: ignore[no-untyped-def
     }
 
 
+def _score_keyless(outcomes, truth, keyed) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Every automatic decision scored (see the module docstring); ``keyed[i]``: the row
+    carried a valid ID number."""
+    right = decided = recalled = residents = queued = 0
+    dup_keyed = dup_keyless = 0
+    per: dict[str, Counter[str]] = {}
+    for (method, got), t, has_key in zip(outcomes, truth, keyed, strict=True):
+        c = per.setdefault(method, Counter())
+        c["rows"] += 1
+        residents += t is not None
+        if method == "review":
+            queued += 1
+            c["resident" if t is not None else "newcomer"] += 1
+            continue
+        decided += 1
+        ok = got == t  # a link to the right person, or a newcomer created
+        right += ok
+        recalled += ok and t is not None
+        c["right" if ok else "wrong"] += 1
+        if method == "new" and t is not None:
+            c["duplicates"] += 1
+            if has_key:
+                dup_keyed += 1
+            else:
+                dup_keyless += 1
+    p = right / decided if decided else 0.0
+    r = recalled / residents if residents else 0.0
+    methods = {
+        m: {**dict(c), "precision": round(c["right"] / (c["right"] + c["wrong"]), 5)}
+        if c["right"] + c["wrong"]
+        else dict(c)
+        for m, c in sorted(per.items())
+    }
+    return {
+        "precision": round(p, 5),
+        "recall": round(r, 5),
+        "f1": round(_f1(p, r), 5),
+        "queued_share": round(queued / len(truth), 5),
+        "duplicates_minted": dup_keyed + dup_keyless,
+        "duplicates_minted_keyless": dup_keyless,
+        "methods": methods,
+    }
+
+
+def _keyless(people, sheet, methods, seed: int = 313) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The keyless case, every method on the same export."""
+    ex = make_keyless_export(people, county=COUNTY, seed=seed)
+    table = read_export(_gbk(ex.headings, ex.rows), "hr_keyless.csv")
+    assert table.encoding == "gb18030"
+    out: dict[str, object] = {
+        "rows": len(ex.rows),
+        "rows_without_id": sum(1 for r in table.rows if r[1] is None),
+        "rows_without_phone": sum(1 for r in table.rows if r[4] is None),
+        "newcomers": sum(1 for t in ex.truth if t is None),
+    }
+    keyed = [read_id(r[1]).number is not None for r in table.rows]
+    for label, cfg in methods.items():
+        inputs = _inputs(table, raw=label == "plain_splink_raw")
+        start = time.perf_counter()
+        res = link_people(inputs, sheet, cfg)
+        elapsed = time.perf_counter() - start
+        got = [(res[i].method, res[i].entity_id) for i in range(len(inputs))]
+        out[label] = {
+            **_score_keyless(got, ex.truth, keyed),
+            "seconds_per_100k_rows": round(elapsed / len(inputs) * 100_000, 1),
+        }
+        print("keyless", label, json.dumps(out[label], ensure_ascii=False), flush=True)
+    return out
+
+
 def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
@@ -101,6 +189,7 @@ def main() -> None:
     ap.add_argument("--out", default="bench/results/linkage.json")
     ap.add_argument("--db", help="reuse (or keep) the seeded county in this SQLite file")
     ap.add_argument("--only", help="comma-separated methods to run (development)")
+    ap.add_argument("--keyless-only", action="store_true", help="only the keyless case")
     args = ap.parse_args()
     db = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "bench.db"
     store = Store.from_url(f"sqlite:///{db}")
@@ -125,19 +214,24 @@ def main() -> None:
         for p in people
     ]
     results: dict[str, object] = {"people": args.people, "seed_seconds": round(seeded, 1)}
+    methods = {
+        "onesheet": LinkConfig(),
+        "exact_id_only": _baseline(use_model=False),
+        "plain_splink_raw": _baseline(use_keys=False, model=ModelConfig(raw=True)),
+    }
+    if args.only:
+        methods = {k: v for k, v in methods.items() if k in args.only.split(",")}
+    results["keyless"] = _keyless(people, sheet, methods)
+    _keyless_table(results["keyless"], list(methods))  # type: ignore[arg-type]
+    if args.keyless_only:
+        Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+        return
     exports = []
     for n, (dept, share) in enumerate((("civil_affairs", 0.3), ("health", 0.5), ("hr", 0.2))):
         ex = make_export(people, share=share, county=COUNTY, seed=100 + n)
         table = read_export(_gbk(ex.headings, ex.rows), f"{dept}.csv")
         assert table.encoding == "gb18030"
         exports.append((dept, table, ex.truth))
-    methods = {
-        "onesheet": LinkConfig(),
-        "exact_id_only": LinkConfig(use_model=False),
-        "plain_splink_raw": LinkConfig(use_keys=False, model=ModelConfig(raw=True)),
-    }
-    if args.only:
-        methods = {k: v for k, v in methods.items() if k in args.only.split(",")}
     for label, cfg in methods.items():
         per: dict[str, object] = {}
         total_rows, total_time, all_got, all_truth = 0, 0.0, [], []
@@ -162,6 +256,21 @@ def main() -> None:
     _table(results, list(methods))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+
+
+def _keyless_table(results: dict[str, object], labels: list[str]) -> None:
+    print(
+        f"{'keyless':<18}{'precision':>10}{'recall':>9}{'F1':>9}{'queued':>8}{'dups':>6}"
+        f"{'keyless dups':>13}"
+    )
+    for label in labels:
+        r = results[label]
+        assert isinstance(r, dict)
+        print(
+            f"{label:<18}{r['precision']:>10.5f}{r['recall']:>9.5f}{r['f1']:>9.5f}"
+            f"{r['queued_share']:>8.2%}{r['duplicates_minted']:>6}"
+            f"{r['duplicates_minted_keyless']:>13}"
+        )
 
 
 def _table(results: dict[str, object], labels: list[str]) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.findings import InvalidInput
+from onesheet.domain.values.idnumber import make_id_number
 from onesheet.linkage import model as lm
 from onesheet.linkage.noise import make_export
 from onesheet.services import data_import
@@ -136,8 +138,8 @@ def test_household_number_column_ties_people_to_households(store):
     other = next(p for p in people if p["household_no"] != known["household_no"])
     rows = [
         [other["name"], other["id_number"], known["household_no"]],  # moved into that household
-        ["新人甲", "", "HH-NEW-1"],
-        ["新人乙", "", "HH-NEW-1"],
+        ["新人甲", make_id_number(COUNTY, date(1990, 1, 2), 901), "HH-NEW-1"],
+        ["新人乙", make_id_number(COUNTY, date(1992, 3, 4), 902), "HH-NEW-1"],
     ]
     data = _csv(["姓名", "公民身份号码", "户号"], rows)
     summary = import_file(store, CLI_ADMIN, data, filename="h.csv", department="civil_affairs")

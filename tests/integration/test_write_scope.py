@@ -122,13 +122,19 @@ def test_town_import_within_its_own_town_is_recorded_as_the_town_itself(store, c
     summary = import_file(
         store, TOWN_USER, data, filename="own.csv", department="village", config=NO_MODEL
     )
-    assert (summary.linked, summary.created) == (1, 1) and summary.department == "village"
+    # no ID number: the newcomer waits for a person's decision (no key, no new person)
+    assert (summary.linked, summary.created, summary.queued) == (1, 0, 1)
+    assert summary.department == "village"
     assert _row(store, mine["entity_id"])["phone"] == "13911112222"
     b, p = table("batch"), sheet_table("person")
     with store.engine.connect() as conn:
         assert conn.execute(select(b.c.source).where(b.c.id == summary.batch_id)).scalar_one() == (
             "village"
         )
+    (entry,) = linkage_queue.list_entries(store, TOWN_USER)
+    assert entry["org_code"].startswith(TOWN_A)
+    assert linkage_queue.decide(store, TOWN_USER, entry["id"], create=True).status == "created"
+    with store.engine.connect() as conn:
         home = conn.execute(select(p.c.org_code).where(p.c.name == "新来人")).scalar_one()
     assert home.startswith(TOWN_A)  # no village named: the town's own, never the county's
 

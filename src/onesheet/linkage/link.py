@@ -6,8 +6,17 @@ Every row gets one ``Outcome``:
 * ``repaired``    — its broken ID is one slip from exactly one person whose name agrees;
 * ``model``       — no usable key, and the model's best match clears ``match_at`` with a
                     margin over the runner-up;
-* ``new``         — nobody fits (below ``review_at``), or a valid key the sheet lacks;
-* ``review``      — the best match is in the grey zone: a person decides (the queue).
+* ``new``         — a valid ID number the sheet does not hold (and no person in the sheet
+                    whose number it could be a slip of);
+* ``review``      — anything else: a person decides (the queue).
+
+No key, no new person: a row without a valid ID number is linked only when the model is
+confident; otherwise it waits in the queue with its best candidates, however weak — never
+a new record, because a keyless duplicate splits a person's values between two records and
+nothing later tells them apart. Likewise a valid number the sheet holds under another name
+waits for a person instead of minting a second holder, and a valid number the sheet lacks
+waits when the model finds a person whose number is one slip from it (a mistyped digit can
+form another valid number: the check character misses one slip in eleven).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from onesheet.linkage import evidence
 from onesheet.linkage import model as lm
 from onesheet.linkage.keys import KeyReading
 from onesheet.linkage.normalise import name_key, name_pinyin
@@ -35,6 +45,9 @@ class LinkConfig:
     model: lm.ModelConfig = field(default_factory=lm.ModelConfig)
     use_model: bool = True
     use_keys: bool = True  # False: the plain-Splink baseline, every row through the model
+    keyless_new: bool = False  # True: a row nobody fits becomes new even without a key (the
+    # baselines' habit, kept for the benchmark; an import never does this)
+    candidates: int = 5  # how many candidates a queued row keeps
 
 
 @dataclass
@@ -47,6 +60,8 @@ class Outcome:
     probability: float = 1.0
     number: str | None = None  # the ID number to record (valid, converted or repaired)
     candidates: list[tuple[int, float]] = field(default_factory=list)
+    evidence: list[dict[str, str]] = field(default_factory=list)  # per candidate (queued rows)
+    reason: str = ""  # why a row waits: no_key | weak | key_name | key_slip | ambiguous
 
 
 @dataclass
@@ -86,22 +101,85 @@ def link_people(
         ):
             rest.append(row)  # a valid number of someone else's name: a slip that fit the check
             continue
-        if found is None and row.key.number:  # a valid key the sheet lacks: a new person
+        if found is None and row.key.number and not (config.use_model and sheet):
             found = Outcome(row.record.uid, "new", number=row.key.number)
         if found is not None:
             out[row.record.uid] = found
         else:
-            rest.append(row)
+            rest.append(row)  # no key, a broken one, or a valid one the sheet lacks
     if progress:
         progress(len(out))
+    scored: dict[int, Outcome] = {}
     if rest and config.use_model and sheet:
         keyed = {u: o for u, o in out.items() if o.method == "key"}
-        out.update(_by_model(rows, keyed, rest, sheet, config, trained))
+        scored = _by_model(rows, keyed, rest, sheet, config, trained)
+    people = {r.uid: r for r in sheet}
     for row in rest:
-        out.setdefault(row.record.uid, Outcome(row.record.uid, "new", number=row.key.number))
+        o = _final(row, scored.get(row.record.uid), by_number, people, config)
+        if o.method == "review":
+            o.evidence = [
+                evidence.compare(row.record, people[e]) for e, _ in o.candidates if e in people
+            ]
+        out[row.record.uid] = o
     if progress:
         progress(len(out))
     return out
+
+
+def _final(
+    row: LinkInput,
+    scored: Outcome | None,
+    by_number: Mapping[str, PersonRecord],
+    people: Mapping[int, PersonRecord],
+    config: LinkConfig,
+) -> Outcome:
+    """The decision for a row the exact key did not settle, from the model's outcome."""
+    uid, number = row.record.uid, row.key.number
+    ranked = scored.candidates if scored is not None else []
+    best = scored.probability if scored is not None else 0.0
+    if not config.use_keys:  # the plain baseline: the model alone decides
+        number = None
+    holder = by_number.get(number) if number and config.use_keys else None
+    if holder is not None:  # a valid number the sheet holds, beside another name
+        if scored is not None and scored.method == "model" and scored.entity_id == holder.uid:
+            return Outcome(uid, "model", holder.uid, best, number, ranked)
+        listed = [(holder.uid, dict(ranked).get(holder.uid, 0.0))]
+        listed += [c for c in ranked if c[0] != holder.uid]
+        return Outcome(
+            uid, "review", None, best, number, listed[: config.candidates], reason="key_name"
+        )
+    if number:  # a valid number the sheet lacks: new, unless it is a slip of a candidate's
+        slips = [
+            c
+            for c in ranked
+            if c[1] >= config.review_at
+            and c[0] in people
+            and _one_slip(number, people[c[0]].id_text or "")
+        ]
+        if slips:
+            return Outcome(uid, "review", None, best, number, ranked, reason="key_slip")
+        return Outcome(uid, "new", None, best, number, ranked)
+    if scored is not None and scored.method == "model":
+        return scored
+    if config.keyless_new and (scored is None or scored.method == "new"):
+        return Outcome(uid, "new", None, best, None, ranked)
+    reason = "no_key" if not ranked else "ambiguous" if best >= config.match_at else "weak"
+    return Outcome(uid, "review", None, best, None, ranked, reason=reason)
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """One character different, or two neighbours swapped."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
 
 
 def _by_key(row: LinkInput, by_number: Mapping[str, PersonRecord]) -> Outcome | None:
@@ -168,7 +246,7 @@ def decide(pairs: Sequence[lm.Pair], uids: Sequence[int], config: LinkConfig) ->
         best[p.left].append((p.right, p.probability))
     out = {}
     for uid in uids:
-        ranked = sorted(best.get(uid, []), key=lambda c: -c[1])[:5]
+        ranked = sorted(best.get(uid, []), key=lambda c: -c[1])[: config.candidates]
         top = ranked[0][1] if ranked else 0.0
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if top >= config.match_at and top - second >= config.margin:

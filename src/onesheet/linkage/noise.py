@@ -169,7 +169,7 @@ def _outsider(county: str, rng: random.Random, n: int) -> dict[str, object]:
         "id_number": number,
         "gender": "1" if seq % 2 else "2",
         "birth_date": f"{year:04d}-{month:02d}-{day:02d}",
-        "phone": "1" + str(rng.randrange(3 * 10**9, 9 * 10**9)) + str(rng.randrange(10)),
+        "phone": "1" + str(rng.randrange(3 * 10**9, 9 * 10**9)),  # 11 digits
         "current_address": "外县某镇某村1组",
     }
 
@@ -192,6 +192,61 @@ def make_export(
     for n in range(int(len(out.rows) * r.outsiders)):
         out.rows.append(_noisy_row(_outsider(county, rng, n), NoiseRates(id_missing=0), rng))
         out.truth.append(None)
+    order = list(range(len(out.rows)))
+    rng.shuffle(order)
+    out.rows = [out.rows[i] for i in order]
+    out.truth = [out.truth[i] for i in order]
+    return out
+
+
+@dataclass(frozen=True)
+class KeylessCase:
+    """The keyless benchmark case: a 人社 (hr) export as a new user meets it.
+
+    ``rows`` residents drawn at random plus ``new_people`` from outside the county; of all
+    rows ``id_missing`` have no ID number (new people too: they must wait in the queue, not
+    be guessed), ``homophone`` a homophone in the name, ``phone_missing`` no phone; the
+    usual slips (typos, broken IDs, address variants) on top. Of the rows without an ID,
+    ``keyless_bare`` also lack birth date and sex (systems that derive both from the ID
+    number leave them blank with it): name + phone and name + address must carry those.
+    """
+
+    rows: int = 3000
+    new_people: int = 150
+    id_missing: float = 0.08
+    homophone: float = 0.2
+    phone_missing: float = 0.3
+    typo: float = 0.03
+    keyless_bare: float = 0.5
+
+
+def make_keyless_export(
+    people: Sequence[dict[str, object]],
+    *,
+    county: str,
+    seed: int,
+    case: KeylessCase | None = None,
+) -> Export:
+    """A noisy hr export of ``case.rows`` residents and ``case.new_people`` newcomers."""
+    case, rng = case or KeylessCase(), random.Random(seed)
+    rates = NoiseRates(typo=case.typo, homophone=case.homophone / (1 - case.typo), id_missing=0)
+    out = Export(HEADINGS)
+    chosen = rng.sample(list(people), min(case.rows, len(people)))
+    everyone: list[tuple[dict[str, object], int | None]] = [
+        (p, int(p["entity_id"]))
+        for p in chosen  # type: ignore[call-overload]
+    ]
+    everyone += [(_outsider(county, rng, n), None) for n in range(case.new_people)]
+    for p, truth in everyone:
+        row = _noisy_row(p, rates, rng)
+        if rng.random() < case.id_missing:
+            row[1] = None
+            if rng.random() < case.keyless_bare:
+                row[2] = row[3] = None
+        if rng.random() < case.phone_missing:
+            row[4] = None
+        out.rows.append(row)
+        out.truth.append(truth)
     order = list(range(len(out.rows)))
     rng.shuffle(order)
     out.rows = [out.rows[i] for i in order]

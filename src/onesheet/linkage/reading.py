@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.template_spec import column_letter
@@ -32,6 +32,7 @@ class ExportTable:
     rows: list[list[object]]
     first_row: int
     encoding: str | None = None
+    findings: list[Finding] = field(default_factory=list)  # records refused while reading
 
 
 def decode(data: bytes, filename: str | None = None) -> tuple[str, str]:
@@ -55,50 +56,99 @@ def decode(data: bytes, filename: str | None = None) -> tuple[str, str]:
     )
 
 
-def _csv_grid(text: str, filename: str | None) -> list[list[object]]:
-    """Every record of the CSV text; a cell past the csv field limit is a Finding."""
-    read = [0]  # characters handed to the reader so far
-
-    def feed() -> Iterator[str]:
-        for line in io.StringIO(text):  # lines end at "\n" only, as csv expects
-            read[0] += len(line)
-            yield line
-
+def _csv_grid(text: str, filename: str | None) -> tuple[list[list[object]], list[Finding]]:
+    """Every record of the CSV text, and a finding for each record an unbalanced quote ran
+    on: a cell opened with a quote that never closes swallows the separators (and lines)
+    after it — ``"张三,330523…`` would read as one name. Such a record (fewer cells than the
+    heading, one of them holding a separator or a line break) is refused and left empty, so
+    the rows keep their numbers, and reading resumes on the line after the one it began
+    on. A cell past the csv field limit is a Finding that stops the file."""
+    lines = list(io.StringIO(text))  # lines end at "\n" only, as csv expects
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
     grid: list[list[object]] = []
-    reader = csv.reader(feed())
-    start = 0  # offset of the record being read
-    try:
-        for record in reader:
-            grid.append(list(record))
-            start = read[0]
-    except csv.Error as exc:
-        if "field larger than field limit" not in str(exc):
-            raise InvalidInput(
-                [
-                    Finding(
-                        "file.csv_malformed",
-                        f"CSV 格式有误：{exc}",
-                        f"malformed CSV: {exc}",
-                        file=filename,
-                        row=len(grid) + 1,
-                    )
-                ]
-            ) from None
-        limit = csv.field_size_limit()
-        column = _oversized_column(text, start, limit)
-        raise InvalidInput(
+    findings: list[Finding] = []
+    width: int | None = None  # cells of the heading row, once seen
+    at = 0  # the line the next record starts on
+    while at < len(lines):
+        fed = [at]
+
+        def feed(start: int = at, fed: list[int] = fed) -> Iterator[str]:
+            for n in range(start, len(lines)):
+                fed[0] = n + 1
+                yield lines[n]
+
+        reader, start = csv.reader(feed()), at
+        resumed = False
+        try:
+            for record in reader:
+                if width is None and sum(1 for v in record if v.strip()) >= 2:
+                    width = len(record)
+                if width is not None and _unbalanced(record, width):
+                    findings.append(_quote_finding(filename, len(grid) + 1, lines[start]))
+                    grid.append([])
+                    at, resumed = start + 1, True
+                    break
+                grid.append(list(record))
+                start = fed[0]
+        except csv.Error as exc:
+            raise _csv_error(exc, text, offsets[start], filename, len(grid) + 1) from None
+        if not resumed:
+            break
+    return grid, findings
+
+
+def _unbalanced(record: list[str], width: int) -> bool:
+    """A cell ran on past where it should have closed: it swallowed the separators of the
+    rest of its row (the row came out short) or the lines of the rows after it."""
+    if any("\n" in c.strip() and "," in c for c in record):
+        return True
+    return len(record) < width and any("," in c or "\n" in c.strip() for c in record)
+
+
+def _quote_finding(filename: str | None, row: int, line: str) -> Finding:
+    shown = line.strip()
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
+    return Finding(
+        "file.csv_quote",
+        f"引号不成对，该行无法分列（{shown}），已拒绝；请修正后重新导入",
+        f"unbalanced quote: the row cannot be split into cells ({shown}); refused, fix and "
+        "import again",
+        file=filename,
+        row=row,
+    )
+
+
+def _csv_error(
+    exc: csv.Error, text: str, start: int, filename: str | None, row: int
+) -> InvalidInput:
+    if "field larger than field limit" not in str(exc):
+        return InvalidInput(
             [
                 Finding(
-                    "file.cell_too_big",
-                    f"单元格内容过大（超过 {limit // 1024} KB），请检查该列是否误含整段文本或文件",
-                    f"cell too big (over {limit // 1024} KB): check the column for stray text",
+                    "file.csv_malformed",
+                    f"CSV 格式有误：{exc}",
+                    f"malformed CSV: {exc}",
                     file=filename,
-                    row=len(grid) + 1,
-                    column=column_letter(column) if column is not None else None,
+                    row=row,
                 )
             ]
-        ) from None
-    return grid
+        )
+    limit = csv.field_size_limit()
+    column = _oversized_column(text, start, limit)
+    return InvalidInput(
+        [
+            Finding(
+                "file.cell_too_big",
+                f"单元格内容过大（超过 {limit // 1024} KB），请检查该列是否误含整段文本或文件",
+                f"cell too big (over {limit // 1024} KB): check the column for stray text",
+                file=filename,
+                row=row,
+                column=column_letter(column) if column is not None else None,
+            )
+        ]
+    )
 
 
 def _oversized_column(record: str, i: int, limit: int) -> int | None:
@@ -160,10 +210,10 @@ def read_export(
         raise InvalidInput(
             [Finding("file.too_big", "文件过大", f"file over {max_bytes} bytes", file=filename)]
         )
-    encoding = None
+    encoding, findings = None, []
     if _is_csv(data, filename):
         text, encoding = decode(data, filename)
-        grid = _csv_grid(text, filename)
+        grid, findings = _csv_grid(text, filename)
     else:
         grid = [list(r) for r in read_sheet(data, filename=filename).cells]
     grid = [[None if _blank(v) else v for v in row] for row in grid]
@@ -172,4 +222,5 @@ def read_export(
     headings = [str(v).strip() if v is not None else "" for v in grid[head]]
     rows = [(r + [None] * width)[:width] for r in grid[head + 1 :]]
     last = max((i for i, r in enumerate(rows) if any(v is not None for v in r)), default=-1)
-    return ExportTable(headings, rows[: last + 1], head + 2, encoding)
+    refused = [f for f in findings if f.row is not None and f.row > head + 1]
+    return ExportTable(headings, rows[: last + 1], head + 2, encoding, refused)

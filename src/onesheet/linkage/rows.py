@@ -30,6 +30,8 @@ class ParsedRow:
     values: dict[str, str] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)  # other entities' fields (户编号 …)
     key: KeyReading = field(default_factory=lambda: KeyReading("missing"))
+    raw_id: str | None = None  # the ID cell exactly as exported (kept when it is invalid)
+    id_column: str | None = None  # its column letter
 
     def record(self, uid: int) -> PersonRecord:
         v = self.values
@@ -74,6 +76,8 @@ def parse_rows(
             raw = cells[col] if col < len(cells) else None
             if key == key_field:
                 parsed.key = read_id(raw)
+                parsed.raw_id = None if raw is None else str(raw)
+                parsed.id_column = letter(col)
                 continue
             f = dictionary.fields[key]
             try:

@@ -2,9 +2,18 @@
 
 One import is one batch in one write transaction: either every accepted row's values land,
 or (an error, a kill) nothing does. The batch carries the content hash of file + department +
-entity, so the same file imported again adds nothing. Values are recorded by the recorder
-with the department as source, so authority (一数一源) and conflicts work as for any write.
-Grey-zone rows wait in the review queue (``services/linkage_queue``), not in the sheet.
+entity + the mapping a person confirmed, so the same file imported again adds nothing, and
+the same file with another mapping is a new import; an import that would write nothing (every
+row refused) leaves no batch behind, so it never blocks the corrected file. Values are
+recorded by the recorder with the department as source, so authority (一数一源) and conflicts
+work as for any write.
+
+No key, no new person (``linkage/link``): a new person comes only from a row with a valid ID
+number the sheet does not hold, or from a person's decision in the queue. Every other row
+the linkage cannot place with confidence waits in the review queue (``services/
+linkage_queue``) with its candidates, the evidence for each, why it waits, its household
+number and the ID cell as typed when it was invalid. An invalid ID number is never silently
+stripped: each is a finding (row, column, the value) beside the row's outcome.
 
 Scope (``domain/write_scope``): the source is the actor's own — a department user imports
 only as its department, town staff only as the village collection (``village``), never as a
@@ -68,7 +77,7 @@ class ImportSummary:
     batch_id: int | None = None
     already_imported: bool = False
     dry_run: bool = False
-    methods: dict[str, int] = field(default_factory=dict)
+    methods: dict[str, int] = field(default_factory=dict)  # key|repaired|model|queued|new
     mapping: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
@@ -85,8 +94,15 @@ OPTIMISTIC_READS = 2
 """Reads (and links) outside the write lock before the last attempt does it all under it."""
 
 
-def _content_hash(data: bytes, department: str, entity: str) -> str:
-    return hashlib.sha256(data + f"\0{department}\0{entity}".encode()).hexdigest()
+def _content_hash(
+    data: bytes, department: str, entity: str, mapping: Mapping[str, str] | None = None
+) -> str:
+    """File + department + entity (+ the confirmed mapping, when one was given: the same
+    bytes read another way are another import)."""
+    tail = f"\0{department}\0{entity}"
+    if mapping:
+        tail += "\0" + json.dumps(sorted((k.upper(), v) for k, v in mapping.items()))
+    return hashlib.sha256(data + tail.encode()).hexdigest()
 
 
 @dataclass
@@ -104,6 +120,7 @@ class _Job:
     config: LinkConfig | None
     progress: Progress | None
     rows: list[ParsedRow] | None = None  # accepted rows, once parsed
+    refused: list[Finding] = field(default_factory=list)  # the rows' refused values
 
 
 @dataclass
@@ -168,7 +185,7 @@ def import_file(
         actor,
         summary,
         data,
-        _content_hash(data, dept, entity),
+        _content_hash(data, dept, entity, mapping),
         table,
         mapping,
         county_code,
@@ -255,8 +272,9 @@ def _parse(job: _Job) -> None:
         progress=(lambda n: progress("check", n, len(table.rows))) if progress else None,
     )
     rows, unknown = _identifiable(rows, summary.file)
-    summary.findings = findings + unknown
+    summary.findings = job.refused = table.findings + findings + unknown
     summary.rows_read = sum(1 for r in table.rows if any(v is not None for v in r))
+    summary.rows_read += len({f.row for f in table.findings})  # refused while reading
     summary.rejected = len({f.row for f in summary.findings})
     job.rows = rows
 
@@ -285,6 +303,49 @@ def _link(job: _Job, view: _View) -> dict[int, Outcome]:
     outcomes = link_people(inputs, sheet, job.config, progress=on_link)
     write_scope.require_all(job.actor, _touched(job, view, outcomes))
     return outcomes
+
+
+def _id_findings(
+    rows: list[ParsedRow], outcomes: Mapping[int, Outcome], file: str
+) -> list[Finding]:
+    """A finding for every ID cell that was not a valid number: repaired, or left out of
+    the sheet (the row linked by its other values, or queued with the cell as typed)."""
+    out = []
+    for i, row in enumerate(rows):
+        if row.key.status != "broken":
+            continue
+        o, raw = outcomes[i], row.raw_id or ""
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        where = {"file": file, "row": row.row_no, "column": row.id_column}
+        if o.method == "repaired":
+            zh = f"身份证号码“{shown}”无效，已按姓名相符的人员更正为 {o.number}"
+            en = f"invalid ID number '{shown}' repaired to {o.number} (the holder's name agrees)"
+            out.append(Finding("id.repaired", zh, en, field="person.id_number", **where))  # type: ignore[arg-type]
+            continue
+        fate_zh, fate_en = (
+            (
+                "该行已按其他信息关联，号码未写入",
+                "row linked by its other values; number not recorded",
+            )
+            if o.method == "model"
+            else (
+                "该行待人工核对，原值保留在待核条目中",
+                "row queued for review with the value as typed",
+            )
+        )
+        reason = row.key.problem.message_zh if row.key.problem else ""
+        out.append(
+            Finding(
+                "id.invalid",
+                f"身份证号码“{shown}”无效（{reason}）；{fate_zh}",
+                f"invalid ID number '{shown}'"
+                + (f" ({row.key.problem.message_en})" if row.key.problem else "")
+                + f"; {fate_en}",
+                field="person.id_number",
+                **where,  # type: ignore[arg-type]
+            )
+        )
+    return out
 
 
 def _touched(job: _Job, view: _View, outcomes: Mapping[int, Outcome]) -> list[Touched]:
@@ -337,6 +398,26 @@ def _write(conn: Connection, job: _Job, view: _View, outcomes: Mapping[int, Outc
         progress("write", 0, len(rows))
     now = utcnow()
     behalf = write_scope.on_behalf(actor, dept)
+    summary.findings = job.refused + _id_findings(rows, outcomes, summary.file)
+    summary.methods = _methods(outcomes)
+    org_of = {int(p["entity_id"]): str(p["org_code"]) for p in view.people}
+    home = _default_home(actor, county)
+    writes, queue, row_entity = _writes(
+        conn, rows, outcomes, org_of, (county, home, view.villages), dept, now, summary
+    )
+    if set(store.dictionary.fields) >= HOUSEHOLD_FIELDS:
+        writes += _households(conn, rows, row_entity, writes, view.households, dept, now)
+    # the rule once more over exactly what is about to be written
+    write_scope.require_all(
+        actor,
+        [write_scope.entity(w.entity_id, w.org_code) for w in writes]
+        + [write_scope.row(e["row_no"], e["org_code"]) for e in queue],
+    )
+    if not writes and not queue:  # every row refused: no batch, nothing to block a re-import
+        summary.batch_id, summary.observations = None, 0
+        if progress:
+            progress("write", len(rows), len(rows))
+        return
     batch_id = ids.allocate(conn, "batch", 1)[0]
     start_batch(
         conn,
@@ -349,21 +430,10 @@ def _write(conn: Connection, job: _Job, view: _View, outcomes: Mapping[int, Outc
         description=f"import {summary.file}" + (f" on behalf of {dept}" if behalf else ""),
         content_hash=job.digest,
     )
-    org_of = {int(p["entity_id"]): str(p["org_code"]) for p in view.people}
-    home = _default_home(actor, county)
-    writes, queue, row_entity = _writes(
-        conn, rows, outcomes, org_of, (county, home, view.villages), dept, now, batch_id, summary
-    )
-    if set(store.dictionary.fields) >= HOUSEHOLD_FIELDS:
-        writes += _households(conn, rows, row_entity, writes, view.households, dept, now)
-    # the rule once more over exactly what is about to be written
-    write_scope.require_all(
-        actor,
-        [write_scope.entity(w.entity_id, w.org_code) for w in writes]
-        + [write_scope.row(e["row_no"], e["org_code"]) for e in queue],
-    )
+    for e in queue:
+        e["batch_id"] = batch_id
     written = 0
-    if writes:  # every row may have been rejected or queued
+    if writes:  # every row may have been queued
         written = record(
             conn,
             store.dictionary,
@@ -375,7 +445,6 @@ def _write(conn: Connection, job: _Job, view: _View, outcomes: Mapping[int, Outc
         ).observations
     link_store.add_queue_entries(conn, queue)
     summary.batch_id, summary.observations = batch_id, written
-    summary.methods = dict(Counter(o.method for o in outcomes.values()))
     detail: dict[str, object] = {"file": summary.file, "batch": batch_id, "source": dept}
     if behalf:
         name = store.dictionary.departments[dept]
@@ -396,6 +465,15 @@ def _write(conn: Connection, job: _Job, view: _View, outcomes: Mapping[int, Outc
     )
     if progress:
         progress("write", len(rows), len(rows))
+
+
+METHODS = ("key", "repaired", "model", "queued", "new")
+
+
+def _methods(outcomes: Mapping[int, Outcome]) -> dict[str, int]:
+    """Rows per method, every method named (0 when none): key, repaired, model, queued, new."""
+    counts = Counter("queued" if o.method == "review" else o.method for o in outcomes.values())
+    return {m: counts.get(m, 0) for m in METHODS}
 
 
 def _identifiable(rows: list[ParsedRow], filename: str) -> tuple[list[ParsedRow], list[Finding]]:
@@ -435,18 +513,16 @@ def _log_rows(
     return [LogRow(entity_id, "person", k, v, "value", now, source) for k, v in values.items()]
 
 
-def _writes(conn, rows, outcomes, org_of, places, dept, now, batch_id, summary):  # type: ignore[no-untyped-def]
+def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: ignore[no-untyped-def]
     """EntityWrites for linked and new rows; queue entries for grey-zone rows.
 
     ``places`` is (county, default home, villages): where new and queued people live."""
     county, default_home, villages = places
     existing: dict[int, dict[str, str]] = defaultdict(dict)
     new_by_key: dict[str, dict[str, str]] = {}
-    new_plain: list[dict[str, str]] = []
     queue = []
     row_entity: dict[int, int] = {}  # import row → entity it was written to
     rows_of_key: dict[str, list[int]] = defaultdict(list)
-    plain_rows: list[int] = []
     for i, row in enumerate(rows):
         o: Outcome = outcomes[i]
         values = dict(row.values)
@@ -457,16 +533,14 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, batch_id, summary):
             row_entity[i] = o.entity_id  # type: ignore[assignment]
             summary.linked += 1
         elif o.method == "review":
-            queue.append(_queue_entry(row, o, values, county, dept, batch_id, summary.file, now))
+            queue.append(_queue_entry(row, o, values, county, dept, summary.file, now))
             summary.queued += 1
         elif o.number:
             new_by_key.setdefault(o.number, {}).update(values)
             rows_of_key[o.number].append(i)
             summary.created += 1
-        else:
-            new_plain.append(values)
-            plain_rows.append(i)
-            summary.created += 1
+        else:  # no key, no new person: linkage queues such rows; this is the last guard
+            raise AssertionError(f"row {row.row_no}: a new person without an ID number")
     for e in queue:
         e["org_code"] = _home(e["record"], default_home, villages)
         e["record"] = json.dumps(e["record"], ensure_ascii=False)
@@ -474,12 +548,10 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, batch_id, summary):
         EntityWrite(eid, "person", org_of[eid], _log_rows(eid, v, dept, now))
         for eid, v in existing.items()
     ]
-    fresh = [(k, v) for k, v in new_by_key.items()] + [(None, v) for v in new_plain]
+    fresh = list(new_by_key.items())
     block = ids.allocate(conn, "entity", len(fresh)) if fresh else range(0)
-    for eid, group in zip(
-        block, [rows_of_key[k] for k in new_by_key] + [[i] for i in plain_rows], strict=True
-    ):
-        row_entity.update(dict.fromkeys(group, eid))
+    for eid, key in zip(block, new_by_key, strict=True):
+        row_entity.update(dict.fromkeys(rows_of_key[key], eid))
     for eid, (key, values) in zip(block, fresh, strict=True):
         writes.append(
             EntityWrite(
@@ -543,17 +615,31 @@ def _home(values: Mapping[str, str], default: str, villages: list[tuple[str, str
     return default
 
 
-def _queue_entry(row, o, values, county, dept, batch_id, file, now):  # type: ignore[no-untyped-def]
+def _queue_entry(row, o, values, county, dept, file, now):  # type: ignore[no-untyped-def]
+    """A grey-zone row: its values, its candidates with the evidence for each, why it waits,
+    and what the row held besides (household number, the ID cell as typed when invalid);
+    the reserved keys start with "_" and are never written as values."""
+    record = dict(values)
+    if row.extra:
+        record["_extra"] = dict(row.extra)
+    if row.key.status == "broken" and row.raw_id:
+        record["_raw"] = {"person.id_number": row.raw_id}
+    if o.reason:
+        record["_reason"] = o.reason
+    evidence = o.evidence + [{}] * (len(o.candidates) - len(o.evidence))
     return {
         "county_code": county,
         "entity_type": "person",
         "kind": "import",
         "source": dept,
-        "batch_id": batch_id,
+        "batch_id": None,  # set once the batch exists
         "file": file,
         "row_no": row.row_no,
-        "record": values,
-        "candidates": json.dumps([[e, round(p, 4)] for e, p in o.candidates]),
+        "record": record,
+        "candidates": json.dumps(
+            [[e, round(p, 4), ev] for (e, p), ev in zip(o.candidates, evidence, strict=False)],
+            ensure_ascii=False,
+        ),
         "best_probability": o.probability,
         "status": "open",
         "created_at": now,

@@ -1,9 +1,17 @@
 """The review queue: grey-zone rows wait here until a person says who they are.
 
 Deciding an entry records its values exactly as the import would have — one batch, the
-department as source — either onto the chosen person or onto a new one; rejecting it
-records nothing. Every decision names who made it. A decision is refused, nothing written,
-unless the entry and the person it links to both lie in the decider's subtree.
+department as source — either onto the chosen person or onto a new one, with the row's
+household number (户号) tying the person to that household as the import would have;
+rejecting it records nothing. Every decision names who made it. A decision is refused,
+nothing written, unless the entry and the person it links to both lie in the decider's
+subtree. Creating a person is refused when the entry's ID number is already someone's
+(link to that person instead): a decision never mints a second holder of a number.
+
+An entry's ``record`` holds the values to write; keys starting with "_" are what the row
+held besides — ``_extra`` (the household number), ``_raw`` (an invalid ID cell as typed),
+``_reason`` (why it waits) — and are never written as values. ``candidates`` lists
+[entity id, probability, evidence] (evidence: ``linkage/evidence``).
 """
 
 from __future__ import annotations
@@ -98,7 +106,11 @@ def decide(
             )
             return Decision(entry_id, "rejected", None, None, 0)
         write = _write(conn, entry, entity_id, now)
-        write_scope.require_all(actor, [write_scope.entity(write.entity_id, write.org_code)])
+        household = _household(conn, entry, write, store, now)
+        touched = [write_scope.entity(write.entity_id, write.org_code)]
+        if household is not None:
+            touched.append(write_scope.entity(household.entity_id, household.org_code))
+        write_scope.require_all(actor, touched)
         batch_id = ids.allocate(conn, "batch", 1)[0]
         start_batch(
             conn,
@@ -113,7 +125,7 @@ def decide(
         result = record(
             conn,
             store.dictionary,
-            [write],
+            [write] if household is None or not household.is_new else [household, write],
             county_code=entry["county_code"],
             batch_id=batch_id,
             actor=actor.username,
@@ -148,8 +160,35 @@ def _entry_touched(entry: dict[str, Any]) -> write_scope.Touched:
     )
 
 
+HOUSEHOLD_FIELDS = {"person.household", "household.household_no"}
+
+
+def _household(conn, entry: dict[str, Any], write: EntityWrite, store: Store, now):  # type: ignore[no-untyped-def]
+    """The queued row's household number applied as the import would have: the person
+    gains ``person.household`` (on ``write``); an unknown number becomes a new household in
+    the person's org unit, returned as its own write (None when the number is known)."""
+    number = (entry["record"].get("_extra") or {}).get("household.household_no")
+    if not number or not set(store.dictionary.fields) >= HOUSEHOLD_FIELDS:
+        return None
+    known = link_store.households_by_number(conn, entry["county_code"], {number})
+    if number in known:
+        hid, org = known[number]
+        fresh = None
+    else:
+        hid, org = ids.allocate(conn, "entity", 1)[0], write.org_code
+        row = LogRow(
+            hid, "household", "household.household_no", number, "value", now, entry["source"]
+        )
+        fresh = EntityWrite(hid, "household", org, [row], is_new=True)
+    ref = LogRow(
+        write.entity_id, "person", "person.household", str(hid), "value", now, entry["source"]
+    )
+    write.rows.append(ref)
+    return fresh if fresh is not None else EntityWrite(hid, "household", org, [])
+
+
 def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWrite:  # type: ignore[no-untyped-def]
-    values: dict[str, str] = entry["record"]
+    values = {k: v for k, v in entry["record"].items() if not k.startswith("_")}
     if entity_id is not None:
         found = link_store.entity_types(conn, [entity_id]).get(entity_id)
         if found is None or found[0] != entry["entity_type"]:
@@ -158,6 +197,14 @@ def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWri
             )
         eid, org, is_new = entity_id, found[1], False
     else:
+        number = values.get("person.id_number")
+        held = link_store.holders(conn, entry["entity_type"], [number]) if number else {}
+        if number in held:
+            raise _refuse(
+                "queue.key_held",
+                f"身份证号码 {number} 已属于人员 {held[number][0]}，请关联到该人员而非新建",
+                f"ID number {number} is person {held[number][0]}'s: link to them, not a new one",
+            )
         eid, org, is_new = ids.allocate(conn, "entity", 1)[0], entry["org_code"], True
     rows = [
         LogRow(eid, entry["entity_type"], k, v, "value", now, entry["source"])
