@@ -72,7 +72,21 @@ def test_an_unknown_wording_gets_did_you_mean_with_the_closest_departments() -> 
     assert len(err.value.suggestions) == 3
     assert "您是不是要找" in err.value.message("zh")
     assert "did you mean" in err.value.message("en")
-    assert D.resolve_department("医疗保险局").suggestions[0] == "medical_security"
+    assert D.resolve_department("医疗保险局").key == "medical_security"
+    assert D.resolve_department("医疗保障服务站点").suggestions[0] == "medical_security"
+
+
+@pytest.mark.parametrize(
+    ("wording", "key"),
+    [
+        ("veterans_affairs", "veterans"),
+        ("medical_insurance", "medical_security"),
+        ("rural_revitalization", "agriculture"),
+        ("civil affairs", "civil_affairs"),
+    ],
+)
+def test_english_wordings_and_keys_spelt_another_way(wording: str, key: str) -> None:
+    assert D.department_key(wording) == key
 
 
 def test_nothing_is_guessed_from_a_word_that_only_shares_a_part() -> None:

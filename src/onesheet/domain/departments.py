@@ -223,10 +223,14 @@ def resolve(departments: Mapping[str, Department], name: str) -> DepartmentMatch
         return DepartmentMatch(wording, next(iter(keys)), how="stem")
     if len(keys) > 1:
         return DepartmentMatch(wording, None, options=tuple(sorted(keys)), how="joint")
-    keys = _clear_fuzzy(ix, f)
+    keys = _clear_fuzzy(ix, f) if not f.isascii() else _english(departments, wording)
     if keys:
         return DepartmentMatch(wording, next(iter(keys)), how="fuzzy")
-    ranked = _fuzzy(ix, f, partial=True)
+    ranked = (
+        [(k, sc) for sc, k in _english_ranked(departments, wording)]
+        if f.isascii()
+        else _fuzzy(ix, f, partial=True)
+    )
     return DepartmentMatch(
         wording, None, suggestions=tuple(k for k, _ in ranked[:_SUGGEST]), how="unknown"
     )
@@ -253,6 +257,36 @@ def _contained(ix: _Index, text: str) -> set[str]:
     if not keys or len(rest) > 1 or sum(covered) * 10 < len(t) * 6:
         return set()
     return keys
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def _english_ranked(departments: Mapping[str, Department], wording: str) -> list[tuple[float, str]]:
+    wanted = _words(wording)
+    return sorted(
+        (
+            (
+                max(
+                    fuzz.token_set_ratio(wanted, _words(w))
+                    for w in (d.key, d.name_en, *d.aliases)
+                    if w.isascii()
+                ),
+                d.key,
+            )
+            for d in departments.values()
+        ),
+        key=lambda sk: (-sk[0], sk[1]),
+    )
+
+
+def _english(departments: Mapping[str, Department], wording: str) -> set[str]:
+    """An English wording or a key spelt another way (veterans_affairs → veterans)."""
+    ranked = _english_ranked(departments, wording)
+    if ranked and ranked[0][0] >= 85 and (len(ranked) < 2 or ranked[0][0] - ranked[1][0] >= 10):
+        return {ranked[0][1]}
+    return set()
 
 
 def _clear_fuzzy(ix: _Index, text: str) -> set[str]:

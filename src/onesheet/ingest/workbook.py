@@ -320,7 +320,7 @@ def sheet_role(name: str, rows: list[list[object]]) -> tuple[str, str]:
     """
     values = [
         (r, c, str(v).strip())
-        for r, row in enumerate(rows)
+        for r, row in enumerate(rows[:_ROLE_ROWS])
         for c, v in enumerate(row)
         if v not in ("", None) and str(v).strip()
     ]
@@ -343,6 +343,8 @@ def sheet_role(name: str, rows: list[list[object]]) -> tuple[str, str]:
         return "codes", "内容为代码列表"
     return "form", ""
 
+
+_ROLE_ROWS = 200  # a sheet's role shows in its first rows
 
 _ROLE_ZH = {"instructions": "填写说明", "codes": "代码表", "empty": "空表"}
 
@@ -377,6 +379,9 @@ def _pick_sheet(
     skipped: list[tuple[str, str]] = []
     for name in visible:
         rows, merges = _read(book, name)
+        if len(visible) == 1:  # nothing to choose between: no need to classify
+            has_data = any(any(v not in ("", None) for v in row) for row in rows)
+            return (name, rows, merges, []) if has_data else (name, [], [], [])
         role, _why = sheet_role(name, rows)
         if role == "empty":
             continue
