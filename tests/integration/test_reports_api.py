@@ -63,3 +63,21 @@ def test_refused_outside_scope_and_without_token(api) -> None:  # type: ignore[n
     assert client.get("/api/reports/nope?org=330523&format=csv").status_code in (404, 403)
     anonymous = TestClient(client.app)
     assert anonymous.get(f"/api/reports/people_roster?org={other}").status_code == 401
+
+
+def test_a_cookie_download_started_from_another_site_is_refused(api) -> None:  # type: ignore[no-untyped-def]
+    """A link on another site must not make a signed-in browser run (and log) a report."""
+    client, _, mine, _ = api
+    browser = TestClient(client.app)
+    page = browser.get("/login")
+    csrf = page.cookies.get("onesheet_login_csrf") or browser.cookies.get("onesheet_login_csrf")
+    signed = browser.post(
+        "/login",
+        data={"username": "cadre", "password": "pw pw pw 12", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    url = f"/api/reports/people_roster?org={mine}&format=csv"
+    assert browser.get(url, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert browser.get(url, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert client.get(url, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200  # Bearer

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from onesheet.domain.access import Actor
 from onesheet.services.base import Store
 from onesheet.services.reports import run_report
+from onesheet.web.auth import check_same_origin
 from onesheet.web.deps import current_actor, get_store
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -35,6 +36,7 @@ MEDIA_TYPES = {
 
 @router.get("/{template_id}")
 def get_report(
+    request: Request,
     template_id: str,
     org: Annotated[str, Query(description="填报单位代码 (org unit code)")],
     actor: Annotated[Actor, Depends(current_actor)],
@@ -45,6 +47,7 @@ def get_report(
     by: Annotated[Literal["town", "village", "grid"] | None, Query()] = None,
 ) -> FileResponse:
     """The filled form for ``org`` as of ``date`` (default today) in ``format``."""
+    check_same_origin(request.state.caller, request.headers.get("sec-fetch-site"))
     fd, name = tempfile.mkstemp(prefix="onesheet-report-", suffix=f".{format}")
     os.close(fd)
     path = Path(name)

@@ -73,3 +73,15 @@ def check_csrf(caller: Caller, submitted: str | None) -> None:
         return
     if not submitted or not caller.csrf or not hmac.compare_digest(submitted, caller.csrf):
         raise CsrfFailed
+
+
+def check_same_origin(caller: Caller, fetch_site: str | None) -> None:
+    """Refuse a cookie-authenticated GET with side effects started from another site.
+
+    A report download records a run and an audit event; SameSite=Lax still sends the cookie
+    on a link followed from elsewhere, so the browser's ``Sec-Fetch-Site`` header decides:
+    only the app's own pages (``same-origin``) or the address bar (``none``) may start it.
+    Bearer callers are systems, not browsers, and need no such check.
+    """
+    if caller.via == "session" and fetch_site in ("cross-site", "same-site"):
+        raise CsrfFailed
