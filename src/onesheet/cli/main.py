@@ -27,6 +27,7 @@ from onesheet.cli.common import (
     set_database_url,
 )
 from onesheet.cli.demo_cmd import demo, serve
+from onesheet.cli.doctor_cmd import doctor_command
 from onesheet.cli.import_cmd import import_command
 from onesheet.cli.link_cmd import link_app
 from onesheet.services import seed as seed_service
@@ -54,6 +55,7 @@ app.command("serve")(serve)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 app.command("bootstrap")(bootstrap_command)
+app.command("doctor")(doctor_command)
 
 
 @app.callback()
