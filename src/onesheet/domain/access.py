@@ -59,6 +59,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feedback.submit": frozenset({"village", "town"}),
     "feedback.read": frozenset(ROLES),
     "feedback.handle": frozenset({"town", "reviewer", "admin"}),
+    # demands on villages (涉村事项): meetings, inspections, apps, groups, signs, letters
+    "demands.read": frozenset(ROLES),
+    "demands.register": frozenset({"department", "admin"}),
+    "demands.review": frozenset({"reviewer", "department", "admin"}),
+    "demands.decide": frozenset({"reviewer", "admin"}),
+    "demands.flag": frozenset({"village", "town"}),
 }
 
 
