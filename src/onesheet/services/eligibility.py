@@ -1,0 +1,760 @@
+"""Subsidies from the sheet (惠民补贴 一键认定): rules as data, the Gate, one click, explained.
+
+* A department defines a benefit's rule (``domain/eligibility.RuleSpec``); it is checked
+  against the live dictionary (county fields included) and stored as a new draft version.
+* The rule passes the Gate like a form: the department submits (the review figures show the
+  inputs, who is authoritative for each, how many people hold it — and that the rule asks the
+  villages for nothing), a reviewer approves or rejects with a reason.
+* Running the newest approved version for an org unit and a month gives three lists — newly
+  eligible and not enrolled (主动发现), enrolled and still eligible, enrolled but no longer
+  eligible — and a fourth, "cannot tell", for people whose inputs conflict or are stale.
+  Every name carries each input value with its source department and date and the verdict of
+  each condition. Candidates come from one SELECT over the current view (the report query
+  builder); each candidate's inputs are then resolved from the observation log.
+* The run is scoped and masked like a report, audited, recorded (``eligibility_run``), and
+  rendered through the report writers (XLSX/CSV). Confirming a run updates the roster.
+
+Amounts are ``Decimal`` throughout.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from onesheet.domain.access import AccessDenied, Actor, field_visibility, require_org
+from onesheet.domain.eligibility import (
+    CheckedRule,
+    Test,
+    age_day,
+    check_rule,
+    describe_condition,
+    evaluate,
+    in_force,
+    input_key,
+    parse_month,
+    parse_rule,
+    rule_fields,
+)
+from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.masking import mask_value
+from onesheet.domain.report_filters import NULL_OPS
+from onesheet.domain.template_spec import Column, Layout, TemplateSpec
+from onesheet.domain.values.parse import display_value
+from onesheet.export import RenderContext, RenderRow, write_csv, write_xlsx
+from onesheet.services.base import Store, service, utcnow
+from onesheet.store import audit, county_fields, orgs
+from onesheet.store import eligibility as es
+
+LISTS = ("new", "kept", "dropped", "unknown")
+LIST_LABELS = {
+    "new": "新增符合条件（主动发现）",
+    "kept": "继续享受",
+    "dropped": "不再符合条件",
+    "unknown": "无法判断（数据冲突或过时）",
+}
+STATUS_LABELS = {
+    "draft": "草稿",
+    "submitted": "待审核",
+    "approved": "已准入",
+    "rejected": "已退回",
+    "superseded": "已被新版本取代",
+}
+
+
+def _invalid(code: str, zh: str, en: str, where: str | None = None) -> InvalidInput:
+    return InvalidInput([Finding(f"eligibility.{code}", zh, en, column=where)])
+
+
+def _county(actor: Actor, county_code: str | None) -> str:
+    county = actor.county_code or county_code
+    if not county:
+        raise _invalid("county", "请指定县（区）代码", "a county code is needed")
+    if actor.county_code and county_code and county_code != actor.county_code:
+        raise AccessDenied(f"{county_code} 不在您的管辖范围内", "county outside your scope")
+    return county
+
+
+def _own_department(actor: Actor, department: str) -> None:
+    if actor.role == "department" and actor.department != department:
+        raise AccessDenied(
+            f"只能管理本部门（{actor.department}）的补贴规则",
+            f"a department manages only its own rules, not {department}'s",
+        )
+
+
+# ------------------------------------------------------------------------------ rules/Gate
+@service("eligibility_define", permission="forms.import", audit=None)
+def define_rule(
+    store: Store,
+    actor: Actor,
+    spec: Mapping[str, object],
+    *,
+    county_code: str | None = None,
+) -> es.RuleRow:
+    """Store ``spec`` as a new draft version of its rule after checking it against the
+    dictionary; InvalidInput names every place and reason (unknown field, 年龄 ≥ "八十" …)."""
+    county = _county(actor, county_code)
+    parsed = parse_rule(spec)
+    _own_department(actor, parsed.department)
+    with store.transaction() as conn:
+        county_fields.refresh(store, conn)
+        known = {k: v for k, v in es.exclusions(conn, county).items() if k != parsed.key}
+        check_rule(parsed, store.dictionary, known_rules=known)
+        return es.insert_rule(conn, county, parsed, actor.username, utcnow())
+
+
+@service("eligibility_list", permission="forms.read", audit=None)
+def list_rules(store: Store, actor: Actor) -> list[es.RuleRow]:
+    """Every rule version in the actor's county (rules hold no personal data)."""
+    with store.transaction() as conn:
+        return es.list_rules(conn, actor.county_code)
+
+
+@service("eligibility_show", permission="forms.read", audit=None)
+def show_rule(store: Store, actor: Actor, rule_id: int) -> tuple[es.RuleRow, list[dict]]:  # type: ignore[type-arg]
+    """A rule version and its Gate history."""
+    with store.transaction() as conn:
+        row = _rule_in_scope(conn, actor, rule_id)
+        return row, es.decisions(conn, rule_id)
+
+
+def _rule_in_scope(conn, actor: Actor, rule_id: int) -> es.RuleRow:  # type: ignore[no-untyped-def]
+    row = es.get_rule(conn, rule_id)
+    if row is None:
+        raise _invalid("rule", f"没有补贴规则 {rule_id}", f"no rule {rule_id}")
+    if actor.county_code and row.county_code != actor.county_code:
+        raise AccessDenied("该规则不属于您的县（区）", "the rule belongs to another county")
+    return row
+
+
+@service("eligibility_submit", permission="forms.submit", audit=None)
+def submit_rule(store: Store, actor: Actor, rule_id: int) -> dict[str, object]:
+    """Send a draft to the Gate; returns the review figures kept with the step."""
+    with store.transaction() as conn:
+        county_fields.refresh(store, conn)
+        row = _rule_in_scope(conn, actor, rule_id)
+        _own_department(actor, row.department)
+        if row.status != "draft":
+            raise _invalid(
+                "status",
+                f"只有草稿可以提交审核（当前：{STATUS_LABELS.get(row.status, row.status)}）",
+                f"only a draft can be submitted (status {row.status})",
+            )
+        rule = check_rule(row.spec, store.dictionary)
+        figures = _review_figures(conn, store, rule, row.county_code)
+        now = utcnow()
+        es.set_status(conn, rule_id, "submitted", now)
+        es.add_decision(conn, rule_id, "submit", actor.username, actor.role, now, "", figures)
+        return figures
+
+
+def _review_figures(conn, store: Store, rule: CheckedRule, county: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What the reviewer sees: each input, its authority and how many hold it; and what the
+    rule asks the villages to collect — nothing: it only reads what the sheet holds."""
+    keys = rule_fields(rule)
+    counts = es.filled_counts(conn, store.dictionary, county, keys)
+    inputs = [
+        {
+            "field": k,
+            "label": store.dictionary.fields[k].label_zh,
+            "authority": store.dictionary.fields[k].authority,
+            "held": counts[k],
+        }
+        for k in keys
+    ]
+    return {
+        "inputs": inputs,
+        "conditions": [
+            describe_condition(input_key(c.field), c.op, c.value, store.dictionary)
+            if not c.field.key.endswith(".age")
+            else describe_condition(c.field.key, c.op, c.value, store.dictionary)
+            for c in rule.all_conditions()
+        ],
+        "tiers": [{"label": t.label, "amount": str(t.amount)} for t, _ in rule.tiers],
+        "values_villages_asked": 0,
+    }
+
+
+@service("eligibility_decide", permission="forms.decide", audit=None)
+def decide_rule(store: Store, actor: Actor, rule_id: int, *, approve: bool, reason: str) -> str:
+    """A reviewer approves or rejects a submitted rule, always with a reason; an approved
+    version supersedes the earlier approved one. Returns the new status."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise _invalid("reason", "审核决定须写明理由", "a decision needs a reason")
+    with store.transaction() as conn:
+        row = _rule_in_scope(conn, actor, rule_id)
+        if row.status != "submitted":
+            raise _invalid(
+                "status",
+                f"只能审核待审核的规则（当前：{STATUS_LABELS.get(row.status, row.status)}）",
+                f"only a submitted rule can be decided (status {row.status})",
+            )
+        now = utcnow()
+        status = "approved" if approve else "rejected"
+        es.set_status(conn, rule_id, status, now)
+        if approve:
+            es.supersede_older(conn, row, now)
+        action = "approve" if approve else "reject"
+        es.add_decision(conn, rule_id, action, actor.username, actor.role, now, reason, {})
+        return status
+
+
+# ------------------------------------------------------------------------------------ runs
+@dataclass(frozen=True)
+class Shown:
+    """One tested condition as this actor may see it."""
+
+    condition: str
+    value: str
+    source: str
+    valid_from: str
+    outcome: str  # 符合 / 不符合 / 无法判断
+    why: str
+    part: str
+
+
+@dataclass
+class Entry:
+    entity_id: int
+    list: str
+    name: str
+    id_number: str
+    org_code: str
+    village: str
+    tier: str | None
+    amount: Decimal | None
+    reason: str
+    tests: list[Shown] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    rule_id: int
+    rule_key: str
+    version: int
+    benefit: str
+    org_code: str
+    org_name: str
+    month: str
+    age_day: date
+    lists: dict[str, list[Entry]]
+    amount: Decimal
+    values_read: int
+    seconds: float
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self.lists.items()}
+
+
+OUTCOME_ZH = {True: "符合", False: "不符合", None: "无法判断"}
+
+
+def _check_access(store: Store, actor: Actor, rule: CheckedRule) -> dict[str, str]:
+    """Visibility of each input; a hidden input, or a masked one compared, refuses the run
+    (the lists would reveal it), as report filters do."""
+    vis: dict[str, str] = {}
+    hidden, masked = [], []
+    for c in rule.all_conditions():
+        v = field_visibility(actor, c.field, store.grants)
+        vis[input_key(c.field)] = v
+        if v == "hidden":
+            hidden.append(c.field.key)
+        elif v == "masked" and c.op not in NULL_OPS:
+            masked.append(c.field.key)
+    if hidden:
+        raise AccessDenied(
+            f"补贴规则使用了您无权查看的字段：{'、'.join(sorted(set(hidden)))}",
+            f"the rule reads fields you may not read: {sorted(set(hidden))}",
+        )
+    if masked:
+        raise AccessDenied(
+            f"补贴规则按脱敏字段取值判断：{'、'.join(sorted(set(masked)))}",
+            f"the rule compares masked fields {sorted(set(masked))}",
+        )
+    return vis
+
+
+@service("eligibility_run", permission="reports.run", audit="eligibility.run")
+def run_rule(
+    store: Store,
+    actor: Actor,
+    rule_key: str,
+    org_code: str,
+    month: str,
+    *,
+    fmt: Literal["xlsx", "csv"] | None = None,
+    out: Path | BinaryIO | None = None,
+) -> RunResult:
+    """Run the newest approved version of ``rule_key`` for ``org_code`` and ``month``.
+
+    Returns the four lists with every person's explanation; with ``fmt``/``out`` also writes
+    the payment roster (XLSX/CSV) through the report writers.
+    """
+    if fmt not in (None, "xlsx", "csv"):
+        raise _invalid("format", f"不支持的格式 {fmt}", "format must be xlsx or csv")
+    start = time.perf_counter()
+    first, _ = parse_month(month)
+    require_org(actor, org_code)
+    county = org_code[:6]
+    with store.transaction() as conn:
+        county_fields.refresh(store, conn)
+        row = es.approved_rule(conn, county, rule_key)
+        if row is None:
+            raise _invalid(
+                "not_approved",
+                f"补贴规则 {rule_key} 没有已准入的版本，不能运行",
+                f"rule {rule_key} has no approved version",
+            )
+        if actor.role == "department":
+            _own_department(actor, row.department)
+        if not in_force(row.spec, month):
+            raise _invalid(
+                "not_in_force",
+                f"补贴规则 {rule_key} 在 {month} 不在有效期内",
+                f"rule {rule_key} is not in force in {month}",
+            )
+        org = orgs.get_org(conn, org_code)
+        if org is None:
+            raise _invalid("org", f"没有机构代码 {org_code}", f"no org unit {org_code}")
+        rule = check_rule(row.spec, store.dictionary)
+        vis = _check_access(store, actor, rule)
+        day = age_day(row.spec, month)
+        keys = rule_fields(rule)
+        eligible = es.eligible_ids(conn, rule, county, org_code, day)
+        roster = {e.entity_id: e for e in es.enrolled(conn, county, rule_key, org_code)}
+        conflicted = es.conflicted_ids(conn, county, org_code, keys)
+        candidates = eligible | set(roster) | conflicted
+        persons = es.people(conn, candidates)
+        inputs = es.inputs_of(conn, store.dictionary, persons, keys)
+        elsewhere = es.enrolled_elsewhere(conn, county, row.spec.excludes, candidates)
+        names = orgs.names_by_code(conn, county)
+        lists: dict[str, list[Entry]] = {k: [] for k in LISTS}
+        values_read = 0
+        show = _shower(store, actor, vis)
+        ident_vis = _identity_visibility(store, actor)
+        for eid in sorted(candidates):
+            p = persons.get(eid)
+            enrolled = eid in roster
+            if p is None or p.merged_into is not None:
+                if enrolled:
+                    why = "已与他人合并" if p is not None else "一张表中已无此人"
+                    lists["dropped"].append(_gone(eid, roster[eid].org_code, names, why))
+                continue
+            verdict = evaluate(rule, inputs.get(eid, {}), day)
+            tests = list(verdict.tests)
+            outcome = verdict.outcome
+            inside = p.org_code.startswith(org_code)
+            area = Test(
+                "org",
+                "户籍所在地",
+                "in",
+                org.name,
+                names.get(p.org_code, p.org_code),
+                "一张表",
+                None,
+                inside,
+                "",
+                "conditions",
+            )
+            tests.insert(0, area)
+            if not inside:
+                outcome = False
+            other = elsewhere.get(eid, [])
+            if outcome is not False and other:
+                tests.append(
+                    Test(
+                        "excludes",
+                        "互斥补贴",
+                        "not_in",
+                        ", ".join(row.spec.excludes),
+                        "、".join(other),
+                        "登记名册",
+                        None,
+                        False,
+                        "",
+                        "conditions",
+                    )
+                )
+                outcome = False
+            if outcome is None:
+                which = "unknown"
+            elif outcome:
+                which = "kept" if enrolled else "new"
+            elif enrolled:
+                which = "dropped"
+            else:
+                continue
+            values_read += sum(1 for t in tests if t.field_key not in ("org", "excludes"))
+            entry = _entry(eid, which, p, names, verdict, tests, show, ident_vis)
+            lists[which].append(entry)
+        for items in lists.values():
+            items.sort(key=lambda e: (e.org_code, e.entity_id))
+        amount = sum(
+            (e.amount or Decimal(0) for k in ("new", "kept") for e in lists[k]), Decimal("0.00")
+        )
+        seconds = round(time.perf_counter() - start, 3)
+        now = utcnow()
+        run_id = es.insert_run(
+            conn,
+            dict(
+                county_code=county,
+                rule_id=row.id,
+                rule_key=rule_key,
+                org_code=org_code,
+                month=month,
+                actor=actor.username,
+                role=actor.role,
+                at=now,
+                new=len(lists["new"]),
+                kept=len(lists["kept"]),
+                dropped=len(lists["dropped"]),
+                unknown=len(lists["unknown"]),
+                amount=amount,
+                values_read=values_read,
+                seconds=seconds,
+                confirmed=False,
+            ),
+            [
+                dict(
+                    entity_id=e.entity_id,
+                    list=k,
+                    org_code=e.org_code,
+                    tier=e.tier,
+                    amount=e.amount,
+                    reason=e.reason[:2000],
+                )
+                for k, items in lists.items()
+                for e in items
+            ],
+        )
+        result = RunResult(
+            run_id,
+            row.id,
+            rule_key,
+            row.version,
+            row.benefit,
+            org_code,
+            org.name,
+            month,
+            day,
+            lists,
+            amount,
+            values_read,
+            seconds,
+        )
+        if fmt is not None and out is not None:
+            _render(result, fmt, out, actor, first)
+        audit.write_event(
+            conn,
+            actor,
+            "eligibility.run",
+            now=now,
+            county_code=county,
+            entity_type="person",
+            entity_ids=[e.entity_id for items in lists.values() for e in items],
+            fields=["person.name", "person.id_number", *keys],
+            detail=(
+                f"rule={rule_key} v{row.version} org={org_code} month={month} run={run_id} "
+                + " ".join(f"{k}={len(v)}" for k, v in lists.items())
+                + (f" format={fmt}" if fmt else "")
+            ),
+        )
+    return result
+
+
+def _gone(eid: int, org_code: str, names: dict[str, str], why: str) -> Entry:
+    return Entry(eid, "dropped", "", "", org_code, names.get(org_code[:12], ""), None, None, why)
+
+
+def _shower(store: Store, actor: Actor, vis: Mapping[str, str]):  # type: ignore[no-untyped-def]
+    d = store.dictionary
+
+    def show(t: Test) -> Shown:
+        f = d.fields.get(input_key(d.fields[t.field_key])) if t.field_key in d.fields else None
+        value = t.value
+        if f is not None and value is not None:
+            if vis.get(f.key) == "masked" and f.mask:
+                value = mask_value(f.mask, value) or ""
+            else:
+                value = display_value(f, value, d.code_tables)
+        if t.field_key in d.fields:
+            cond = describe_condition(t.field_key, t.op, t.operand, d)
+        elif t.field_key == "org":
+            cond = f"户籍在{t.operand}"
+        elif t.field_key == "excludes":
+            cond = f"未享受 {t.operand}"
+        else:
+            cond = t.label
+        return Shown(
+            cond,
+            value if value is not None else "（空）",
+            t.source or "",
+            t.valid_from.date().isoformat() if isinstance(t.valid_from, datetime) else "",
+            OUTCOME_ZH[t.outcome],
+            t.why,
+            t.part,
+        )
+
+    return show
+
+
+def _entry(eid, which, p, names, verdict, tests, show, ident_vis) -> Entry:  # type: ignore[no-untyped-def]
+    shown = [show(t) for t in tests]
+    if which == "unknown":
+        bad = [s for s, t in zip(shown, tests, strict=True) if t.outcome is None]
+        reason = "；".join(f"{s.condition}：{s.why or '无法判断'}" for s in bad) or "无法判断档次"
+    elif which == "dropped":
+        bad = [s for s, t in zip(shown, tests, strict=True) if t.outcome is False]
+        reason = "；".join(_said(s, "不符合") for s in bad)
+    else:
+        reason = "；".join(_said(s, "") for s in shown if s.part == "conditions")
+    name_vis, id_vis = ident_vis
+    id_number = p.id_number or ""
+    if id_vis == "masked":
+        id_number = mask_value("id_number", id_number) or ""
+    elif id_vis == "hidden":
+        id_number = ""
+    return Entry(
+        eid,
+        which,
+        (p.name or "") if name_vis != "hidden" else "",
+        id_number,
+        p.org_code,
+        names.get(p.org_code[:12], ""),
+        verdict.tier,
+        verdict.amount,
+        reason,
+        shown,
+    )
+
+
+def _said(s: Shown, verdict: str) -> str:
+    where = "，".join(x for x in (s.source, s.valid_from) if x)
+    return f"{s.condition}{verdict}（{s.value}{'；' + where if where else ''}）"
+
+
+def _identity_visibility(store: Store, actor: Actor) -> tuple[str, str]:
+    d = store.dictionary
+    return (
+        field_visibility(actor, d.fields["person.name"], store.grants),
+        field_visibility(actor, d.fields["person.id_number"], store.grants),
+    )
+
+
+ROSTER_HEADINGS = (
+    "序号",
+    "名单",
+    "姓名",
+    "身份证号",
+    "所在村（社区）",
+    "档次",
+    "金额（元）",
+    "依据",
+)
+
+
+def _roster_spec(result: RunResult) -> TemplateSpec:
+    """The payment roster's layout (a report template built on the fly)."""
+    kinds = ["row_no"] + ["field"] * (len(ROSTER_HEADINGS) - 1)
+    widths = (6, 22, 10, 20, 16, 10, 12, 60)
+    cols = [
+        Column(letter=chr(65 + i), heading=h, kind=k, width=w)  # type: ignore[arg-type]
+        for i, (h, k, w) in enumerate(zip(ROSTER_HEADINGS, kinds, widths, strict=True))
+    ]
+    title = f"{result.benefit}发放名册（{result.month}）"
+    return TemplateSpec(
+        id=f"elig_{result.rule_key}",
+        title=title,
+        department="",
+        entity="person",
+        columns=cols,
+        layout=Layout(
+            title=title,
+            unit_line="单位：{org_name}　　　　年龄计算日：" + result.age_day.isoformat(),
+            heading_rows=[list(ROSTER_HEADINGS)],
+        ),
+    )
+
+
+def _roster_rows(result: RunResult) -> list[RenderRow]:
+    rows = []
+    for k in LISTS:
+        for e in result.lists[k]:
+            cells: list[object] = [
+                None,
+                LIST_LABELS[k],
+                e.name,
+                e.id_number,
+                e.village,
+                e.tier,
+                e.amount,
+                e.reason,
+            ]
+            rows.append(RenderRow(cells, entity_label=e.name or f"#{e.entity_id}"))
+    return rows
+
+
+def _render(result: RunResult, fmt: str, out, actor: Actor, when: date) -> None:  # type: ignore[no-untyped-def]
+    spec = _roster_spec(result)
+    rows = _roster_rows(result)
+    ctx = RenderContext(result.org_name, when, actor.username)
+    if fmt == "xlsx":
+        write_xlsx(spec, iter(rows), out, ctx)
+    elif fmt == "csv":
+        write_csv(spec, iter(rows), out, ctx)
+    else:
+        raise _invalid("format", f"不支持的格式 {fmt}", "format must be xlsx or csv")
+
+
+# ------------------------------------------------------------------------------- enrolment
+@service("eligibility_confirm", permission="forms.submit", audit="eligibility.confirm")
+def confirm_run(store: Store, actor: Actor, run_id: int) -> dict[str, int]:
+    """The department confirms a run: the newly eligible are enrolled from the month's first
+    day with their tier and amount; the no longer eligible are ended with the reason.
+    "Cannot tell" people are left as they are. A run is confirmed once."""
+    with store.transaction() as conn:
+        run = es.get_run(conn, run_id)
+        if run is None:
+            raise _invalid("run", f"没有运行记录 {run_id}", f"no run {run_id}")
+        require_org(actor, run.org_code)
+        row = es.get_rule(conn, run.rule_id)
+        assert row is not None
+        _own_department(actor, row.department)
+        if run.confirmed:
+            raise _invalid("confirmed", "该次运行已确认", "this run is already confirmed")
+        first, _ = parse_month(run.month)
+        items = es.run_items(conn, run_id)
+        now = utcnow()
+        added = es.enrol(
+            conn,
+            run.county_code,
+            run.rule_key,
+            [(i.entity_id, i.org_code, i.tier, i.amount) for i in items if i.list == "new"],
+            since=first,
+            source="run",
+            actor=actor.username,
+            now=now,
+        )
+        ended = es.end_enrolment(
+            conn,
+            run.county_code,
+            run.rule_key,
+            [(i.entity_id, i.reason) for i in items if i.list == "dropped"],
+            first,
+        )
+        es.mark_confirmed(conn, run_id)
+        audit.write_event(
+            conn,
+            actor,
+            "eligibility.confirm",
+            now=now,
+            county_code=run.county_code,
+            entity_type="person",
+            entity_ids=[i.entity_id for i in items if i.list in ("new", "dropped")],
+            detail=f"run={run_id} rule={run.rule_key} enrolled={added} ended={ended}",
+        )
+        return {"enrolled": added, "ended": ended}
+
+
+@service("eligibility_enrol_import", permission="data.import", audit="eligibility.enrol")
+def import_enrolment(
+    store: Store,
+    actor: Actor,
+    rule_key: str,
+    rows: Sequence[Mapping[str, str]],
+    *,
+    since: date,
+    county_code: str | None = None,
+) -> int:
+    """Import a benefit's existing payment roster: rows with ``id_number`` (身份证号) and
+    optionally ``tier`` and ``amount``. Every row is checked first; any unknown person or
+    bad amount refuses the whole file with the rows named. Returns the people enrolled."""
+    county = _county(actor, county_code)
+    with store.transaction() as conn:
+        found = es.people_by_id_number(
+            conn, county, [str(r.get("id_number", "")).strip().upper() for r in rows]
+        )
+        problems: list[Finding] = []
+        ready = []
+        for n, r in enumerate(rows, start=2):
+            number = str(r.get("id_number", "")).strip().upper()
+            hit = found.get(number)
+            if hit is None:
+                problems.append(
+                    Finding(
+                        "eligibility.enrol.person",
+                        "一张表中没有此身份证号的人员",
+                        "no person with this ID number",
+                        row=n,
+                        column="id_number",
+                    )
+                )
+                continue
+            eid, org_code = hit
+            if actor.org_code and not org_code.startswith(actor.org_code):
+                problems.append(
+                    Finding(
+                        "eligibility.enrol.scope",
+                        "此人不在您的管辖范围内",
+                        "outside your scope",
+                        row=n,
+                        column="id_number",
+                    )
+                )
+                continue
+            amount = None
+            raw = str(r.get("amount") or "").strip()
+            if raw:
+                try:
+                    amount = Decimal(raw)
+                except ArithmeticError:
+                    problems.append(
+                        Finding(
+                            "eligibility.enrol.amount",
+                            f"金额 {raw} 不是数字",
+                            f"amount {raw} is not a number",
+                            row=n,
+                            column="amount",
+                        )
+                    )
+                    continue
+            ready.append((eid, org_code, (r.get("tier") or None), amount))
+        if problems:
+            raise InvalidInput(problems)
+        n = es.enrol(
+            conn,
+            county,
+            rule_key,
+            ready,
+            since=since,
+            source="import",
+            actor=actor.username,
+            now=utcnow(),
+        )
+        audit.write_event(
+            conn,
+            actor,
+            "eligibility.enrol",
+            now=utcnow(),
+            county_code=county,
+            entity_type="person",
+            entity_ids=[r[0] for r in ready],
+            detail=f"rule={rule_key} rows={len(rows)} enrolled={n}",
+        )
+        return n
+
+
+@service("eligibility_ledger", permission="reports.history", audit=None)
+def ledger_figures(store: Store, actor: Actor) -> dict[str, object]:
+    """Subsidies paid from data (confirmed runs in scope): runs, people, monthly amount and
+    values read from the sheet that villages did not have to collect (counts only)."""
+    with store.transaction() as conn:
+        return es.run_totals(conn, actor.org_code)

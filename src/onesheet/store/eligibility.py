@@ -1,0 +1,497 @@
+"""Eligibility rules, rosters and runs in the database (SQLAlchemy Core, the caller's transaction).
+
+The pure rule lives in ``domain/eligibility``; this module stores rule versions and their Gate
+steps, reads the enrolment roster, finds the candidates of a run with the report query
+builder (one SELECT over the current view, the rule's filter compiled by
+``report_query.condition_sql``), and reads every candidate's inputs from the observation log
+so each verdict can name its sources and dates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from onesheet.domain.dictionary import Dictionary
+from onesheet.domain.eligibility import CheckedRule, Input, RuleSpec
+from onesheet.store import observation_log
+from onesheet.store.eligibility_tables import eligibility_tables
+from onesheet.store.recorder import observations_to_resolutions
+from onesheet.store.report_query import (
+    condition_sql,
+    from_clause,
+    in_subtree,
+    live,
+    sources_for,
+)
+from onesheet.store.schema import metadata, sheet_table
+
+eligibility_tables(metadata())
+
+
+def t(name: str):  # type: ignore[no-untyped-def]
+    return metadata().tables[name]
+
+
+# ----------------------------------------------------------------------------------- rules
+@dataclass(frozen=True)
+class RuleRow:
+    id: int
+    county_code: str
+    rule_key: str
+    version: int
+    benefit: str
+    department: str
+    spec: RuleSpec
+    status: str
+    created_by: str
+    created_at: datetime
+
+
+def _rule(r) -> RuleRow:  # type: ignore[no-untyped-def]
+    return RuleRow(
+        r.id,
+        r.county_code,
+        r.rule_key,
+        r.version,
+        r.benefit,
+        r.department,
+        RuleSpec.model_validate_json(r.spec),
+        r.status,
+        r.created_by,
+        r.created_at,
+    )
+
+
+def insert_rule(
+    conn: Connection, county_code: str, spec: RuleSpec, actor: str, now: datetime
+) -> RuleRow:
+    """A new draft version of ``spec.key`` (version = last + 1)."""
+    rt = t("eligibility_rule")
+    last = conn.execute(
+        select(func.max(rt.c.version)).where(
+            rt.c.county_code == county_code, rt.c.rule_key == spec.key
+        )
+    ).scalar()
+    rid = conn.execute(
+        insert(rt)
+        .values(
+            county_code=county_code,
+            rule_key=spec.key,
+            version=(last or 0) + 1,
+            benefit=spec.benefit,
+            department=spec.department,
+            spec=spec.model_dump_json(by_alias=True),
+            status="draft",
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(rt.c.id)
+    ).scalar_one()
+    return get_rule(conn, rid)  # type: ignore[return-value]
+
+
+def get_rule(conn: Connection, rule_id: int) -> RuleRow | None:
+    rt = t("eligibility_rule")
+    r = conn.execute(select(rt).where(rt.c.id == rule_id)).first()
+    return _rule(r) if r else None
+
+
+def list_rules(conn: Connection, county_code: str | None) -> list[RuleRow]:
+    rt = t("eligibility_rule")
+    q = select(rt).order_by(rt.c.rule_key, rt.c.version)
+    if county_code:
+        q = q.where(rt.c.county_code == county_code)
+    return [_rule(r) for r in conn.execute(q)]
+
+
+def approved_rule(conn: Connection, county_code: str, rule_key: str) -> RuleRow | None:
+    """The newest approved version of a rule."""
+    rt = t("eligibility_rule")
+    r = conn.execute(
+        select(rt)
+        .where(
+            rt.c.county_code == county_code,
+            rt.c.rule_key == rule_key,
+            rt.c.status == "approved",
+        )
+        .order_by(rt.c.version.desc())
+        .limit(1)
+    ).first()
+    return _rule(r) if r else None
+
+
+def exclusions(conn: Connection, county_code: str) -> dict[str, list[str]]:
+    """rule key → the keys its newest version excludes (for the circularity check)."""
+    out: dict[str, list[str]] = {}
+    for row in list_rules(conn, county_code):
+        out[row.rule_key] = list(row.spec.excludes)
+    return out
+
+
+def set_status(conn: Connection, rule_id: int, status: str, now: datetime) -> None:
+    rt = t("eligibility_rule")
+    conn.execute(update(rt).where(rt.c.id == rule_id).values(status=status, updated_at=now))
+
+
+def supersede_older(conn: Connection, row: RuleRow, now: datetime) -> None:
+    rt = t("eligibility_rule")
+    conn.execute(
+        update(rt)
+        .where(
+            rt.c.county_code == row.county_code,
+            rt.c.rule_key == row.rule_key,
+            rt.c.status == "approved",
+            rt.c.version < row.version,
+        )
+        .values(status="superseded", updated_at=now)
+    )
+
+
+def add_decision(
+    conn: Connection,
+    rule_id: int,
+    action: str,
+    actor: str,
+    role: str,
+    now: datetime,
+    reason: str,
+    figures: dict[str, object],
+) -> None:
+    conn.execute(
+        insert(t("eligibility_decision")).values(
+            rule_id=rule_id,
+            action=action,
+            actor=actor,
+            role=role,
+            at=now,
+            reason=reason,
+            figures=json.dumps(figures, ensure_ascii=False, default=str),
+        )
+    )
+
+
+def decisions(conn: Connection, rule_id: int) -> list[dict[str, object]]:
+    dt = t("eligibility_decision")
+    rows = conn.execute(select(dt).where(dt.c.rule_id == rule_id).order_by(dt.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
+def filled_counts(
+    conn: Connection, dictionary: Dictionary, county_code: str, keys: Iterable[str]
+) -> dict[str, int]:
+    """How many live people (or households) of the county hold each input field."""
+    out = {}
+    for key in keys:
+        f = dictionary.fields[key]
+        if f.county_code is not None:
+            sv = t("sheet_value")
+            n = conn.execute(
+                select(func.count()).where(sv.c.county_code == county_code, sv.c.field_key == key)
+            ).scalar_one()
+        else:
+            st = sheet_table(f.entity)
+            n = conn.execute(
+                select(func.count(st.c[f.name])).where(
+                    st.c.county_code == county_code, *live(f.entity, st)
+                )
+            ).scalar_one()
+        out[key] = int(n)
+    return out
+
+
+# ------------------------------------------------------------------------------- enrolment
+@dataclass(frozen=True)
+class Enrolled:
+    id: int
+    entity_id: int
+    org_code: str
+    tier: str | None
+    amount: Decimal | None
+    since: date
+
+
+def enrolled(conn: Connection, county_code: str, rule_key: str, org_code: str) -> list[Enrolled]:
+    """Active roster rows of a benefit enrolled in the ``org_code`` subtree."""
+    et = t("eligibility_enrolment")
+    rows = conn.execute(
+        select(et)
+        .where(
+            et.c.county_code == county_code,
+            et.c.rule_key == rule_key,
+            in_subtree(et.c.org_code, org_code),
+            et.c.ended.is_(None),
+        )
+        .order_by(et.c.entity_id)
+    )
+    return [Enrolled(r.id, r.entity_id, r.org_code, r.tier, r.amount, r.since) for r in rows]
+
+
+def enrolled_elsewhere(
+    conn: Connection, county_code: str, rule_keys: Sequence[str], entity_ids: Iterable[int]
+) -> dict[int, list[str]]:
+    """entity → the other benefits (of ``rule_keys``) it is actively enrolled in."""
+    if not rule_keys:
+        return {}
+    et = t("eligibility_enrolment")
+    ids = sorted(set(entity_ids))
+    out: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 500):
+        for r in conn.execute(
+            select(et.c.entity_id, et.c.rule_key).where(
+                et.c.county_code == county_code,
+                et.c.rule_key.in_(list(rule_keys)),
+                et.c.ended.is_(None),
+                et.c.entity_id.in_(ids[start : start + 500]),
+            )
+        ):
+            out.setdefault(r.entity_id, []).append(r.rule_key)
+    return out
+
+
+def enrol(
+    conn: Connection,
+    county_code: str,
+    rule_key: str,
+    rows: Sequence[tuple[int, str, str | None, Decimal | None]],
+    *,
+    since: date,
+    source: str,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Add (entity, org, tier, amount) roster rows; people already enrolled are skipped."""
+    et = t("eligibility_enrolment")
+    have = {
+        r.entity_id
+        for r in conn.execute(
+            select(et.c.entity_id).where(
+                et.c.county_code == county_code, et.c.rule_key == rule_key, et.c.ended.is_(None)
+            )
+        )
+    }
+    values = [
+        dict(
+            county_code=county_code,
+            rule_key=rule_key,
+            entity_id=eid,
+            org_code=org,
+            tier=tier,
+            amount=amount,
+            since=since,
+            source=source,
+            actor=actor,
+            at=now,
+        )
+        for eid, org, tier, amount in rows
+        if eid not in have
+    ]
+    if values:
+        conn.execute(insert(et), values)
+    return len(values)
+
+
+def end_enrolment(
+    conn: Connection, county_code: str, rule_key: str, ended: Sequence[tuple[int, str]], day: date
+) -> int:
+    """End the active rows of (entity, reason)."""
+    et = t("eligibility_enrolment")
+    n = 0
+    for eid, reason in ended:
+        n += conn.execute(
+            update(et)
+            .where(
+                et.c.county_code == county_code,
+                et.c.rule_key == rule_key,
+                et.c.entity_id == eid,
+                et.c.ended.is_(None),
+            )
+            .values(ended=day, end_reason=reason)
+        ).rowcount
+    return n
+
+
+def people_by_id_number(conn: Connection, county_code: str, numbers: Iterable[str]) -> dict:  # type: ignore[type-arg]
+    """ID number → (entity id, org code) of live people in the county."""
+    st = sheet_table("person")
+    nums = sorted(set(numbers))
+    out = {}
+    for start in range(0, len(nums), 500):
+        for r in conn.execute(
+            select(st.c.id_number, st.c.entity_id, st.c.org_code).where(
+                st.c.county_code == county_code,
+                st.c.id_number.in_(nums[start : start + 500]),
+                *live("person", st),
+            )
+        ):
+            out[r.id_number] = (r.entity_id, r.org_code)
+    return out
+
+
+# ------------------------------------------------------------------------------ candidates
+def eligible_ids(
+    conn: Connection, rule: CheckedRule, county_code: str, org_code: str, day: date
+) -> set[int]:
+    """Live people in the subtree the rule's conditions select on the current view (SQL)."""
+    src = sources_for("person", [], rule.conditions)
+    main = src.main
+    stmt = (
+        select(main.c.entity_id)
+        .select_from(from_clause(src))
+        .where(
+            main.c.county_code == county_code,
+            in_subtree(main.c.org_code, org_code),
+            *live("person", main),
+            condition_sql(rule.conditions, src, day),
+        )
+    )
+    return {r[0] for r in conn.execute(stmt)}
+
+
+def conflicted_ids(
+    conn: Connection, county_code: str, org_code: str, keys: Sequence[str]
+) -> set[int]:
+    """People in the subtree with a conflict on one of ``keys`` (their own or household's)."""
+    ct = t("conflict")
+    st = sheet_table("person")
+    person_keys = [k for k in keys if k.startswith("person.")]
+    household_keys = [k for k in keys if k.startswith("household.")]
+    out: set[int] = set()
+    base = [st.c.county_code == county_code, in_subtree(st.c.org_code, org_code)]
+    if person_keys:
+        q = (
+            select(st.c.entity_id)
+            .join(ct, ct.c.entity_id == st.c.entity_id)
+            .where(*base, ct.c.field_key.in_(person_keys))
+        )
+        out |= {r[0] for r in conn.execute(q)}
+    if household_keys:
+        q = (
+            select(st.c.entity_id)
+            .join(ct, ct.c.entity_id == st.c.household)
+            .where(*base, ct.c.field_key.in_(household_keys))
+        )
+        out |= {r[0] for r in conn.execute(q)}
+    return out
+
+
+@dataclass(frozen=True)
+class Person:
+    entity_id: int
+    org_code: str
+    name: str | None
+    id_number: str | None
+    household: int | None
+    merged_into: int | None
+
+
+def people(conn: Connection, entity_ids: Iterable[int]) -> dict[int, Person]:
+    st = sheet_table("person")
+    ids = sorted(set(entity_ids))
+    out = {}
+    for start in range(0, len(ids), 500):
+        for r in conn.execute(
+            select(
+                st.c.entity_id,
+                st.c.org_code,
+                st.c.name,
+                st.c.id_number,
+                st.c.household,
+                st.c.merged_into,
+            ).where(st.c.entity_id.in_(ids[start : start + 500]))
+        ):
+            out[r.entity_id] = Person(*r)
+    return out
+
+
+def inputs_of(
+    conn: Connection,
+    dictionary: Dictionary,
+    persons: dict[int, Person],
+    keys: Sequence[str],
+) -> dict[int, dict[str, Input]]:
+    """Each person's inputs from the observation log, resolved by the current-value rule:
+    the value, the winning source and its valid-from, and the other sources' values when
+    they disagree. Household fields are read from the person's household."""
+    person_keys = [k for k in keys if not k.startswith("household.")]
+    household_keys = [k for k in keys if k.startswith("household.")]
+    out: dict[int, dict[str, Input]] = {eid: {} for eid in persons}
+    if person_keys:
+        log = observation_log.for_entities(conn, persons.keys(), fields=person_keys)
+        for eid, by_field in log.items():
+            out[eid].update(_inputs(dictionary, by_field))
+    if household_keys:
+        hh = {p.household for p in persons.values() if p.household is not None}
+        log = observation_log.for_entities(conn, hh, fields=household_keys)
+        resolved = {h: _inputs(dictionary, by_field) for h, by_field in log.items()}
+        for eid, p in persons.items():
+            if p.household is not None:
+                out[eid].update(resolved.get(p.household, {}))
+    return out
+
+
+def _inputs(dictionary: Dictionary, by_field) -> dict[str, Input]:  # type: ignore[no-untyped-def]
+    out = {}
+    for key, res in observations_to_resolutions(dictionary, by_field).items():
+        w = res.winner
+        others = ()
+        if res.in_conflict:
+            others = tuple((o.source, o.value, o.valid_from) for o in res.disagreeing)
+        out[key] = Input(
+            key,
+            res.value,
+            w.source if w else None,
+            w.valid_from if w else None,
+            others,
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------------ runs
+def insert_run(conn: Connection, values: dict[str, object], items: Sequence[dict]) -> int:  # type: ignore[type-arg]
+    rt = t("eligibility_run")
+    run_id = conn.execute(insert(rt).values(**values).returning(rt.c.id)).scalar_one()
+    if items:
+        conn.execute(insert(t("eligibility_run_item")), [{**i, "run_id": run_id} for i in items])
+    return int(run_id)
+
+
+def get_run(conn: Connection, run_id: int):  # type: ignore[no-untyped-def]
+    rt = t("eligibility_run")
+    return conn.execute(select(rt).where(rt.c.id == run_id)).first()
+
+
+def run_items(conn: Connection, run_id: int) -> list:  # type: ignore[type-arg]
+    it = t("eligibility_run_item")
+    return list(conn.execute(select(it).where(it.c.run_id == run_id).order_by(it.c.id)))
+
+
+def mark_confirmed(conn: Connection, run_id: int) -> None:
+    rt = t("eligibility_run")
+    conn.execute(update(rt).where(rt.c.id == run_id).values(confirmed=True))
+
+
+def run_totals(conn: Connection, org_code: str | None) -> dict[str, object]:
+    """Ledger figures: confirmed runs' people paid, monthly amount, values read from data."""
+    rt = t("eligibility_run")
+    q = select(
+        func.count(),
+        func.coalesce(func.sum(rt.c.new + rt.c.kept), 0),
+        func.coalesce(func.sum(rt.c.amount), 0),
+        func.coalesce(func.sum(rt.c.values_read), 0),
+    ).where(rt.c.confirmed.is_(True))
+    if org_code:
+        q = q.where(in_subtree(rt.c.org_code, org_code))
+    runs, paid, amount, values = conn.execute(q).one()
+    return {
+        "runs": int(runs),
+        "people_paid": int(paid),
+        "amount": Decimal(str(amount)).quantize(Decimal("0.01")),
+        "values_from_data": int(values),
+    }
