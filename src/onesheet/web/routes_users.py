@@ -1,0 +1,208 @@
+"""Accounts in the browser: the forced password change and the administrator's account list.
+
+* ``/account/password``: anyone signed in changes their own password (policy in
+  ``domain/passwords``). An account still on its one-time password is sent here by
+  ``first_sign_in`` before any other page and refused (403) by the API until it has changed.
+* ``/admin/users``: accounts with filters (role, org subtree, state), the last sign-in,
+  disable / enable, and a password reset whose one-time password is shown once.
+
+``install(app)`` adds the router and the ``first_sign_in`` middleware, which also records
+each successful sign-in (the account list's "last sign-in").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from onesheet.domain.access import ROLE_LABELS_ZH, ROLES
+from onesheet.domain.findings import InvalidInput
+from onesheet.services import accounts, auth, users
+from onesheet.web.auth import SESSION_COOKIE, Caller, check_csrf
+from onesheet.web.i18n import register
+from onesheet.web.pages import lang_of, page_caller, render, store_of
+
+router = APIRouter()
+CallerDep = Annotated[Caller, Depends(page_caller)]
+PASSWORD_PAGE = "/account/password"
+OPEN_PATHS = (PASSWORD_PAGE, "/login", "/logout", "/static", "/favicon")
+
+register(
+    {
+        "account_password_title": ("修改密码", "Change password"),
+        "account_password_forced": (
+            "这是首次登录（或密码已被重置），请先设置自己的密码。",
+            "First sign-in (or a reset password): set your own password first.",
+        ),
+        "account_password_policy": (
+            "至少 10 位，不能全是数字，不能包含用户名。",
+            "At least 10 characters, not all digits, not containing the username.",
+        ),
+        "account_password_old": ("原密码（或一次性密码）", "Current (or one-time) password"),
+        "account_password_new": ("新密码", "New password"),
+        "account_password_again": ("再输入一次", "New password again"),
+        "account_password_mismatch": ("两次输入的新密码不一致", "the new passwords differ"),
+        "account_password_save": ("保存", "Save"),
+        "admin_users_title": ("账号", "Accounts"),
+        "admin_users_filter": ("筛选", "Filter"),
+        "admin_users_all": ("全部", "All"),
+        "admin_users_under": ("机构代码（含下级）", "Org code (and below)"),
+        "admin_users_state": ("状态", "State"),
+        "admin_users_active": ("启用", "Enabled"),
+        "admin_users_disabled": ("已停用", "Disabled"),
+        "admin_users_pending": ("待改密", "Must change password"),
+        "admin_users_last": ("最近登录", "Last sign-in"),
+        "admin_users_never": ("从未", "Never"),
+        "admin_users_disable": ("停用", "Disable"),
+        "admin_users_enable": ("启用", "Enable"),
+        "admin_users_reset": ("重置密码", "Reset password"),
+        "admin_users_reset_done": (
+            "已重置，一次性密码只显示这一次：",
+            "Reset. The one-time password is shown only this once:",
+        ),
+        "admin_users_count": ("个账号", "accounts"),
+    }
+)
+
+
+@router.get(PASSWORD_PAGE, response_class=HTMLResponse)
+def password_page(request: Request, caller: CallerDep) -> HTMLResponse:
+    forced = accounts.must_change_password(store_of(request), caller.actor)
+    return render(request, "account_password.html", {"forced": forced, "error": ""})
+
+
+@router.post(PASSWORD_PAGE, response_class=HTMLResponse)
+def password_submit(
+    request: Request,
+    caller: CallerDep,
+    old: Annotated[str, Form(max_length=200)],
+    new: Annotated[str, Form(max_length=200)],
+    again: Annotated[str, Form(max_length=200)],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(caller, csrf_token)
+    store, lang = store_of(request), lang_of(request)
+    error = ""
+    if new != again:
+        error = "两次输入的新密码不一致" if lang != "en" else "the new passwords differ"
+    else:
+        try:
+            accounts.change_own_password(store, caller.actor, old, new)
+        except InvalidInput as exc:
+            error = exc.message(lang)
+    if error:
+        forced = accounts.must_change_password(store, caller.actor)
+        ctx = {"forced": forced, "error": error}
+        return render(request, "account_password.html", ctx, 400)
+    return RedirectResponse("/", status_code=303)
+
+
+def _flag(value: str) -> bool | None:
+    return {"disabled": True, "active": False}.get(value)
+
+
+def _users_page(
+    request: Request, caller: Caller, *, reset: tuple[str, str] | None = None, error: str = ""
+) -> HTMLResponse:
+    q = request.query_params
+    role = q.get("role") or None
+    under = (q.get("under") or "").strip() or None
+    state = q.get("state") or ""
+    rows = accounts.list_accounts(
+        store_of(request),
+        caller.actor,
+        role=role if role in ROLES else None,
+        under=under if under and under.isdigit() else None,
+        disabled=_flag(state),
+    )
+    if state == "pending":
+        rows = [r for r in rows if r.must_change_password]
+    response = render(
+        request,
+        "admin_users.html",
+        {
+            "rows": rows[:2000],
+            "total": len(rows),
+            "roles": [(r, ROLE_LABELS_ZH[r]) for r in ROLES],
+            "role": role or "",
+            "under": under or "",
+            "state": state,
+            "reset": reset,
+            "error": error,
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"  # it may hold a one-time password
+    return response
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, caller: CallerDep) -> HTMLResponse:
+    return _users_page(request, caller)
+
+
+@router.post("/admin/users/{username}/{action}", response_class=HTMLResponse)
+def users_action(
+    request: Request,
+    caller: CallerDep,
+    username: str,
+    action: str,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(caller, csrf_token)
+    store = store_of(request)
+    try:
+        if action == "disable":
+            users.disable_user(store, caller.actor, username)
+        elif action == "enable":
+            users.enable_user(store, caller.actor, username)
+        elif action == "reset":
+            password = accounts.reset_password(store, caller.actor, username)
+            return _users_page(request, caller, reset=(username, password))
+        else:
+            return Response(status_code=404)
+    except InvalidInput as exc:
+        return _users_page(request, caller, error=exc.message(lang_of(request)))
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+async def first_sign_in(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Send an account on its one-time password to the change page; note sign-ins."""
+    store = store_of(request)
+    path = request.url.path
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and not path.startswith(OPEN_PATHS):
+        found = auth.session_actor(store, token)
+        if found is not None and accounts.must_change_password(store, found[0]):
+            if request.method == "GET" and not path.startswith("/api/"):
+                return RedirectResponse(PASSWORD_PAGE, status_code=303)
+            return JSONResponse(
+                {"detail": "须先修改一次性密码 (change the one-time password first)"},
+                status_code=403,
+            )
+    response = await call_next(request)
+    if path == "/login" and request.method == "POST" and response.status_code == 303:
+        new = _session_cookie(response)
+        found = auth.session_actor(store, new) if new else None
+        if found is not None:
+            accounts.record_sign_in(store, found[0])
+            if accounts.must_change_password(store, found[0]):
+                response.headers["location"] = PASSWORD_PAGE
+    return response
+
+
+def _session_cookie(response: Response) -> str | None:
+    for name, value in response.raw_headers:
+        if name.lower() == b"set-cookie" and value.startswith(SESSION_COOKIE.encode() + b"="):
+            return value.split(b";", 1)[0].split(b"=", 1)[1].decode()
+    return None
+
+
+def install(app: FastAPI) -> None:
+    """Add the account pages and the first-sign-in middleware to the app."""
+    app.include_router(router)
+    app.middleware("http")(first_sign_in)
