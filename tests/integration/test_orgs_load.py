@@ -113,3 +113,21 @@ def test_bad_files_are_listed_with_row_and_reason_and_nothing_is_applied(store, 
     assert ("orgs.duplicate_name", n + 2) in found
     assert ("orgs.code", n + 3) in found
     assert _units(store) == {}
+
+
+def test_xlsx_with_codes_as_numbers(store, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["统计用区划代码", "城乡分类代码", "名称"])
+    for code, name, klass in division_rows():
+        ws.append([int(code), int(klass) if klass else None, name])  # Excel keeps numbers
+    path = tmp_path / "安吉县.xlsx"
+    wb.save(path)
+    result = org_tree.load_org_tree(store, CLI_ADMIN, path.read_bytes(), path.name)
+    assert result.plan.counts()["add"] == 13
+    assert _units(store)["330523110207"].name == "荆湾村"
+    assert (
+        org_tree.org_as_of(store, CLI_ADMIN, "330523110207", date(2024, 1, 1)).urban_rural == "220"
+    )
