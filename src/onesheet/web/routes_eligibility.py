@@ -1,0 +1,264 @@
+"""``/api/eligibility`` and ``/api/proofs``: subsidies and proofs from the sheet over HTTP.
+
+Thin: every route calls one service (``services.eligibility``, ``services.proofs``); scope,
+grants, masking and audit are theirs. Cookie-authenticated POSTs carry the session's CSRF
+token in ``X-CSRF-Token``; API tokens need none. Verifying a proof needs no sign-in: the
+holder brings the signed text (``POST /api/proofs/verify``), or follows the printed serial
+to ``/proofs/verify/{serial}``, a printable page.
+
+To be included by ``web/app.py``: ``app.include_router(routes_eligibility.router)``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+
+from onesheet.domain.access import Actor
+from onesheet.services import eligibility, proofs
+from onesheet.services.base import Store
+from onesheet.web.auth import check_csrf, check_same_origin
+from onesheet.web.deps import current_actor, get_store
+from onesheet.web.pages import render
+
+router = APIRouter(tags=["eligibility"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+StoreDep = Annotated[Store, Depends(get_store)]
+# who verifies a proof without signing in: no scope, no personal data read
+PUBLIC = Actor(username="public-verify", role="reviewer", org_code=None)
+MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["residence", "kinship", "alive", "hukou"]
+    matter: str = Field(..., min_length=1, max_length=100)
+    id_number: str = Field(..., min_length=15, max_length=18)
+    other_id_number: str | None = Field(None, min_length=15, max_length=18)
+    params: dict[str, str] = Field(default_factory=dict, max_length=5)
+
+
+class Signed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    canonical: str = Field(..., max_length=20000)
+    signature: str = Field(..., max_length=200)
+
+
+def _rule(row: Any) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "key": row.rule_key,
+        "version": row.version,
+        "benefit": row.benefit,
+        "department": row.department,
+        "status": row.status,
+        "spec": row.spec.model_dump(mode="json", by_alias=True),
+    }
+
+
+@router.get("/api/eligibility/rules")
+def list_rules(actor: ActorDep, store: StoreDep) -> list[dict[str, object]]:
+    return [_rule(r) for r in eligibility.list_rules(store, actor)]
+
+
+@router.post("/api/eligibility/rules")
+def define(
+    request: Request,
+    spec: dict[str, Any],
+    actor: ActorDep,
+    store: StoreDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, object]:
+    check_csrf(request.state.caller, x_csrf_token)
+    return _rule(eligibility.define_rule(store, actor, spec))
+
+
+@router.post("/api/eligibility/rules/{rule_id}/submit")
+def submit(
+    request: Request,
+    rule_id: int,
+    actor: ActorDep,
+    store: StoreDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, object]:
+    check_csrf(request.state.caller, x_csrf_token)
+    return eligibility.submit_rule(store, actor, rule_id)
+
+
+@router.post("/api/eligibility/rules/{rule_id}/decide")
+def decide(
+    request: Request,
+    rule_id: int,
+    body: Decision,
+    actor: ActorDep,
+    store: StoreDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, str]:
+    check_csrf(request.state.caller, x_csrf_token)
+    status = eligibility.decide_rule(
+        store, actor, rule_id, approve=body.approve, reason=body.reason
+    )
+    return {"status": status}
+
+
+@router.get("/api/eligibility/run/{rule_key}", response_model=None)
+def run(
+    request: Request,
+    rule_key: str,
+    org: Annotated[str, Query(max_length=20)],
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
+    actor: ActorDep,
+    store: StoreDep,
+    format: Annotated[Literal["json", "xlsx", "csv"], Query()] = "json",
+) -> Any:
+    """Run the rule (records a run and an audit event, hence the same-origin check)."""
+    check_same_origin(request.state.caller, request.headers.get("sec-fetch-site"))
+    if format == "json":
+        result = eligibility.run_rule(store, actor, rule_key, org, month)
+        return _run_json(result)
+    fd, name = tempfile.mkstemp(prefix="onesheet-eligibility-", suffix=f".{format}")
+    os.close(fd)
+    path = Path(name)
+    try:
+        result = eligibility.run_rule(store, actor, rule_key, org, month, fmt=format, out=path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    filename = f"{result.benefit}_{result.org_name}_{month}.{format}"
+    return FileResponse(
+        path,
+        media_type=MEDIA[format],
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "X-OneSheet-Run": str(result.run_id),
+        },
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
+
+
+def _run_json(result: eligibility.RunResult) -> dict[str, object]:
+    return {
+        "run_id": result.run_id,
+        "rule": result.rule_key,
+        "version": result.version,
+        "org": result.org_code,
+        "month": result.month,
+        "age_day": result.age_day.isoformat(),
+        "counts": result.counts(),
+        "amount": str(result.amount),
+        "lists": {
+            k: [
+                {
+                    **{f: v for f, v in asdict(e).items() if f not in ("tests", "amount")},
+                    "amount": None if e.amount is None else str(e.amount),
+                    "tests": [asdict(t) for t in e.tests],
+                }
+                for e in items
+            ]
+            for k, items in result.lists.items()
+        },
+    }
+
+
+@router.post("/api/eligibility/runs/{run_id}/confirm")
+def confirm(
+    request: Request,
+    run_id: int,
+    actor: ActorDep,
+    store: StoreDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, int]:
+    check_csrf(request.state.caller, x_csrf_token)
+    return eligibility.confirm_run(store, actor, run_id)
+
+
+@router.get("/api/eligibility/ledger")
+def ledger(actor: ActorDep, store: StoreDep) -> dict[str, object]:
+    figures = eligibility.ledger_figures(store, actor)
+    return {
+        **figures,
+        "amount": str(figures["amount"]),
+        "proofs": proofs.proof_counts(store, actor),
+    }
+
+
+# ---------------------------------------------------------------------------------- proofs
+@router.post("/api/proofs")
+def ask(
+    request: Request,
+    body: Question,
+    actor: ActorDep,
+    store: StoreDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, object]:
+    check_csrf(request.state.caller, x_csrf_token)
+    p = proofs.ask_proof(
+        store,
+        actor,
+        body.kind,
+        body.matter,
+        body.id_number,
+        params=body.params,
+        other_id_number=body.other_id_number,
+    )
+    return {
+        "serial": p.serial,
+        "answer": p.answer,
+        "payload": p.payload,
+        "canonical": p.canonical,
+        "signature": p.signature,
+        "key_id": p.key_id,
+        "verify_url": str(request.url_for("proof_page", serial=p.serial)),
+    }
+
+
+@router.post("/api/proofs/verify")
+def verify(body: Signed, store: StoreDep) -> dict[str, object]:
+    v = proofs.verify_proof(store, PUBLIC, body.canonical, body.signature)
+    return {"valid": v.valid, "on_record": v.on_record, "serial": v.serial, "payload": v.payload}
+
+
+@router.get("/api/proofs/keys")
+def keys(store: StoreDep) -> dict[str, str]:
+    return proofs.public_keys(store, PUBLIC)
+
+
+@router.get("/proofs/verify/{serial}", response_class=HTMLResponse, name="proof_page")
+def proof_page(request: Request, serial: str, store: StoreDep) -> HTMLResponse:
+    """A printable page of a proof and whether its signature holds (no sign-in needed)."""
+    found = proofs.lookup_proof(store, PUBLIC, serial[:40])
+    if found is None:
+        return render(request, "eligibility_proof.html", {"found": False, "serial": serial}, 404)
+    canonical, signature = found
+    v = proofs.verify_proof(store, PUBLIC, canonical, signature)
+    return render(
+        request,
+        "eligibility_proof.html",
+        {
+            "found": True,
+            "serial": serial,
+            "valid": v.valid,
+            "p": v.payload or {},
+            "canonical": canonical,
+            "signature": signature,
+            "url": str(request.url),
+        },
+    )
