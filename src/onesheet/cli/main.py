@@ -28,6 +28,7 @@ from onesheet.cli.common import (
 )
 from onesheet.cli.demo_cmd import demo, serve
 from onesheet.cli.doctor_cmd import doctor_command
+from onesheet.cli.eligibility_cmd import app as eligibility_app
 from onesheet.cli.import_cmd import import_command
 from onesheet.cli.link_cmd import link_app
 from onesheet.services import seed as seed_service
@@ -49,6 +50,7 @@ app.add_typer(reports_cmd.app, name="reports")
 app.add_typer(link_app, name="link")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(eligibility_app, name="eligibility")
 app.command("import")(import_command)
 app.command("demo")(demo)
 app.command("serve")(serve)
