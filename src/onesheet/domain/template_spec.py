@@ -92,8 +92,76 @@ class Merge(BaseModel):
     last_col: int
 
 
+class CellStyle(BaseModel):
+    """How a cell of the original form looks: font, alignment, number format, border.
+
+    ``align``/``valign`` use XlsxWriter's words (left, center, right, center_across …; top,
+    vcenter, bottom); ``num_format`` is a format code or a built-in Excel format number.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    font_name: str | None = None
+    font_size: float | None = None
+    bold: bool = False
+    italic: bool = False
+    underline: bool = False
+    align: str | None = None
+    valign: str | None = None
+    wrap: bool = False
+    num_format: int | str | None = None
+    border: bool = False
+
+
+class LineCell(BaseModel):
+    """One text cell of a line above or below the table.
+
+    ``col``/``last_col`` are 0-based and relative to the form's first column (``last_col``:
+    merged across to it); ``rows``: merged down over that many rows. ``text`` may hold
+    placeholders (``{org_name}``, ``{year}``, ``{quarter_cn}``, ``{month}``, ``{date_cn}`` …);
+    a literal brace is doubled. ``style`` indexes ``Layout.styles``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    col: int = 0
+    last_col: int | None = None
+    rows: int = 1
+    text: str
+    style: int | None = None
+
+
+class LayoutRow(BaseModel):
+    """A row of the original form outside the table, kept where it was.
+
+    Above the heading ``row`` is the 0-based sheet row; in the footer it is the offset from
+    the first footer row. ``role``: title, subtitle, unit (unit/date line), note, footer.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    row: int
+    role: Literal["title", "subtitle", "unit", "note", "footer"] = "note"
+    cells: list[LineCell] = []
+    height: float | None = None  # points, when the original set it
+
+
+class PrintSetup(BaseModel):
+    """The original sheet's page set-up (paper as Excel's paperSize number)."""
+
+    model_config = ConfigDict(extra="forbid")
+    paper: int | None = None
+    fit_width: int | None = None  # fit to pages wide (None: not fitted)
+    fit_height: int | None = None
+    scale: int | None = None
+    margins: list[float] | None = None  # left, right, top, bottom (inches)
+    center_horizontally: bool = False
+
+
 class Layout(BaseModel):
-    """The official layout to reproduce: title, unit/date line, heading block, footer."""
+    """The official layout to reproduce: title, unit/date line, heading block, footer.
+
+    Templates imported from a form also keep its rows as they were (``top_rows``,
+    ``heading_row``, ``data_row``, ``footer_rows``), its cell styles, row heights and page
+    set-up; all optional, so templates stored before keep their default look.
+    """
 
     model_config = ConfigDict(extra="forbid")
     title: str
@@ -102,6 +170,20 @@ class Layout(BaseModel):
     merges: list[Merge] = []
     footer_lines: list[str] = ["填表人：　　　　审核人：　　　　联系电话："]
     landscape: bool = True
+    # The original's rows, when imported (replace title/unit_line/footer_lines in XLSX/CSV):
+    top_rows: list[LayoutRow] = []  # title, subtitle, unit line, notes — at their sheet rows
+    heading_row: int | None = None  # 0-based sheet row of the heading block's first row
+    numbering: list[str] | None = None  # the 1 2 3 … row under the heading, when present
+    data_row: int | None = None  # 0-based sheet row of the first data row
+    footer_rows: list[LayoutRow] = []  # 填表人/审核人/报送日期 …, offsets from the first
+    footer_gap: int = 1  # blank rows between the last data row and the footer
+    styles: list[CellStyle] = []  # referenced by index from the fields below
+    heading_styles: list[list[int | None]] = []  # per heading cell (covered cells too)
+    numbering_styles: list[int | None] = []
+    column_styles: list[int | None] = []  # per column, the data cells' style
+    heading_heights: list[float | None] = []
+    data_height: float | None = None
+    print_setup: PrintSetup | None = None
 
 
 class TemplateSpec(BaseModel):

@@ -152,7 +152,7 @@ def analyse_form(
         columns=spec_cols,
         filter=proposal.filter,
         frequency=frequency.value,  # type: ignore[arg-type]
-        layout=layout.build_layout(grid, s, title),
+        layout=layout.build_layout(grid, s, title, data),
     )
     return FormAnalysis(
         spec=spec,
