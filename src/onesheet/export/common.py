@@ -63,9 +63,14 @@ class _KeepUnknown(dict[str, object]):
         return "{" + key + "}"
 
 
+_QUARTER_CN = "一二三四"
+
+
 def fill_placeholders(text: str, ctx: RenderContext) -> str:
-    """Fill ``{org_name}``, ``{date_cn}``, ``{date}``, ``{year}``, ``{month}``, ``{day}``."""
+    """Fill ``{org_name}``, ``{date_cn}``, ``{date}``, ``{year}``, ``{month}``, ``{day}``,
+    ``{quarter}`` (4) and ``{quarter_cn}`` (四) from the report's unit and date."""
     d = ctx.report_date
+    quarter = (d.month - 1) // 3 + 1
     values = _KeepUnknown(
         org_name=ctx.org_name,
         date_cn=date_cn(d),
@@ -73,6 +78,8 @@ def fill_placeholders(text: str, ctx: RenderContext) -> str:
         year=d.year,
         month=d.month,
         day=d.day,
+        quarter=quarter,
+        quarter_cn=_QUARTER_CN[quarter - 1],
     )
     try:
         return text.format_map(values)

@@ -32,7 +32,15 @@ _LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 
 def supported(ws: Worksheet) -> bool:
     """Whether this XlsxWriter exposes what :class:`RawRows` relies on (3.x does)."""
-    needed = ("fh", "previous_row", "_write_single_row", "dim_rowmin", "dim_colmax", "table")
+    needed = (
+        "fh",
+        "previous_row",
+        "_write_single_row",
+        "dim_rowmin",
+        "dim_colmax",
+        "table",
+        "default_row_height",
+    )
     return bool(getattr(ws, "constant_memory", False)) and all(hasattr(ws, a) for a in needed)
 
 
@@ -61,8 +69,11 @@ class RawRows:
         self.letters = [column_letter(c) for c in range(n)]
         self.n = n
 
-    def write(self, r: int, cells: Sequence[tuple[str, object, Format]]) -> None:
-        """Row ``r`` (0-based): ``cells`` as (kind, value, format), one per column."""
+    def write(
+        self, r: int, cells: Sequence[tuple[str, object, Format]], height: float | None = None
+    ) -> None:
+        """Row ``r`` (0-based): ``cells`` as (kind, value, format), one per column;
+        ``height`` in points, written as XlsxWriter's ``set_row`` would."""
         ws = self.ws
         if r > ws.previous_row:
             ws._write_single_row(r)  # flush the row the public API may still hold
@@ -77,7 +88,12 @@ class RawRows:
             ws.dim_colmax = self.n - 1
         row = str(r + 1)
         letters = self.letters
-        parts = [f'<row r="{row}">']
+        head = f'<row r="{row}"'
+        if height is not None:
+            pixels = int(height * 4.0 / 3.0 + 0.5)
+            if pixels != ws.default_row_height:
+                head += f' ht="{pixels * 0.75:.16g}" customHeight="1"'
+        parts = [head + ">"]
         append = parts.append
         for c, (kind, value, fmt) in enumerate(cells):
             xf = fmt.xf_index

@@ -59,12 +59,14 @@ class RowSink:
         self.ws = ws
         self.raw = RawRows(ws, n) if supported(ws) else None
 
-    def write(self, r: int, cells: Sequence[Cell]) -> None:
+    def write(self, r: int, cells: Sequence[Cell], height: float | None = None) -> None:
         raw = self.raw
         if raw is not None:
-            raw.write(r, cells)
+            raw.write(r, cells, height)
             return
         ws = self.ws
+        if height is not None:
+            ws.set_row(r, height)
         for c, (kind, value, fmt) in enumerate(cells):
             if kind == "s":
                 ws.write_string(r, c, value, fmt)  # type: ignore[arg-type]
@@ -142,6 +144,7 @@ class DataWriter:
         self.force_text = [is_text_column(c) for c in cols]
         self.labels = missing_labels(cols)
         self.sink = RowSink(ws, self.n)
+        self.height = spec.layout.data_height  # the original's data row height, if set
 
     def write_group(self, group: list[RenderRow]) -> None:
         """One household (or a lone row); merged columns show the first row's value."""
@@ -176,7 +179,7 @@ class DataWriter:
                 top_fmts[c] = cells[c][2]
             else:  # inside the merged range: a blank carrying the top cell's format
                 cells[c] = ("b", None, top_fmts[c])
-        self.sink.write(r, cells)
+        self.sink.write(r, cells, self.height)
         self.next_row += 1
         self.rows += 1
 

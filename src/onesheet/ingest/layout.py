@@ -353,7 +353,7 @@ def _stream_sheet(
                     found.row_xf[r] = int(el.get("s", "0"))
                 for c in el:
                     ref = c.get("r")
-                    if ref and c.get("s"):
+                    if ref:  # a cell without ``s`` has the workbook's default style, xf 0
                         found.cells[cell_index(ref)] = int(c.get("s", "0"))
             el.clear()
         elif name in ("pageSetUpPr", "printOptions", "pageMargins", "pageSetup"):
@@ -476,7 +476,9 @@ def build_layout(
         footer_rows=footer,
         footer_gap=gap,
         heading_styles=[[styles.at(r, c) for c in range(fc, lc + 1)] for r in range(h0, h1 + 1)],
-        column_styles=[styles.at(data_row, c) for c in range(fc, lc + 1)],
+        column_styles=[styles.at(data_row, c) for c in range(fc, lc + 1)]
+        if data_row not in s.footer_rows
+        else [],
         heading_heights=[heights.get(r) for r in range(h0, h1 + 1)],
         data_height=heights.get(data_row),
     )
