@@ -80,8 +80,10 @@ def _latest_per_source(obs: Sequence[Observation]) -> list[Observation]:
 
 
 def _rank(obs: Observation, authority: str) -> int:
+    # Everything recorded before the latest settle is already gone (``resolve``); among what
+    # is left, the settle ranks with the authority, so the authority's later word still wins.
     if obs.kind == "settle":
-        return 2
+        return 1
     return 1 if obs.source == authority else 0
 
 
