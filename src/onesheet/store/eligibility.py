@@ -20,7 +20,6 @@ from sqlalchemy import Connection, func, insert, select, update
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.eligibility import CheckedRule, Input, RuleSpec
 from onesheet.store import observation_log
-from onesheet.store.eligibility_tables import eligibility_tables
 from onesheet.store.recorder import observations_to_resolutions
 from onesheet.store.report_query import (
     condition_sql,
@@ -30,8 +29,6 @@ from onesheet.store.report_query import (
     sources_for,
 )
 from onesheet.store.schema import metadata, sheet_table
-
-eligibility_tables(metadata())
 
 
 def t(name: str):  # type: ignore[no-untyped-def]

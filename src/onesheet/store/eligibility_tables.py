@@ -10,9 +10,8 @@
 * ``proof_answer``: every proof question answered, with its signed payload.
 * ``signing_key``: the installation's Ed25519 key pair (created on first use).
 
-``eligibility_tables(md)`` adds them to a MetaData; on import this module also adds them to
-``store.schema.metadata()`` (so the migrated schema and the code's metadata agree even
-where ``schema.metadata`` does not yet call it); migration 0010 creates them.
+``eligibility_tables(md)`` adds them to a MetaData; ``store.schema.metadata()`` calls it, and
+migration 0010 creates them.
 """
 
 from __future__ import annotations
@@ -159,12 +158,3 @@ def eligibility_tables(md: MetaData) -> None:
         Column("created_at", DateTime, nullable=False),
         Column("retired_at", DateTime),
     )
-
-
-def _register() -> None:
-    from onesheet.store.schema import metadata
-
-    eligibility_tables(metadata())
-
-
-_register()
