@@ -190,6 +190,11 @@ def main() -> None:
     ap.add_argument("--db", help="reuse (or keep) the seeded county in this SQLite file")
     ap.add_argument("--only", help="comma-separated methods to run (development)")
     ap.add_argument("--keyless-only", action="store_true", help="only the keyless case")
+    ap.add_argument(
+        "--before",
+        help="results JSON of the same bench run on an earlier checkout (PYTHONPATH=its src): "
+        "its keyless case is kept as keyless_before",
+    )
     args = ap.parse_args()
     db = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "bench.db"
     store = Store.from_url(f"sqlite:///{db}")
@@ -222,6 +227,8 @@ def main() -> None:
     if args.only:
         methods = {k: v for k, v in methods.items() if k in args.only.split(",")}
     results["keyless"] = _keyless(people, sheet, methods)
+    if args.before:
+        results["keyless_before"] = json.loads(Path(args.before).read_text())["keyless"]
     _keyless_table(results["keyless"], list(methods))  # type: ignore[arg-type]
     if args.keyless_only:
         Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")

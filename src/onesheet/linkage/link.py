@@ -15,12 +15,13 @@ confident; otherwise it waits in the queue with its best candidates, however wea
 a new record, because a keyless duplicate splits a person's values between two records and
 nothing later tells them apart. Likewise a valid number the sheet holds under another name
 waits for a person instead of minting a second holder, and a valid number the sheet lacks
-waits when the model finds a person whose number is one slip from it (a mistyped digit can
-form another valid number: the check character misses one slip in eleven).
+waits when the model finds a person whose number is one slip from it (a system that computes
+the check character for what was typed turns a mistyped digit into another valid number).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class LinkConfig:
     match_at: float = 0.95
     review_at: float = 0.5
     margin: float = 0.3  # best must beat the runner-up by this much to link without review
+    margin_bits: float = 10.0  # … or by this many bits of match weight (odds 1024:1)
     model: lm.ModelConfig = field(default_factory=lm.ModelConfig)
     use_model: bool = True
     use_keys: bool = True  # False: the plain-Splink baseline, every row through the model
@@ -168,7 +170,11 @@ def _final(
 
 
 def _one_slip(a: str, b: str) -> bool:
-    """One character different, or two neighbours swapped."""
+    """The bodies (17 digits) differ by one digit or two swapped neighbours. The check
+    character is left out: it catches every such slip in a number typed by hand, but
+    systems that compute it for the number entered turn a mistyped digit into another
+    valid number."""
+    a, b = a[:17], b[:17]
     if len(a) != len(b):
         return False
     diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
@@ -235,8 +241,14 @@ def _by_model(
         trained = lm.train(left_all, right, config.model, labels=labels, prior=prior)
     model = trained
     left = to_arrow((r.record for r in rest), raw=raw)
-    pairs = lm.score(left, right, model, floor=config.review_at / 2)
+    pairs = lm.score(left, right, model, floor=min(config.review_at / 2, 0.02))
     return decide(pairs, [r.record.uid for r in rest], config)
+
+
+def _bits(p: float) -> float:
+    """Match weight (log2 odds) of a probability; 0 and 1 clamped."""
+    p = min(max(p, 1e-15), 1 - 1e-15)
+    return math.log2(p / (1 - p))
 
 
 def decide(pairs: Sequence[lm.Pair], uids: Sequence[int], config: LinkConfig) -> dict[int, Outcome]:
@@ -249,7 +261,8 @@ def decide(pairs: Sequence[lm.Pair], uids: Sequence[int], config: LinkConfig) ->
         ranked = sorted(best.get(uid, []), key=lambda c: -c[1])[: config.candidates]
         top = ranked[0][1] if ranked else 0.0
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        if top >= config.match_at and top - second >= config.margin:
+        ahead = top - second >= config.margin or _bits(top) - _bits(second) >= config.margin_bits
+        if top >= config.match_at and ahead:
             out[uid] = Outcome(uid, "model", ranked[0][0], top, candidates=ranked)
         elif top >= config.review_at:
             out[uid] = Outcome(uid, "review", None, top, candidates=ranked)

@@ -46,7 +46,16 @@ class Pair:
     probability: float
 
 
-PREDICT_BLOCKS = (("name_py",), ("birth",), ("phone",), ("surname_py", "birth_year", "sex"))
+PREDICT_BLOCKS = (
+    ("name_py",),  # homophones and exact names
+    ("birth",),
+    ("phone",),
+    ("surname_py", "birth_year", "sex"),
+    ("surname_py", "addr"),  # keyless rows with a mistyped given name and no birth or phone
+)
+"""Blocking rules for scoring: a pair is compared when any one holds. Every keyless row
+that has a name reaches its person by at least one of them unless both the given name and
+the surname's reading, or every other value, changed."""
 RAW_BLOCKS = (("idn",), ("name",), ("birth",), ("phone",))
 
 
