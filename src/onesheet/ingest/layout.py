@@ -123,6 +123,7 @@ _LOCAL = ("社区", "街道", "居委会", "村委会", "村", "镇", "乡")
 _NOT_PLACE = re.compile(
     r"^(农|乡|城|城乡|城市|全|本|各|该|行政|自然|所在|户籍|居住|每|乡镇|村|镇|新农|美丽|和谐)$"
 )
+_NOT_PLACE_IN = re.compile(r"所在|户籍|居住|行政|自然|农|城乡|各|全|本")
 _LEAD = re.compile(r"^(\s*[（(【\[]?\s*(?:\{year\}\s*年度?)?\s*)")
 
 
@@ -163,7 +164,8 @@ def place_template(text: str) -> str:
     end = pos
     while True:
         m = _PLACE.match(text, end)
-        if not m or _NOT_PLACE.match(m.group(1)) or "{" in m.group(1):
+        stem = m.group(1) if m else ""
+        if not m or _NOT_PLACE.match(stem) or _NOT_PLACE_IN.search(stem) or "{" in stem:
             break
         if m.group(2) in _LOCAL:
             if first is None:
