@@ -71,7 +71,8 @@ def _bar() -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _write_report(file: Path, summary: ImportSummary) -> Path | None:
-    """Every rejected row with row, column and reason, next to the input file."""
+    """Every finding with row, column and reason, next to the input file: rejected rows and
+    the values refused in rows still used (an invalid ID number, kept in the queue)."""
     if not summary.findings:
         return None
     out = file.with_name(file.stem + ".rejected.csv")
@@ -92,6 +93,13 @@ def _print(s: ImportSummary, report: Path | None) -> None:
         f"{verb}：读取 {s.rows_read} 行，关联 {s.linked}，新建 {s.created}，"
         f"待核 {s.queued}，拒绝 {s.rejected}；写入观测 {s.observations} 条"
     )
+    if s.methods:
+        m = s.methods
+        console.print(
+            f"按方法 (by method)：身份证号 key {m.get('key', 0)}，更正号码 repaired "
+            f"{m.get('repaired', 0)}，模型 model {m.get('model', 0)}，待核 queued "
+            f"{m.get('queued', 0)}，新建 new {m.get('new', 0)}"
+        )
     console.print(f"列映射 (mapping)：{s.mapping}；编码 {s.encoding or '-'}")
     if report:
-        console.print(f"被拒绝的行见 (rejected rows)：{report}")
+        console.print(f"被拒绝的行和无效值见 (refused rows and values)：{report}")

@@ -17,6 +17,24 @@ link_app = typer.Typer(
 )
 
 
+REASONS = {
+    "no_key": "无号且无候选",
+    "weak": "无号，证据不足",
+    "ambiguous": "多个相近候选",
+    "key_name": "号码属他人姓名",
+    "key_slip": "号码疑似录错",
+}
+SHOWN = {"name": "名", "idn": "号", "birth": "生", "sex": "性", "phone": "电", "addr": "址"}
+
+
+def _candidate(c: list) -> str:  # type: ignore[type-arg]
+    """'123:0.97 名=same pinyin 生=same 电=missing': the evidence that differs from none."""
+    text = f"{c[0]}:{c[1]:.2f}"
+    ev = c[2] if len(c) > 2 and isinstance(c[2], dict) else {}
+    parts = [f"{SHOWN[k]}={v}" for k, v in ev.items() if k in SHOWN and v != "missing"]
+    return " ".join([text, *parts])
+
+
 @link_app.command("queue")
 def queue(
     status: Annotated[str, typer.Option(help="open / linked / created / rejected / all")] = "open",
@@ -30,12 +48,13 @@ def queue(
     if as_json:
         print_json(entries)
         return
-    t = Table("编号", "来源", "文件/行", "姓名", "候选 (编号:概率)", "状态")
+    t = Table("编号", "来源", "文件/行", "姓名", "原因", "候选 (编号:概率 证据)", "状态")
     for e in entries:
-        cands = " ".join(f"{c[0]}:{c[1]:.2f}" for c in e["candidates"][:3])
+        cands = "\n".join(_candidate(c) for c in e["candidates"][:3])
         where = f"{e['file']}:{e['row_no']}"
         name = e["record"].get("person.name", "")
-        t.add_row(str(e["id"]), e["source"], where, name, cands, e["status"])
+        reason = REASONS.get(e["record"].get("_reason", ""), e["record"].get("_reason", ""))
+        t.add_row(str(e["id"]), e["source"], where, name, reason, cands, e["status"])
     console.print(t)
 
 
