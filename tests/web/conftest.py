@@ -73,43 +73,59 @@ def served_env(tmp_path_factory: pytest.TempPathFactory) -> ServedEnv:
         {**os.environ, "ONESHEET_DATABASE_URL": url},
         [sys.executable, "-m", "onesheet.cli.main"],
     )
+    seed_served(served, folder)
+    return served
+
+
+def seed_served(served: ServedEnv, folder: Path, people: int = 2000) -> None:
+    """``init``, ``seed`` (seed 5) and the cadre and town users (password ``WEB_PASSWORD``)."""
     served.run("init")
-    served.run("seed", "--people", "2000", "--seed", "5")
+    served.run("seed", "--people", str(people), "--seed", "5")
     password = folder / "password.txt"
     password.write_text(WEB_PASSWORD + "\n")
     for name, role, org in _web_users(served.env, served.cli):
         served.run(
             "users", "add", name, "--role", role, "--org", org, "--password-file", str(password)
         )
-    return served
 
 
 @pytest.fixture(scope="session")
 def served_county(served_env: ServedEnv) -> Iterator[str]:
     """Base URL of a server over ``served_env``'s county."""
-    port = _free_port()
-    log = (Path(served_env.url.removeprefix("sqlite:///")).parent / "server.log").open("wb")
-    server = subprocess.Popen(
-        [*served_env.cli, "serve", "--port", str(port)],
-        env=served_env.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    log = Path(served_env.url.removeprefix("sqlite:///")).parent / "server.log"
+    server, base = start_server(served_env, log)
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not answer")
         yield base
     finally:
         server.terminate()
         server.wait(10)
-        log.close()
+
+
+def start_server(
+    served: ServedEnv, log: Path, *, cli: list[str] | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``onesheet serve`` (or ``cli`` + ``serve``) on a free loopback port, output appended to
+    ``log``, once ``/healthz`` answers: the process and its base URL."""
+    port = _free_port()
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [*(cli or served.cli), "serve", "--port", str(port)],
+            env=env or served.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        if server.poll() is not None:
+            break
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    server.wait(10)
+    raise RuntimeError(f"server did not answer (log: {log})")
 
 
 @pytest.fixture(scope="session")
