@@ -73,20 +73,21 @@ def answer(inp: tasks.TaskInput) -> str:
 def fill_everything(store: Store) -> Counter[tuple[int, str]]:
     """Every open task, page by page, as the village's own cadre; returns what was typed."""
     typed: Counter[tuple[int, str]] = Counter()
-    for summary in tasks.list_tasks(store, COUNTY_STAFF):
-        if summary.status != "open":
-            continue
-        cadre = Actor(f"cadre-{summary.org_code}", "village", summary.org_code)
-        while True:
-            page = tasks.task_page(store, cadre, summary.id, 1)
-            values = {
-                (e.entity_id, i.field_key): answer(i) for e in page.entities for i in e.inputs
-            }
-            if not values:
-                break
-            tasks.fill_task(store, cadre, summary.id, values, page.task.version)
-            typed.update(values.keys())
-    return typed
+    while True:  # the task list shows at most 200 tasks, open first: list until none is open
+        open_ = [t for t in tasks.list_tasks(store, COUNTY_STAFF) if t.status == "open"]
+        if not open_:
+            return typed
+        for summary in open_:
+            cadre = Actor(f"cadre-{summary.org_code}", "village", summary.org_code)
+            while True:
+                page = tasks.task_page(store, cadre, summary.id, 1)
+                values = {
+                    (e.entity_id, i.field_key): answer(i) for e in page.entities for i in e.inputs
+                }
+                if not values:
+                    break
+                tasks.fill_task(store, cadre, summary.id, values, page.task.version)
+                typed.update(values.keys())
 
 
 def run_all(store: Store, template_ids: list[str]) -> tuple[int, int]:
