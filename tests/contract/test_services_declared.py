@@ -18,6 +18,8 @@ NOT_SERVICES = {
     "parse_changes",
     "count_entities",
     "verify_password",
+    # Opening the database (and its county fields) comes before there is an actor.
+    "open_store",
     # Authentication runs before there is an actor (services/auth.py says why).
     "login",
     "logout",

@@ -9,7 +9,7 @@ import typer
 
 from onesheet.cli.common import actor, console, fail, friendly_errors, open_store
 from onesheet.services import backup as backups
-from onesheet.store.backup import BackupError
+from onesheet.services.errors import BackupError
 
 
 def _show(verb: str, figures: backups.Figures) -> None:

@@ -15,15 +15,14 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from onesheet.domain.access import CLI_ADMIN, AccessDenied, Actor
 from onesheet.domain.findings import InvalidInput
+from onesheet.services import setup
 from onesheet.services.base import Store
+from onesheet.services.errors import DATABASE_NOT_READY, ConcurrentEdit
 from onesheet.services.sheet_write import UnknownEntity
 from onesheet.settings import get_settings
-from onesheet.store import county_fields
-from onesheet.store.sheet_view import ConcurrentEdit
 
 console = Console()
 err_console = Console(stderr=True)
@@ -42,13 +41,7 @@ def database_url() -> str:
 def open_store() -> Store:
     """The store for this invocation's database URL, its dictionary including the county's
     own fields (a database not initialised yet has none)."""
-    store = Store.from_url(database_url())
-    try:
-        with store.engine.connect() as conn:
-            county_fields.refresh(store, conn)
-    except (OperationalError, ProgrammingError):
-        pass  # no county-field tables yet: ``onesheet init`` creates them
-    return store
+    return setup.open_store(database_url())
 
 
 def actor() -> Actor:
@@ -71,7 +64,7 @@ def friendly_errors() -> Iterator[None]:
         fail(f"{exc.message_zh} ({exc.message_en})", 3)
     except (UnknownEntity, ConcurrentEdit, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    except (OperationalError, ProgrammingError) as exc:
+    except DATABASE_NOT_READY as exc:
         first = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
         fail(
             f"数据库错误：{first}。数据库是否已初始化？请先运行 onesheet init "

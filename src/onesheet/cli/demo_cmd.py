@@ -86,26 +86,21 @@ def _demo_form(store) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
     from onesheet.domain.template_spec import TemplateSpec
-    from onesheet.services import gate
-    from onesheet.services.base import utcnow
-    from onesheet.store.templates import get_template, insert_template
+    from onesheet.services import demo, gate
 
     text = (files("onesheet.data") / "demo_elderly_health.yaml").read_text(encoding="utf-8")
     spec = TemplateSpec.model_validate(yaml.safe_load(text))
-    with store.transaction() as conn:
-        if get_template(conn, spec.id) is not None:
-            return
-        insert_template(conn, spec, status="submitted", actor="demo", at=utcnow())
+    if not demo.submit_demo_template(store, actor(), spec):
+        return
     gate.approve(store, actor(), spec.id, reason="演示：老年人健康管理为村级协助事项")
     console.print(f"演示报表已准入 (demo form approved)：{spec.title}，编号 {spec.id}")
 
 
 def _demo_users(store) -> None:  # type: ignore[no-untyped-def]
     """One login per role; passwords are random per database and printed once."""
-    from onesheet.store.orgs import list_orgs
+    from onesheet.services import reference
 
-    with store.engine.connect() as conn:
-        units = list_orgs(conn, DEMO_COUNTY)
+    units = reference.list_orgs(store, actor(), under=DEMO_COUNTY)
     town = next(u for u in units if u.level == "town")
     village = next(u for u in units if u.level == "village" and u.code.startswith(town.code))
     plan = [

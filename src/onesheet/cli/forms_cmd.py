@@ -22,7 +22,8 @@ from onesheet.cli.common import (
 from onesheet.domain.gate import Review
 from onesheet.domain.responsibility import LIST_LABELS_ZH
 from onesheet.services import county_fields, forms, gate
-from onesheet.store.templates import STATUS_LABELS_ZH, StaleTemplate, TemplateRow
+from onesheet.services.errors import StaleTemplate
+from onesheet.services.forms import STATUS_LABELS_ZH, TemplateRow
 
 app = typer.Typer(help="报表模板与准入审核 (forms and the Gate)", no_args_is_help=True)
 lists_app = typer.Typer(help="村级事项清单 (village responsibility lists)", no_args_is_help=True)

@@ -10,15 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from onesheet.domain.access import Actor
 from onesheet.domain.dictionary import ENTITY_TYPES
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit
 from onesheet.store import backup as copies
 from onesheet.store.migrate import current_revision
-from onesheet.store.schema import sheet_table, table
+from onesheet.store.row_counts import sheet_rows, table_rows
 
 
 @dataclass(frozen=True)
@@ -30,12 +28,9 @@ class Figures:
 
 def _figures(store: Store) -> Figures:
     with store.engine.connect() as conn:
-        counts = {
-            e: conn.execute(select(func.count()).select_from(sheet_table(e))).scalar_one()
-            for e in ENTITY_TYPES
-        }
+        counts = sheet_rows(conn, ENTITY_TYPES)
         for name in ("observation", "org_unit", "app_user"):
-            counts[name] = conn.execute(select(func.count()).select_from(table(name))).scalar_one()
+            counts[name] = table_rows(conn, name)
     return Figures(copies.backend(store.engine), current_revision(store.engine), counts)
 
 

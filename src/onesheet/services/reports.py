@@ -21,8 +21,6 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from sqlalchemy import Connection, insert, select
-
 from onesheet.domain.access import AccessDenied, Actor, field_visibility, require_org
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.report_columns import (
@@ -45,18 +43,17 @@ from onesheet.domain.template_spec import TemplateSpec
 from onesheet.export import RenderContext, RenderRow, RenderStats, write_csv, write_xlsx
 from onesheet.export.json_out import write_json
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import audit, county_fields, orgs
+from onesheet.store import audit, county_fields, orgs, report_runs
+from onesheet.store.db import Connection
 from onesheet.store.report_query import (
     ChildOrg,
     aggregate_select,
     child_orgs,
-    in_subtree,
     roster_select,
     sources_for,
     stream_rows,
     units_at,
 )
-from onesheet.store.schema import table
 from onesheet.store.templates import TemplateNotApproved, TemplateNotFound, get_template
 
 Format = Literal["xlsx", "csv", "json"]
@@ -196,21 +193,20 @@ def _record(
 ) -> None:
     """The ``report_run`` row the ledger reads, and the audit event of what was read."""
     now = utcnow()
-    conn.execute(
-        insert(table("report_run")).values(
-            template_id=result.template_id,
-            county_code=county,
-            org_code=result.org_code,
-            report_date=result.report_date,
-            actor=actor.username,
-            role=actor.role,
-            at=now,
-            format=result.format,
-            rows=result.rows,
-            values_filled=result.values_filled,
-            values_missing=result.values_missing,
-            seconds=result.seconds,
-        )
+    report_runs.insert_run(
+        conn,
+        template_id=result.template_id,
+        county_code=county,
+        org_code=result.org_code,
+        report_date=result.report_date,
+        actor=actor.username,
+        role=actor.role,
+        at=now,
+        format=result.format,
+        rows=result.rows,
+        values_filled=result.values_filled,
+        values_missing=result.values_missing,
+        seconds=result.seconds,
     )
     fields = [c.field for c in spec.columns if c.field and c.kind == "field"]
     audit.write_event(
@@ -490,12 +486,8 @@ class RunRecord:
 @service("reports_history", permission="reports.history", audit=None)
 def report_history(store: Store, actor: Actor, *, limit: int = 50) -> list[RunRecord]:
     """Recent runs in the actor's scope, newest first (counts only: no personal data)."""
-    t = table("report_run")
-    q = select(t).order_by(t.c.id.desc()).limit(limit)
-    if actor.org_code:
-        q = q.where(in_subtree(t.c.org_code, actor.org_code))
     with store.transaction() as conn:
-        rows = list(conn.execute(q))
+        rows = report_runs.recent_runs(conn, actor.org_code, limit=limit)
     return [
         RunRecord(
             r.id,

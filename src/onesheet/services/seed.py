@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import func, select
-
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.synth import SynthEntity, VillageBatch, generate_county
@@ -21,7 +19,7 @@ from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, ids, orgs
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
-from onesheet.store.schema import table
+from onesheet.store.row_counts import entities_in_county
 
 
 @dataclass
@@ -107,10 +105,7 @@ def seed_county(
 
 
 def _refuse_if_seeded(conn, county_code: str) -> None:  # type: ignore[no-untyped-def]
-    ent = table("entity")
-    n = conn.execute(
-        select(func.count()).select_from(ent).where(ent.c.county_code == county_code)
-    ).scalar_one()
+    n = entities_in_county(conn, county_code)
     if n:
         raise InvalidInput(
             [

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
-
 from onesheet.domain.access import Actor
 from onesheet.services.base import Store, service
-from onesheet.store import migrate, users
-from onesheet.store.schema import table
+from onesheet.store import county_fields, departments, migrate, users
+from onesheet.store.db import NOT_READY
 
 
 @service("setup_init", permission="users.manage", audit=None)
@@ -19,15 +17,19 @@ def init_database(store: Store, actor: Actor) -> str | None:
     """
     migrate.upgrade(store.engine)
     with store.transaction() as conn:
-        dept = table("department")
-        have = set(conn.execute(select(dept.c.key)).scalars())
-        rows = [
-            {"key": d.key, "name_zh": d.name_zh, "name_en": d.name_en}
-            for d in store.dictionary.departments.values()
-            if d.key not in have
-        ]
-        if rows:
-            conn.execute(insert(dept), rows)
+        departments.add_missing(conn, store.dictionary.departments.values())
         if not users.load_grants(conn):
             users.replace_grants(conn, store.grants.values())
     return migrate.current_revision(store.engine)
+
+
+def open_store(url: str) -> Store:
+    """The store for ``url`` with its dictionary including the county's own fields (a
+    database not initialised yet has none: ``onesheet init`` creates their tables)."""
+    store = Store.from_url(url)
+    try:
+        with store.engine.connect() as conn:
+            county_fields.refresh(store, conn)
+    except NOT_READY:
+        pass
+    return store

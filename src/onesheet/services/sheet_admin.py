@@ -7,14 +7,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from onesheet.domain.access import Actor, require_org
 from onesheet.domain.dictionary import ENTITY_TYPES
 from onesheet.export.csv_out import neutralise
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, rebuild
-from onesheet.store.schema import sheet_table
+from onesheet.store.row_counts import sheet_rows, stream_sheet
 from onesheet.store.sheet_view import from_column
 
 
@@ -45,10 +43,7 @@ def rebuild_view(
 def count_entities(store: Store) -> dict[str, int]:
     """Rows per sheet table (for progress bars; no personal data)."""
     with store.engine.connect() as conn:
-        return {
-            e: conn.execute(select(func.count()).select_from(sheet_table(e))).scalar_one()
-            for e in ENTITY_TYPES
-        }
+        return sheet_rows(conn, ENTITY_TYPES)
 
 
 @service("sheet_export", permission="sheet.export", audit="sheet.export")
@@ -71,18 +66,12 @@ def export_csv(
         require_org(actor, org_code)
     scope = org_code or actor.org_code
     fields = store.dictionary.for_entity(entity, stored_only=True)
-    t = sheet_table(entity)
-    stmt = select(t).order_by(t.c.org_code, t.c.entity_id)
-    if scope:
-        stmt = stmt.where(t.c.org_code.startswith(scope))
     tmp = out.with_name(out.name + ".part")
     with store.transaction() as conn, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["entity_id", "org_code", *[f.key for f in fields]])
-        result = conn.execute(stmt.execution_options(yield_per=5000))
         read: list[int] = []
-        for row in result:
-            m = row._mapping
+        for m in stream_sheet(conn, entity, scope):
             values = [neutralise(from_column(f.type, m[f.name]) or "") for f in fields]
             writer.writerow([m["entity_id"], m["org_code"], *values])
             read.append(m["entity_id"])

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.exc import IntegrityError
 
 from onesheet.domain.access import ROLES, AccessDenied, Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, orgs, sessions, users
+from onesheet.store.db import IntegrityError
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")

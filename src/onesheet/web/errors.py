@@ -19,16 +19,19 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from onesheet.domain.access import AccessDenied
 from onesheet.domain.findings import InvalidInput
 from onesheet.domain.values import ValueProblem
+from onesheet.services.errors import (
+    DataError,
+    OperationalError,
+    PoolTimeout,
+    StaleTask,
+    StaleTemplate,
+)
 from onesheet.services.forms import TemplateNotApproved, TemplateNotFound
 from onesheet.services.sheet_write import ConcurrentEdit, NoSuchConflict, UnknownEntity
-from onesheet.store.tasks import StaleTask
-from onesheet.store.templates import StaleTemplate
 from onesheet.web.auth import CsrfFailed, NotSignedIn
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, render

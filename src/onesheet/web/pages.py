@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from onesheet.domain.access import ROLE_LABELS_ZH
 from onesheet.services.base import Store
 from onesheet.web.auth import Caller, caller_of, secure
+from onesheet.web.deps import get_store
 from onesheet.web.i18n import LANGS, translate
+
+# One rule for where the store comes from (``app.state.store``): pages and API routers alike.
+store_of = get_store
 
 
 @cache
 def templates() -> Jinja2Templates:
     return Jinja2Templates(directory=str(files("onesheet.web") / "templates"))
-
-
-def store_of(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
 
 
 def lang_of(request: Request) -> str:
@@ -38,6 +39,10 @@ def page_caller(request: Request) -> Caller:
     """Dependency: the signed-in caller (``NotSignedIn`` redirects pages to /login)."""
     request.state.caller = caller_of(request, store_of(request))
     return request.state.caller  # type: ignore[no-any-return]
+
+
+CallerDep = Annotated[Caller, Depends(page_caller)]
+"""The signed-in caller of a page or API route (``NotSignedIn`` → /login or 401)."""
 
 
 def render(request: Request, name: str, ctx: dict[str, object], status: int = 200) -> HTMLResponse:

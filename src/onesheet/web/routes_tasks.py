@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from onesheet.services import tasks as task_service
-from onesheet.store.tasks import StaleTask
+from onesheet.services.tasks import StaleTask
 from onesheet.web.auth import Caller, check_csrf
 from onesheet.web.deps import MAX_ID, PageNo, TaskId, is_number
 from onesheet.web.i18n import register
-from onesheet.web.pages import lang_of, page_caller, render, store_of
+from onesheet.web.pages import CallerDep, lang_of, render, store_of
 
 router = APIRouter()
-CallerDep = Annotated[Caller, Depends(page_caller)]
+
 PREFIX = "v:"
 
 register(
