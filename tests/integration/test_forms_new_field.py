@@ -231,7 +231,8 @@ def test_a_report_leaves_a_created_field_empty_and_lists_it_to_collect(app_store
     book = openpyxl.load_workbook(io.BytesIO(report.content))
     form, todo = book.worksheets
     assert todo.title == "待采集"
-    letter_d = [row[3] for row in form.iter_rows(min_row=1, values_only=True)]
+    # from the heading row down (the kept unit line has its 填报日期 in column D, as the form)
+    letter_d = [row[3] for row in form.iter_rows(min_row=3, values_only=True)]
     numbered = [row[0] for row in form.iter_rows(values_only=True) if isinstance(row[0], int)]
     assert numbered  # the roster has rows, so the empty column below means something
     # Only the form's own heading: every data cell of the draft column is left empty.
