@@ -392,7 +392,43 @@ def _cells(wb: openpyxl.Workbook) -> list[list[tuple[object, ...]]]:
     ]
 
 
-@pytest.mark.parametrize("which", ["roster", "aggregate", "awkward"])
+def kept_spec() -> TemplateSpec:
+    """The 低保 roster as imported from a form: its rows, styles and heights kept."""
+    return dibao_spec(
+        top_rows=[
+            {"row": 0, "role": "title", "cells": [{"text": "{org_name}低保花名册", "last_col": 7}]},
+            {"row": 1, "role": "subtitle", "cells": [{"text": "（{year}年度）", "last_col": 7}]},
+            {"row": 3, "role": "unit", "cells": [{"text": "单位：{org_name}", "style": 0}]},
+        ],
+        heading_row=4,
+        data_row=7,
+        footer_rows=[{"row": 0, "role": "footer", "cells": [{"text": "填表人：", "last_col": 2}]}],
+        footer_gap=0,
+        styles=[
+            {"font_name": "仿宋", "font_size": 12, "align": "center", "valign": "vcenter"},
+            {"font_name": "仿宋", "align": "center", "border": True, "num_format": "0.00"},
+        ],
+        column_styles=[1, 1, 1, 1, 1, 1, 1, None],
+        data_height=24.0,
+    )
+
+
+def test_kept_rows_stay_where_the_form_had_them(tmp_path: Path) -> None:
+    wb = render(tmp_path, kept_spec(), dibao_rows())
+    ws = wb.worksheets[0]
+    assert ws["A1"].value == "城关镇人民政府低保花名册" and ws["A2"].value == "（2026年度）"
+    assert ws["A3"].value is None and ws["A4"].value == "单位：城关镇人民政府"
+    assert ws["A4"].font.name == "仿宋" and ws["A4"].alignment.horizontal == "center"
+    assert ws["A5"].value == "序号" and ws["A8"].value == 1  # heading row 5, data from row 8
+    assert {"A1:H1", "A2:H2"} <= merges(ws)
+    assert ws["D8"].alignment.horizontal == "center" and ws["D8"].border.left.style == "thin"
+    assert ws["H8"].border.left.style == "thin"  # no kept style: the default cell
+    assert ws.row_dimensions[8].height == pytest.approx(24, abs=0.5)
+    last = 7 + len(dibao_rows())
+    assert ws.cell(last + 1, 1).value == "填表人："  # footer_gap 0: right after the data
+
+
+@pytest.mark.parametrize("which", ["roster", "aggregate", "awkward", "kept"])
 def test_fast_rows_write_what_the_public_api_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str
 ) -> None:
@@ -406,9 +442,16 @@ def test_fast_rows_write_what_the_public_api_writes(
         "roster": (dibao_spec(), dibao_rows()),
         "aggregate": (aggregate_spec(), aggregate_rows()),
         "awkward": (dibao_spec(), awkward),
+        "kept": (kept_spec(), dibao_rows()),
     }[which]
     fast = render(tmp_path, spec, rows)
     monkeypatch.setattr("onesheet.export.xlsx_rows.supported", lambda ws: False)
     (tmp_path / "slow").mkdir()
     slow = render(tmp_path / "slow", spec, rows)
     assert _cells(fast) == _cells(slow)
+    heights = [
+        {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+        for wb in (fast, slow)
+        for ws in wb.worksheets[:1]
+    ]
+    assert heights[0] == heights[1]
