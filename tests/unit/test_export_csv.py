@@ -18,6 +18,7 @@ from tests.unit.test_export_xlsx import (
     aggregate_spec,
     dibao_rows,
     dibao_spec,
+    kept_spec,
 )
 
 UNIT = "填报单位（盖章）：城关镇人民政府　　　　填报日期：2026年11月30日"
@@ -102,3 +103,16 @@ def test_failure_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         write_csv(dibao_spec(), broken(), out, CTX)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_kept_rows_are_on_the_forms_rows(tmp_path: Path) -> None:
+    """A template that kept its form's rows: the CSV's lines sit where the XLSX's do."""
+    out = tmp_path / "kept.csv"
+    write_csv(kept_spec(), dibao_rows(), out, CTX)
+    got = read(out, "utf-8-sig")
+    assert got[0] == ["城关镇人民政府低保花名册"] and got[1] == ["（2026年度）"]
+    assert got[2] == [] and got[3] == ["单位：城关镇人民政府"]
+    assert got[4:6] == expected_dibao()[2:4]  # heading on rows 5-6
+    assert got[6] == []  # data_row 7 (0-based): one blank row, as the form
+    assert got[7][0] == "1" and len(got) == 7 + len(dibao_rows()) + 1
+    assert got[-1] == ["填表人："]  # footer_gap 0

@@ -1,7 +1,9 @@
 """Write a form as CSV: the same rows as the XLSX, flattened, for systems that want text.
 
 CSV has no types, merges or fills, so: the title, unit/date and footer lines are one-cell
-rows; each heading row is written as is, a merged group's text only in its first cell;
+rows (a template that kept its form's rows puts each line on the form's row and each text in
+its column, data from the form's first data row, as the XLSX does); each heading row is
+written as is, a merged group's text only in its first cell;
 household values are written on every row (each row stands alone); missing values are
 empty (the 待采集 list exists only in the XLSX).
 
@@ -26,9 +28,9 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
-from onesheet.domain.template_spec import TemplateSpec
+from onesheet.domain.template_spec import LayoutRow, TemplateSpec
 from onesheet.export.common import (
     FlatRows,
     as_text,
@@ -92,6 +94,8 @@ def _write(
 ) -> tuple[int, int]:
     writer = csv.writer(fh)
     layout = spec.layout
+    if layout.heading_row is not None:
+        return _write_kept(spec, rows, writer, ctx, safe)
     writer.writerow([neutralise(fill_placeholders(layout.title, ctx))])
     if layout.unit_line is not None:
         writer.writerow([neutralise(fill_placeholders(layout.unit_line, ctx))])
@@ -102,6 +106,52 @@ def _write(
     writer.writerow([])
     for line in layout.footer_lines:
         writer.writerow([neutralise(fill_placeholders(line, ctx))])
+    return counts[0], counts[1]
+
+
+def _kept_line(spec: TemplateSpec, line: LayoutRow, ctx: RenderContext) -> list[str]:
+    """A kept line as a CSV row: each text in its own column."""
+    n = len(spec.columns)
+    out = [""] * n
+    for cell in line.cells:
+        c = min(max(cell.col, 0), n - 1)
+        text = neutralise(fill_placeholders(cell.text, ctx))
+        out[c] = out[c] + "　" + text if out[c] else text
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def _write_kept(
+    spec: TemplateSpec, rows: Iterable[RenderRow], writer: Any, ctx: RenderContext, safe: bool
+) -> tuple[int, int]:
+    """A template that kept the form's rows: each line on the form's row, as in the XLSX."""
+    layout = spec.layout
+    top = {line.row: line for line in layout.top_rows}
+    h0 = max([layout.heading_row or 0] + [r + 1 for r in top])
+    for r in range(h0):
+        writer.writerow(_kept_line(spec, top[r], ctx) if r in top else [])
+    grid = heading_block(spec).grid
+    for cells in grid:
+        writer.writerow([neutralise(text or "") for text in cells])
+    end = h0 + len(grid)
+    if layout.numbering:
+        writer.writerow([neutralise(t) for t in layout.numbering])
+        end += 1
+    for _ in range(end, max(layout.data_row or 0, end)):
+        writer.writerow([])
+    counts = [0, 0]  # rows, missing
+    writer.writerows(_data_rows(spec, rows, safe, counts))
+    footer = {line.row: line for line in layout.footer_rows}
+    if not footer:
+        writer.writerow([])
+        for line in layout.footer_lines:
+            writer.writerow([neutralise(fill_placeholders(line, ctx))])
+        return counts[0], counts[1]
+    for _ in range(max(layout.footer_gap, 0)):
+        writer.writerow([])
+    for r in range(max(footer) + 1):
+        writer.writerow(_kept_line(spec, footer[r], ctx) if r in footer else [])
     return counts[0], counts[1]
 
 
