@@ -26,6 +26,7 @@ from onesheet.cli.common import (
     progress_bar,
     set_database_url,
 )
+from onesheet.cli.demands_cmd import app as demands_app
 from onesheet.cli.demo_cmd import demo, serve
 from onesheet.cli.doctor_cmd import doctor_command
 from onesheet.cli.eligibility_cmd import app as eligibility_app
@@ -51,6 +52,7 @@ app.add_typer(link_app, name="link")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(eligibility_app, name="eligibility")
+app.add_typer(demands_app, name="demands")
 app.command("import")(import_command)
 app.command("demo")(demo)
 app.command("serve")(serve)
