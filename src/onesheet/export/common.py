@@ -87,6 +87,18 @@ def fill_placeholders(text: str, ctx: RenderContext) -> str:
         return text  # stray braces in an official line: print it as it is
 
 
+def display_title(spec: TemplateSpec, ctx: RenderContext) -> str:
+    """The report's title: the kept title lines filled for this unit and period, else the
+    layout's title."""
+    lines = [
+        fill_placeholders(cell.text, ctx)
+        for line in sorted(spec.layout.top_rows, key=lambda x: x.row)
+        if line.role == "title"
+        for cell in line.cells
+    ]
+    return " ".join(t for t in lines if t) or fill_placeholders(spec.layout.title, ctx)
+
+
 def sheet_name(title: str) -> str:
     """The title as an Excel sheet name: no ``[]:*?/\\``, at most 31 chars, not ``待采集``."""
     name = title.translate(_INVALID_SHEET_CHARS).strip().strip("'")[:31].strip().strip("'")

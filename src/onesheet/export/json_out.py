@@ -19,6 +19,7 @@ from onesheet.export.common import (
     FlatRows,
     as_text,
     atomic_path,
+    display_title,
     fill_placeholders,
     missing_labels,
 )
@@ -56,7 +57,7 @@ def _write(
     cols = spec.columns
     labels = missing_labels(cols)
     head = {
-        "title": fill_placeholders(spec.layout.title, ctx),
+        "title": display_title(spec, ctx),
         "unit_line": fill_placeholders(spec.layout.unit_line or "", ctx),
         "org_name": ctx.org_name,
         "report_date": ctx.report_date.isoformat(),

@@ -42,6 +42,7 @@ from onesheet.export.common import (
     SAMPLE_ROWS,
     HeadingBlock,
     atomic_path,
+    display_title,
     fill_placeholders,
     heading_block,
     household_groups,
@@ -168,18 +169,6 @@ def _write_top(
     for r0, c0, r1, c1 in block.merges:
         record_merge(ws, row + r0, c0, row + r1, c1)
     return row + block.height
-
-
-def display_title(spec: TemplateSpec, ctx: RenderContext) -> str:
-    """The report's title: the kept title lines filled for this unit and period, else the
-    layout's title."""
-    lines = [
-        fill_placeholders(cell.text, ctx)
-        for line in sorted(spec.layout.top_rows, key=lambda x: x.row)
-        if line.role == "title"
-        for cell in line.cells
-    ]
-    return " ".join(t for t in lines if t) or fill_placeholders(spec.layout.title, ctx)
 
 
 def kept_rows(spec: TemplateSpec) -> bool:
