@@ -1,8 +1,7 @@
 """Tables of demands on villages (涉村事项): registrations, Gate decisions, village flags.
 
-``demand_tables(md)`` adds them to a MetaData; importing this module registers them in the
-application's metadata (``store.schema.metadata()``, built over ``store/tables.py``), and the
-migration that creates them imports it, so the migrated schema and the code's metadata agree.
+``demand_tables(md)`` adds them to a MetaData; ``store.schema.metadata()`` calls it, and
+migration 0011 creates them from the same definition.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from sqlalchemy import (
     Text,
 )
 
-from onesheet.store.schema import metadata
 from onesheet.store.tables import Id
 
 DEMAND_TABLES = ("demand", "demand_decision", "demand_flag")
@@ -81,6 +79,3 @@ def demand_tables(md: MetaData) -> None:
         Column("feedback_id", BigInteger),  # filed: the feedback item (未准入事项)
         Column("created_at", DateTime, nullable=False),
     )
-
-
-demand_tables(metadata())

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from onesheet.domain.demands import Decision, Demand, Flag, Registration
-from onesheet.store.demand_tables import metadata
+from onesheet.store.schema import metadata
 
 _md = metadata()
 

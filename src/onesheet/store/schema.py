@@ -23,12 +23,14 @@ def metadata() -> MetaData:
     """The tables as the packaged dictionary defines them, plus the county-field tables."""
     from onesheet.store.county_tables import county_tables  # it reads Id from tables.py
     from onesheet.store.dayone_tables import dayone_tables
+    from onesheet.store.demand_tables import demand_tables
     from onesheet.store.eligibility_tables import eligibility_tables
 
     md = build_metadata(sheet_columns(load_builtin()))
     county_tables(md)
     dayone_tables(md)
     eligibility_tables(md)
+    demand_tables(md)
     return md
 
 

@@ -54,6 +54,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_ledger": ("减负看板", "Burden ledger"),
     "nav_feedback": ("反馈", "Feedback"),
     "nav_tokens": ("接口令牌", "API tokens"),
+    "nav_calendar": ("本周事项", "This week"),
+    "nav_demands": ("涉村事项", "Demands on villages"),
 }
 
 
