@@ -46,6 +46,15 @@ def test_a_number_held_under_another_name_waits_with_its_holder_first() -> None:
     row = _row(10, "赵六", A)
     scored = Outcome(10, "new", None, 0.1, candidates=[(2, 0.1)])
     o = _final(row, scored, {A: ZHANG, B: LI}, {1: ZHANG, 2: LI}, LinkConfig())
+    # even a confident model waits: birth date and sex agree because the number says so
+    sure = _final(
+        row,
+        Outcome(10, "model", 1, 0.99, candidates=[(1, 0.99)]),
+        {A: ZHANG},
+        {1: ZHANG},
+        LinkConfig(),
+    )
+    assert sure.method == "review" and sure.reason == "key_name"
     assert o.method == "review" and o.reason == "key_name" and o.number == A
     assert [c[0] for c in o.candidates] == [1, 2]
 
@@ -66,12 +75,13 @@ def test_keyless_row_the_model_is_unsure_of_waits() -> None:
     assert o.method == "review" and o.reason == "weak" and o.candidates == [(1, 0.2)]
 
 
-def test_decide_links_a_clear_winner_by_match_weight() -> None:
+def test_decide_links_only_a_clear_winner() -> None:
     config = LinkConfig()
-    pairs = [Pair(10, 1, 0.999999), Pair(10, 2, 0.8), Pair(11, 1, 0.9997), Pair(11, 2, 0.8)]
-    out = decide(pairs, [10, 11], config)
-    assert out[10].method == "model" and out[10].entity_id == 1  # 20 bits against 2
-    assert out[11].method == "review"  # 11.7 bits against 2: too close to call
+    pairs = [Pair(10, 1, 0.999999), Pair(10, 2, 0.6), Pair(11, 1, 0.9997), Pair(11, 2, 0.8)]
+    out = decide(pairs, [10, 11, 12], config)
+    assert out[10].method == "model" and out[10].entity_id == 1
+    assert out[11].method == "review"  # a runner-up at 0.8: too close to call
+    assert out[12].method == "new" and not out[12].candidates  # _final makes it wait
 
 
 def test_evidence_names_homophones_typos_and_missing_values() -> None:

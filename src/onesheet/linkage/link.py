@@ -21,7 +21,6 @@ the check character for what was typed turns a mistyped digit into another valid
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +42,6 @@ class LinkConfig:
     match_at: float = 0.95
     review_at: float = 0.5
     margin: float = 0.3  # best must beat the runner-up by this much to link without review
-    margin_bits: float = 10.0  # … or by this many bits of match weight (odds 1024:1)
     model: lm.ModelConfig = field(default_factory=lm.ModelConfig)
     use_model: bool = True
     use_keys: bool = True  # False: the plain-Splink baseline, every row through the model
@@ -142,9 +140,9 @@ def _final(
     if not config.use_keys:  # the plain baseline: the model alone decides
         number = None
     holder = by_number.get(number) if number and config.use_keys else None
-    if holder is not None:  # a valid number the sheet holds, beside another name
-        if scored is not None and scored.method == "model" and scored.entity_id == holder.uid:
-            return Outcome(uid, "model", holder.uid, best, number, ranked)
+    if holder is not None:  # a valid number the sheet holds, beside another name: a person
+        # decides, even when the model is sure — birth date and sex agree because they are
+        # read from the same number, so they are no evidence that the name is a slip
         listed = [(holder.uid, dict(ranked).get(holder.uid, 0.0))]
         listed += [c for c in ranked if c[0] != holder.uid]
         return Outcome(
@@ -245,12 +243,6 @@ def _by_model(
     return decide(pairs, [r.record.uid for r in rest], config)
 
 
-def _bits(p: float) -> float:
-    """Match weight (log2 odds) of a probability; 0 and 1 clamped."""
-    p = min(max(p, 1e-15), 1 - 1e-15)
-    return math.log2(p / (1 - p))
-
-
 def decide(pairs: Sequence[lm.Pair], uids: Sequence[int], config: LinkConfig) -> dict[int, Outcome]:
     """Turn scored pairs into outcomes by the thresholds (pure: unit-tested directly)."""
     best: dict[int, list[tuple[int, float]]] = defaultdict(list)
@@ -261,7 +253,7 @@ def decide(pairs: Sequence[lm.Pair], uids: Sequence[int], config: LinkConfig) ->
         ranked = sorted(best.get(uid, []), key=lambda c: -c[1])[: config.candidates]
         top = ranked[0][1] if ranked else 0.0
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        ahead = top - second >= config.margin or _bits(top) - _bits(second) >= config.margin_bits
+        ahead = top - second >= config.margin
         if top >= config.match_at and ahead:
             out[uid] = Outcome(uid, "model", ranked[0][0], top, candidates=ranked)
         elif top >= config.review_at:

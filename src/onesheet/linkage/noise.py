@@ -252,3 +252,53 @@ def make_keyless_export(
     out.rows = [out.rows[i] for i in order]
     out.truth = [out.truth[i] for i in order]
     return out
+
+
+ENTERPRISE_HEADINGS = ("企业名称", "统一社会信用代码", "法定代表人", "经营地址")
+
+
+def _uscc_cell(code: str, rng: random.Random) -> str | None:
+    from onesheet.domain.values.uscc import CHARSET
+
+    roll = rng.random()
+    if roll < 0.08:
+        return None
+    if roll < 0.11:  # one character mistyped: the check character catches it
+        i = rng.randrange(8, 17)
+        return code[:i] + rng.choice([c for c in CHARSET if c != code[i]]) + code[i + 1 :]
+    if roll < 0.16:
+        return f"{code[:8]} {code[8:]}".lower() if rng.random() < 0.5 else f" {code} "
+    return code
+
+
+def make_enterprise_export(
+    firms: Sequence[dict[str, object]], *, county: str, seed: int, share: float = 0.5
+) -> Export:
+    """A noisy market-regulation export of a ``share`` of ``firms`` (sheet rows: entity_id,
+    name, uscc, legal_rep, address) plus 5 % newcomers: 8 % without a code, 3 % with a
+    mistyped one, 5 % lower case or spaced, 20 % 有限责任公司 for 有限公司, addresses
+    written another way half the time."""
+    from onesheet.domain.values.uscc import make_uscc
+
+    rng = random.Random(seed)
+    out = Export(ENTERPRISE_HEADINGS)
+    chosen = [f for f in firms if rng.random() < share]
+    for f in chosen:
+        name = str(f["name"])
+        if "有限公司" in name and rng.random() < 0.2:
+            name = name.replace("有限公司", "有限责任公司")
+        addr = str(f.get("address") or "")
+        if addr and rng.random() < 0.5:
+            addr = _address(addr, rng)
+        out.rows.append([name, _uscc_cell(str(f["uscc"]), rng), f.get("legal_rep"), addr])
+        out.truth.append(int(f["entity_id"]))  # type: ignore[call-overload]
+    for n in range(max(1, len(chosen) // 20)):
+        body = f"91{county}" + "".join(rng.choice("0123456789ABCDEFGH") for _ in range(9))
+        name = f"外县新设{n}号{rng.choice(('商贸', '科技', '建材'))}有限公司"
+        out.rows.append([name, make_uscc(body), "某某", "外县某镇某村1号"])
+        out.truth.append(None)
+    order = list(range(len(out.rows)))
+    rng.shuffle(order)
+    out.rows = [out.rows[i] for i in order]
+    out.truth = [out.truth[i] for i in order]
+    return out

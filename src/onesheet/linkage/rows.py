@@ -18,7 +18,7 @@ from onesheet.linkage.columns import ColumnPlan, letter
 from onesheet.linkage.keys import KeyReading, read_id
 from onesheet.linkage.records import PersonRecord
 
-KEY_FIELDS = {"person": "person.id_number"}
+KEY_FIELDS = {"person": "person.id_number", "enterprise": "enterprise.uscc"}
 PROGRESS_EVERY = 500
 
 
@@ -62,6 +62,9 @@ def parse_rows(
     ``progress(n)`` hears how many rows are checked, every ``PROGRESS_EVERY`` rows and at the end.
     """
     key_field = KEY_FIELDS.get(entity)
+    read_key = read_id
+    if entity == "enterprise":
+        from onesheet.linkage.enterprise import read_uscc as read_key
     accepted: list[ParsedRow] = []
     findings: list[Finding] = []
     for i, cells in enumerate(rows):
@@ -75,7 +78,7 @@ def parse_rows(
         for col, key in plan.fields.items():
             raw = cells[col] if col < len(cells) else None
             if key == key_field:
-                parsed.key = read_id(raw)
+                parsed.key = read_key(raw)
                 parsed.raw_id = None if raw is None else str(raw)
                 parsed.id_column = letter(col)
                 continue

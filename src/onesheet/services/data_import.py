@@ -47,10 +47,11 @@ from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.write_scope import Touched
 from onesheet.linkage.columns import plan_columns
+from onesheet.linkage.enterprise import EnterpriseInput, EnterpriseRecord, link_enterprises
 from onesheet.linkage.link import LinkConfig, LinkInput, Outcome, link_people
 from onesheet.linkage.reading import read_export
 from onesheet.linkage.records import PersonRecord
-from onesheet.linkage.rows import ParsedRow, parse_rows
+from onesheet.linkage.rows import KEY_FIELDS, ParsedRow, parse_rows
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, ids, link_store
 from onesheet.store.observation_log import LogRow
@@ -164,9 +165,15 @@ def import_file(
     snapshot; if another batch landed in between, the import reads and links again (the
     last attempt does everything under the lock, so an import always finishes).
     """
-    if entity != "person":
+    if entity not in KEY_FIELDS:
         raise InvalidInput(
-            [Finding("import.entity", "目前仅支持导入人员数据", "only person imports for now")]
+            [
+                Finding(
+                    "import.entity",
+                    "目前仅支持导入人员和企业数据",
+                    "only person and enterprise imports for now",
+                )
+            ]
         )
     dept = store.dictionary.department_key(department)
     if dept is None:
@@ -238,9 +245,13 @@ def _read(conn: Connection, job: _Job, *, lock: bool = False) -> _View:
     if job.rows is None:
         _parse(job)
     rows = job.rows or []
-    view.people = link_store.sheet_people(conn, county, job.actor.org_code)
+    entity = job.summary.entity
+    if entity == "enterprise":
+        view.people = link_store.sheet_enterprises(conn, county, job.actor.org_code)
+    else:
+        view.people = link_store.sheet_people(conn, county, job.actor.org_code)
     view.villages = link_store.villages(conn, county)
-    view.holders = link_store.holders(conn, "person", {r.key.number for r in rows if r.key.number})
+    view.holders = link_store.holders(conn, entity, {r.key.number for r in rows if r.key.number})
     numbers = {no for r in rows if (no := r.extra.get("household.household_no"))}
     if numbers and set(job.store.dictionary.fields) >= HOUSEHOLD_FIELDS:
         view.households = link_store.households_by_number(conn, county, numbers)
@@ -271,7 +282,7 @@ def _parse(job: _Job) -> None:
         filename=summary.file,
         progress=(lambda n: progress("check", n, len(table.rows))) if progress else None,
     )
-    rows, unknown = _identifiable(rows, summary.file)
+    rows, unknown = _identifiable(rows, summary.file, summary.entity)
     summary.findings = job.refused = table.findings + findings + unknown
     summary.rows_read = sum(1 for r in table.rows if any(v is not None for v in r))
     summary.rows_read += len({f.row for f in table.findings})  # refused while reading
@@ -296,31 +307,61 @@ def _link(job: _Job, view: _View) -> dict[int, Outcome]:
     """Link every accepted row to the people of the actor's subtree (pure; no store), then
     refuse the whole file if any row would touch something outside that subtree."""
     rows = job.rows or []
+    progress = job.progress
+    if job.summary.entity == "enterprise":
+        firms = [
+            EnterpriseRecord(int(p["entity_id"]), p["name"], p["uscc"], p["address"])
+            for p in view.people
+        ]
+        given = [
+            EnterpriseInput(
+                EnterpriseRecord(
+                    i,
+                    r.values.get("enterprise.name"),
+                    r.key.number or r.key.text or None,
+                    r.values.get("enterprise.address"),
+                ),
+                r.key,
+            )
+            for i, r in enumerate(rows)
+        ]
+        outcomes = link_enterprises(given, firms)
+        if progress:
+            progress("link", len(given), len(given))
+        write_scope.require_all(job.actor, _touched(job, view, outcomes))
+        return outcomes
     sheet = [_sheet_record(p) for p in view.people]
     inputs = [LinkInput(r.record(i), r.key) for i, r in enumerate(rows)]
-    progress = job.progress
     on_link = (lambda n: progress("link", n, len(inputs))) if progress else None
     outcomes = link_people(inputs, sheet, job.config, progress=on_link)
     write_scope.require_all(job.actor, _touched(job, view, outcomes))
     return outcomes
 
 
+KEY_LABELS = {
+    "person": ("身份证号码", "ID number", "id"),
+    "enterprise": ("统一社会信用代码", "credit code (USCC)", "uscc"),
+}
+
+
 def _id_findings(
-    rows: list[ParsedRow], outcomes: Mapping[int, Outcome], file: str
+    rows: list[ParsedRow], outcomes: Mapping[int, Outcome], file: str, entity: str = "person"
 ) -> list[Finding]:
-    """A finding for every ID cell that was not a valid number: repaired, or left out of
-    the sheet (the row linked by its other values, or queued with the cell as typed)."""
+    """A finding for every key cell (ID number, USCC) that was not a valid one: repaired, or
+    left out of the sheet (the row linked by its other values, or queued as typed)."""
     out = []
+    zh_label, en_label, code = KEY_LABELS[entity]
+    key_field = KEY_FIELDS[entity]
     for i, row in enumerate(rows):
         if row.key.status != "broken":
             continue
         o, raw = outcomes[i], row.raw_id or ""
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        where = {"file": file, "row": row.row_no, "column": row.id_column}
+        where = {"file": file, "row": row.row_no, "column": row.id_column, "field": key_field}
         if o.method == "repaired":
-            zh = f"身份证号码“{shown}”无效，已按姓名相符的人员更正为 {o.number}"
-            en = f"invalid ID number '{shown}' repaired to {o.number} (the holder's name agrees)"
-            out.append(Finding("id.repaired", zh, en, field="person.id_number", **where))  # type: ignore[arg-type]
+            zh = f"{zh_label}“{shown}”无效，已按名称相符的记录更正为 {o.number}"
+            en = f"invalid {en_label} '{shown}' repaired to {o.number} (the holder's name agrees)"
+            out.append(Finding(f"{code}.repaired", zh, en, **where))  # type: ignore[arg-type]
             continue
         fate_zh, fate_en = (
             (
@@ -336,12 +377,11 @@ def _id_findings(
         reason = row.key.problem.message_zh if row.key.problem else ""
         out.append(
             Finding(
-                "id.invalid",
-                f"身份证号码“{shown}”无效（{reason}）；{fate_zh}",
-                f"invalid ID number '{shown}'"
+                f"{code}.invalid",
+                f"{zh_label}“{shown}”无效（{reason}）；{fate_zh}",
+                f"invalid {en_label} '{shown}'"
                 + (f" ({row.key.problem.message_en})" if row.key.problem else "")
                 + f"; {fate_en}",
-                field="person.id_number",
                 **where,  # type: ignore[arg-type]
             )
         )
@@ -398,14 +438,14 @@ def _write(conn: Connection, job: _Job, view: _View, outcomes: Mapping[int, Outc
         progress("write", 0, len(rows))
     now = utcnow()
     behalf = write_scope.on_behalf(actor, dept)
-    summary.findings = job.refused + _id_findings(rows, outcomes, summary.file)
+    summary.findings = job.refused + _id_findings(rows, outcomes, summary.file, summary.entity)
     summary.methods = _methods(outcomes)
     org_of = {int(p["entity_id"]): str(p["org_code"]) for p in view.people}
     home = _default_home(actor, county)
     writes, queue, row_entity = _writes(
         conn, rows, outcomes, org_of, (county, home, view.villages), dept, now, summary
     )
-    if set(store.dictionary.fields) >= HOUSEHOLD_FIELDS:
+    if summary.entity == "person" and set(store.dictionary.fields) >= HOUSEHOLD_FIELDS:
         writes += _households(conn, rows, row_entity, writes, view.households, dept, now)
     # the rule once more over exactly what is about to be written
     write_scope.require_all(
@@ -476,10 +516,12 @@ def _methods(outcomes: Mapping[int, Outcome]) -> dict[str, int]:
     return {m: counts.get(m, 0) for m in METHODS}
 
 
-def _identifiable(rows: list[ParsedRow], filename: str) -> tuple[list[ParsedRow], list[Finding]]:
+def _identifiable(
+    rows: list[ParsedRow], filename: str, entity: str = "person"
+) -> tuple[list[ParsedRow], list[Finding]]:
     ok, bad = [], []
     for r in rows:
-        if r.key.status == "missing" and "person.name" not in r.values:
+        if r.key.status == "missing" and f"{entity}.name" not in r.values:
             bad.append(
                 Finding(
                     "row.unidentifiable",
@@ -508,9 +550,9 @@ def _sheet_record(p: Mapping[str, object]) -> PersonRecord:
 
 
 def _log_rows(
-    entity_id: int, values: Mapping[str, str], source: str, now: datetime
+    entity_id: int, values: Mapping[str, str], source: str, now: datetime, entity: str = "person"
 ) -> list[LogRow]:
-    return [LogRow(entity_id, "person", k, v, "value", now, source) for k, v in values.items()]
+    return [LogRow(entity_id, entity, k, v, "value", now, source) for k, v in values.items()]
 
 
 def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: ignore[no-untyped-def]
@@ -518,6 +560,7 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
 
     ``places`` is (county, default home, villages): where new and queued people live."""
     county, default_home, villages = places
+    entity = summary.entity
     existing: dict[int, dict[str, str]] = defaultdict(dict)
     new_by_key: dict[str, dict[str, str]] = {}
     queue = []
@@ -527,13 +570,13 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
         o: Outcome = outcomes[i]
         values = dict(row.values)
         if o.number:
-            values["person.id_number"] = o.number
+            values[KEY_FIELDS[entity]] = o.number
         if o.method in ("key", "repaired", "model"):
             existing[o.entity_id].update(values)  # type: ignore[index]
             row_entity[i] = o.entity_id  # type: ignore[assignment]
             summary.linked += 1
         elif o.method == "review":
-            queue.append(_queue_entry(row, o, values, county, dept, summary.file, now))
+            queue.append(_queue_entry(row, o, values, county, dept, summary.file, now, entity))
             summary.queued += 1
         elif o.number:
             new_by_key.setdefault(o.number, {}).update(values)
@@ -545,7 +588,7 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
         e["org_code"] = _home(e["record"], default_home, villages)
         e["record"] = json.dumps(e["record"], ensure_ascii=False)
     writes = [
-        EntityWrite(eid, "person", org_of[eid], _log_rows(eid, v, dept, now))
+        EntityWrite(eid, entity, org_of[eid], _log_rows(eid, v, dept, now, entity))
         for eid, v in existing.items()
     ]
     fresh = list(new_by_key.items())
@@ -556,9 +599,9 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
         writes.append(
             EntityWrite(
                 eid,
-                "person",
+                entity,
                 _home(values, default_home, villages),
-                _log_rows(eid, values, dept, now),
+                _log_rows(eid, values, dept, now, entity),
                 is_new=True,
                 natural_key=key,
             )
@@ -608,14 +651,19 @@ def _households(conn, rows, row_entity, writes, households, dept, now):  # type:
 def _home(values: Mapping[str, str], default: str, villages: list[tuple[str, str]]) -> str:
     """A new person's home org unit: the village (else town) their address names, else
     ``default`` (the importing town, or the county)."""
-    addr = values.get("person.current_address") or values.get("person.registered_address") or ""
+    addr = (
+        values.get("person.current_address")
+        or values.get("person.registered_address")
+        or values.get("enterprise.address")
+        or ""
+    )
     for code, name in villages:
         if name and name in addr:
             return code
     return default
 
 
-def _queue_entry(row, o, values, county, dept, file, now):  # type: ignore[no-untyped-def]
+def _queue_entry(row, o, values, county, dept, file, now, entity="person"):  # type: ignore[no-untyped-def]
     """A grey-zone row: its values, its candidates with the evidence for each, why it waits,
     and what the row held besides (household number, the ID cell as typed when invalid);
     the reserved keys start with "_" and are never written as values."""
@@ -623,13 +671,13 @@ def _queue_entry(row, o, values, county, dept, file, now):  # type: ignore[no-un
     if row.extra:
         record["_extra"] = dict(row.extra)
     if row.key.status == "broken" and row.raw_id:
-        record["_raw"] = {"person.id_number": row.raw_id}
+        record["_raw"] = {KEY_FIELDS[entity]: row.raw_id}
     if o.reason:
         record["_reason"] = o.reason
     evidence = o.evidence + [{}] * (len(o.candidates) - len(o.evidence))
     return {
         "county_code": county,
-        "entity_type": "person",
+        "entity_type": entity,
         "kind": "import",
         "source": dept,
         "batch_id": None,  # set once the batch exists

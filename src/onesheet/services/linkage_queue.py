@@ -23,6 +23,7 @@ from typing import Any
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.linkage.rows import KEY_FIELDS
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, ids, link_store
 from onesheet.store.observation_log import LogRow
@@ -160,6 +161,7 @@ def _entry_touched(entry: dict[str, Any]) -> write_scope.Touched:
     )
 
 
+KINDS_ZH = {"person": "人员", "enterprise": "企业"}
 HOUSEHOLD_FIELDS = {"person.household", "household.household_no"}
 
 
@@ -193,11 +195,13 @@ def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWri
         found = link_store.entity_types(conn, [entity_id]).get(entity_id)
         if found is None or found[0] != entry["entity_type"]:
             raise _refuse(
-                "queue.entity", f"没有编号为 {entity_id} 的人员", f"no person {entity_id}"
+                "queue.entity",
+                f"没有编号为 {entity_id} 的{KINDS_ZH.get(entry['entity_type'], '对象')}",
+                f"no {entry['entity_type']} {entity_id}",
             )
         eid, org, is_new = entity_id, found[1], False
     else:
-        number = values.get("person.id_number")
+        number = values.get(KEY_FIELDS.get(entry["entity_type"], "person.id_number"))
         held = link_store.holders(conn, entry["entity_type"], [number]) if number else {}
         if number in held:
             raise _refuse(
@@ -210,5 +214,5 @@ def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWri
         LogRow(eid, entry["entity_type"], k, v, "value", now, entry["source"])
         for k, v in values.items()
     ]
-    key = values.get("person.id_number") if is_new else None
+    key = values.get(KEY_FIELDS.get(entry["entity_type"], "")) if is_new else None
     return EntityWrite(eid, entry["entity_type"], org, rows, is_new=is_new, natural_key=key)

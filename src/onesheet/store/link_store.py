@@ -53,6 +53,20 @@ def sheet_people(
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
+def sheet_enterprises(
+    conn: Connection, county_code: str, org_prefix: str | None = None
+) -> list[dict[str, Any]]:
+    """Every enterprise of the county (or of the subtree ``org_prefix``): what linkage
+    compares (name, USCC, address) and where it lives."""
+    e = sheet_table("enterprise")
+    q = select(e.c.entity_id, e.c.org_code, e.c.name, e.c.uscc, e.c.address).where(
+        e.c.county_code == county_code
+    )
+    if org_prefix and org_prefix != county_code:
+        q = q.where(e.c.org_code.startswith(org_prefix, autoescape=True))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
 def holders(conn: Connection, entity_type: str, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
     """natural key (ID number, USCC) → (entity id, org code), wherever the entity lives."""
     e = table("entity")
