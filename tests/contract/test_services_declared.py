@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 
 import onesheet.services as services_pkg
 from onesheet.domain.access import PERMISSIONS
@@ -28,6 +30,13 @@ NOT_SERVICES = {
 }
 
 
+# Events written on purpose without a declaring service in the same module.
+UNDECLARED_WRITES = {
+    "denied",  # written by the service wrapper itself for every refused call (services/base.py)
+    "auth.login",  # signing in happens before there is an actor to declare it (services/auth.py)
+}
+
+
 def test_every_public_service_function_is_declared():
     missing = []
     for mod_info in pkgutil.iter_modules(services_pkg.__path__):
@@ -43,6 +52,69 @@ def test_every_public_service_function_is_declared():
             else:
                 assert spec.permission in PERMISSIONS, spec
     assert not missing, f"undeclared services: {missing}"
+
+
+def _service_audits(tree: ast.Module) -> dict[str, str | None]:
+    """Service name → declared audit event, from every ``@service(name, audit=…)``."""
+    found: dict[str, str | None] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for deco in node.decorator_list:
+            if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "service":
+                audit = next((k.value for k in deco.keywords if k.arg == "audit"), None)
+                value = audit.value if isinstance(audit, ast.Constant) else "<dynamic>"
+                found[node.name] = value
+    return found
+
+
+def _written_actions(tree: ast.Module) -> set[str]:
+    """Literal actions passed to ``write_event(conn, actor, "<action>", …)``, or as
+    ``action="<action>"`` to any call (a helper that forwards it to ``write_event``)."""
+    actions = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        is_write = getattr(node.func, "attr", None) == "write_event"
+        if is_write and len(node.args) >= 3 and isinstance(node.args[2], ast.Constant):
+            actions.add(node.args[2].value)
+        for k in node.keywords:
+            # audit actions are dotted ("sheet.search"); other ``action=`` words are not events
+            literal = isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)
+            if k.arg == "action" and literal and "." in k.value.value:
+                actions.add(k.value.value)
+    return actions
+
+
+def _service_modules() -> list[tuple[str, ast.Module]]:
+    root = Path(services_pkg.__file__).parent
+    return [
+        (p.name, ast.parse(p.read_text(encoding="utf-8")))
+        for p in sorted(root.glob("*.py"))
+        if p.name != "base.py"
+    ]
+
+
+def test_every_declared_audit_event_is_written_by_its_module():
+    """Declared = done: a service declaring ``audit="x"`` has ``write_event(…, "x", …)`` in its
+    module (the body or a helper beside it)."""
+    broken = []
+    for name, tree in _service_modules():
+        written = _written_actions(tree)
+        for fn, audit in _service_audits(tree).items():
+            if audit and audit != "<dynamic>" and audit not in written:
+                broken.append(f"{name}:{fn} declares {audit!r} but never writes it")
+    assert not broken, "\n".join(broken)
+
+
+def test_every_written_event_is_declared_by_a_service_of_its_module():
+    """…and the other way round: an event a service module writes is one it declares."""
+    broken = []
+    for name, tree in _service_modules():
+        declared_events = {a for a in _service_audits(tree).values() if a}
+        for action in sorted(_written_actions(tree) - declared_events - UNDECLARED_WRITES):
+            broken.append(f"{name} writes {action!r} but no service there declares it")
+    assert not broken, "\n".join(broken)
 
 
 def test_services_reading_personal_data_declare_an_audit_event():

@@ -41,7 +41,7 @@ def _problem(code: str, zh: str, en: str) -> InvalidInput:
     return InvalidInput([Finding(code, zh, en)])
 
 
-@service("feedback_submit", permission="feedback.submit", audit=None)
+@service("feedback_submit", permission="feedback.submit", audit="feedback.submit")
 def submit_feedback(
     store: Store,
     actor: Actor,
