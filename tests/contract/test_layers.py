@@ -154,3 +154,36 @@ def test_the_checker_sees_what_it_should(
     tree = ast.parse(source)
     monkeypatch.setattr(f"{__name__}._modules", lambda: iter([(rel, tree)]))
     assert bool(_violations()) is expected
+
+
+# One rule, one place: the store of a request and the signed-in caller dependency are
+# defined once (``web/deps.get_store``, re-exported as ``web/pages.store_of``, and
+# ``web/pages.CallerDep``). Routers other engineers are editing still define their own
+# ``CallerDep``; this list may only shrink.
+ONE_PLACE = {"get_store": "web/deps.py", "store_of": "web/pages.py", "CallerDep": "web/pages.py"}
+PENDING_DUPLICATES = {
+    ("web/routes_admin.py", "CallerDep"),
+    ("web/routes_demands.py", "CallerDep"),
+    ("web/routes_feedback.py", "CallerDep"),
+    ("web/routes_forms.py", "CallerDep"),
+    ("web/routes_users.py", "CallerDep"),
+}
+
+
+def _definitions() -> set[tuple[str, str]]:
+    found = set()
+    for rel, tree in _modules():
+        for node in tree.body:
+            names = []
+            if isinstance(node, ast.FunctionDef):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            found |= {(rel, n) for n in names if n in ONE_PLACE}
+    return found
+
+
+def test_store_of_and_caller_dep_are_defined_once() -> None:
+    extra = _definitions() - {(where, name) for name, where in ONE_PLACE.items()}
+    assert extra <= PENDING_DUPLICATES, sorted(extra - PENDING_DUPLICATES)
+    assert extra >= PENDING_DUPLICATES, f"deduplicated — delete: {PENDING_DUPLICATES - extra}"
