@@ -89,11 +89,9 @@ def _upload_map_submit(page, base: str, twins: Twins) -> str:
         page.click("#upload-form button[type=submit]")
     template_id = page.url.rsplit("/", 1)[1]
     assert page.locator("#form-status").inner_text() == "草稿"
-    name_col = page.locator("#col-B")  # 儿童姓名: uncertain, the matcher offers person.name
-    assert name_col.get_attribute("data-status") == "uncertain"
-    with page.expect_navigation():
-        name_col.locator("button.accept", has_text="姓名").first.click()
-    assert page.locator("#col-B").get_attribute("data-field") == "person.name"
+    name_col = page.locator("#col-B")  # 儿童姓名: the child's own name, read without help
+    assert name_col.get_attribute("data-status") == "matched"
+    assert name_col.get_attribute("data-field") == "person.name"
     assert page.locator("#col-F").get_attribute("data-field") == "person.school"
     _shot(page, "loop-mapping-desktop.png")
     twins.shot(EDUCATION_USER, f"/forms/{template_id}", "loop-mapping-phone.png", PHONE)
