@@ -89,6 +89,9 @@ def test_department_uploads_maps_and_submits_then_reviewer_decides(app_store):
     assert "户主信息/姓名" in page.text and "已匹配" in page.text and "草稿" in page.text
     assert page.text.count('name="field_key"') >= 12  # a select and candidates per column
     assert 'data-letter="M" data-field="person.current_address"' in page.text
+    # how the importer read the form, with its evidence, for a person to check
+    assert 'id="form-reading"' in page.text and 'data-part="entity"' in page.text
+    assert "身份证" in page.text.split('id="form-reading"', 1)[1].split("</details>", 1)[0]
 
     remap = dept.post(
         f"/forms/{template_id}/map",

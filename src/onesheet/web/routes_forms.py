@@ -66,6 +66,11 @@ register(
         "forms_actor": ("操作人", "By"),
         "forms_time": ("时间", "When"),
         "forms_mapping": ("表头对应", "Column mapping"),
+        "forms_reading": ("系统如何读这张表", "How the form was read"),
+        "forms_reading_sheet": ("工作表", "Sheet"),
+        "forms_reading_entity": ("对象", "Entity"),
+        "forms_reading_filter": ("筛选条件", "Filter"),
+        "forms_reading_frequency": ("报送周期", "Frequency"),
         "forms_new_field": ("新建字段", "New field"),
         "forms_new_label": ("字段名称", "Field name"),
         "forms_new_type": ("类型", "Type"),
@@ -228,6 +233,8 @@ def _form_page(
     ctx = {
         "row": row,
         "columns": (row.analysis or {}).get("columns") or [],
+        "notes": (row.analysis or {}).get("notes") or [],  # sheet picked, macros, stray cells
+        "reading": (row.analysis or {}).get("reading") or {},  # why this entity, filter …
         "decisions": view.decisions,
         "editable": editable,
         "field_groups": _field_groups(store, row.spec.entity) if editable else [],
