@@ -154,7 +154,7 @@ def review(
     with store.transaction() as conn:
         county_fields.refresh(store, conn)
         row = _row(conn, template_id)
-        return _review(store, conn, actor, row, today or date.today())[0]
+        return _review(store, conn, actor, row, today or local_today())[0]
 
 
 def _decide(
@@ -175,7 +175,7 @@ def _decide(
                     )
                 ]
             )
-        figures, matter = _review(store, conn, actor, row, today or date.today())
+        figures, matter = _review(store, conn, actor, row, today or local_today(now))
         rules.check_decision(decision, matter, reason)
         fresh = templates.update_template(conn, row, at=now, status=decision)
         if decision == "approved":  # the only door through which a form may ask villages
