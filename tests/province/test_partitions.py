@@ -144,6 +144,9 @@ def test_county_scoped_query_is_pruned_and_province_aggregate_reads_all(prov: Pr
             f"sheet_person_c{REMOTE}",
         }
         assert dict(conn.execute(text(agg)).all()) == {LOCAL: PEOPLE, REMOTE: PEOPLE}
+        # partitionwise aggregation: the remote county's count is computed on the shard
+        verbose = province.explain(conn, agg)
+        assert "Remote SQL: SELECT county_code, count(*)" in verbose, verbose
 
 
 def test_sheet_read_and_report_per_county(prov: Province, tmp_path: Path) -> None:
