@@ -248,7 +248,7 @@ def main() -> None:
     ap.add_argument(
         "--before",
         help="results JSON of the same bench run on an earlier checkout (PYTHONPATH=its src): "
-        "its keyless case is kept as keyless_before",
+        "its keyless case and onesheet figures are kept as keyless_before, onesheet_before",
     )
     args = ap.parse_args()
     db = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "bench.db"
@@ -284,8 +284,9 @@ def main() -> None:
         methods = {k: v for k, v in methods.items() if k in args.only.split(",")}
     results["enterprise"] = _enterprises(store)
     results["keyless"] = _keyless(people, sheet, methods)
-    if args.before:
-        results["keyless_before"] = json.loads(Path(args.before).read_text())["keyless"]
+    before = json.loads(Path(args.before).read_text()) if args.before else {}
+    if "keyless" in before:
+        results["keyless_before"] = before["keyless"]
     _keyless_table(results["keyless"], list(methods))  # type: ignore[arg-type]
     if args.keyless_only:
         Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
@@ -317,6 +318,8 @@ def main() -> None:
             "exports": per,
         }
         print(label, json.dumps(results[label], ensure_ascii=False), flush=True)
+    if "onesheet" in before:
+        results["onesheet_before"] = before["onesheet"]
     _table(results, list(methods))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
