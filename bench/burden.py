@@ -82,20 +82,21 @@ def answer(inp: tasks.TaskInput) -> str:
 
 def fill_everything(store: Store) -> Counter[tuple[int, str]]:
     typed: Counter[tuple[int, str]] = Counter()
-    for summary in tasks.list_tasks(store, COUNTY_STAFF):
-        if summary.status != "open":
-            continue
-        cadre = Actor(f"cadre-{summary.org_code}", "village", summary.org_code)
-        while True:
-            page = tasks.task_page(store, cadre, summary.id, 1, per_page=500)
-            values = {
-                (e.entity_id, i.field_key): answer(i) for e in page.entities for i in e.inputs
-            }
-            if not values:
-                break
-            tasks.fill_task(store, cadre, summary.id, values, page.task.version)
-            typed.update(values.keys())
-    return typed
+    while True:  # the task list shows at most 200 tasks, open first: list until none is open
+        open_ = [t for t in tasks.list_tasks(store, COUNTY_STAFF) if t.status == "open"]
+        if not open_:
+            return typed
+        for summary in open_:
+            cadre = Actor(f"cadre-{summary.org_code}", "village", summary.org_code)
+            while True:
+                page = tasks.task_page(store, cadre, summary.id, 1, per_page=500)
+                values = {
+                    (e.entity_id, i.field_key): answer(i) for e in page.entities for i in e.inputs
+                }
+                if not values:
+                    break
+                tasks.fill_task(store, cadre, summary.id, values, page.task.version)
+                typed.update(values.keys())
 
 
 def run_all(store: Store, ids: list[str], out_dir: Path) -> tuple[int, int, dict[str, float]]:
