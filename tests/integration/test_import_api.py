@@ -83,3 +83,23 @@ def test_refusals_are_immediate_or_reported_by_the_job(store, people) -> None:  
     )
     assert _wait(client, got.json()["url"])["status"] == "done"
     assert client.get("/api/import/nope").status_code == 404
+
+
+def test_the_job_reports_methods_and_refused_id_numbers(store, people) -> None:  # type: ignore[no-untyped-def]
+    client = _client(store, "health_sys")
+    p = people[1]
+    body = (
+        "姓名,公民身份号码,联系电话\n"
+        f"{p['name']},{p['id_number']},13911113333\n"
+        "无号者,,13911114444\n"  # no key: queued, never a new person
+        "错号者,33052319900101123,13911115555\n"  # an invalid number: a finding, kept as typed
+    )
+    files = {"file": ("卫健.csv", body.encode("gbk"), "text/csv")}
+    got = client.post("/api/import", files=files, data={"department": "health"})
+    job = _wait(client, got.json()["url"])
+    assert job["status"] == "done", job
+    s = job["summary"]
+    assert s["methods"] == {"key": 1, "repaired": 0, "model": 0, "queued": 2, "new": 0}
+    assert (s["created"], s["queued"], s["rejected"]) == (0, 2, 0)
+    (invalid,) = [f for f in s["findings"] if f["code"] == "id.invalid"]
+    assert invalid["row"] == 4 and invalid["column"] == "B"
