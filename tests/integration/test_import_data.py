@@ -156,3 +156,19 @@ def test_household_number_column_ties_people_to_households(store):
         news = conn.execute(select(p.c.household).where(p.c.name.in_(["新人甲", "新人乙"]))).all()
     assert (other["entity_id"], str(homes[known["household_no"]])) in refs
     assert {n.household for n in news} == {homes["HH-NEW-1"]}
+
+
+def test_department_wordings_in_an_import(store):
+    """A department named as people write it resolves; a joint or unknown one is refused
+    with the options or the closest departments named, and nothing is written."""
+    from onesheet.domain.access import CLI_ADMIN
+    from onesheet.domain.departments import DepartmentAmbiguous, DepartmentUnknown
+    from onesheet.services.data_import import import_file
+
+    data = "姓名,公民身份号码\n".encode()
+    with pytest.raises(DepartmentAmbiguous) as joint:
+        import_file(store, CLI_ADMIN, data, department="住建/应急", filename="a.csv")
+    assert set(joint.value.options) == {"housing", "emergency"}
+    with pytest.raises(DepartmentUnknown) as unknown:
+        import_file(store, CLI_ADMIN, data, department="卫生监督所X", filename="a.csv")
+    assert unknown.value.suggestions

@@ -175,12 +175,8 @@ def import_file(
                 )
             ]
         )
-    dept = store.dictionary.department_key(department)
-    if dept is None:
-        raise InvalidInput(
-            [Finding("import.department", f"未知部门：{department}", "unknown department")]
-        )
-    dept = write_scope.own_source(actor, dept)
+    # A joint wording (住建/应急) offers both departments; an unknown one says "did you mean".
+    dept = write_scope.own_source(actor, store.dictionary.require_department(department))
     if county_code:
         write_scope.require_county(actor, county_code)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
