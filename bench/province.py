@@ -1,6 +1,6 @@
 """Province benchmark (issue 18, item 3): 1, 2 and 4 counties on one and on two clusters.
 
-    .venv/bin/python bench/province.py [--people 10000] [--repeat 3]
+    .venv/bin/python bench/province.py [--people 20000] [--repeat 3]
 
 For each layout it starts throwaway clusters (``devtools/pg_cluster.Cluster``), makes the
 coordinator database in the province layout (``store/province.py``) and adds counties one at a
@@ -218,7 +218,7 @@ def run_layout(layout: str, people: int, counties: int, repeat: int, work: Path)
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--people", type=int, default=10000)
+    ap.add_argument("--people", type=int, default=20000)
     ap.add_argument("--counties", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--layouts", default="one,two")
