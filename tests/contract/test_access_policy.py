@@ -36,13 +36,18 @@ from sqlalchemy import create_engine, func, select, text
 
 from onesheet.domain.access import CLI_ADMIN, Actor
 from onesheet.domain.template_spec import TemplateSpec
+from onesheet.services import county_fields as county_field_service
+from onesheet.services import demands as demand_service
+from onesheet.services import eligibility as eligibility_service
 from onesheet.services import forms as form_service
+from onesheet.services import proofs as proof_service
 from onesheet.services import users as users_service
 from onesheet.services.auth import issue_api_token
 from onesheet.services.base import Store
 from onesheet.services.feedback import submit_feedback
 from onesheet.services.seed import seed_county
 from onesheet.services.users import add_user
+from onesheet.store import county_fields as county_field_store
 from onesheet.store import tasks as task_store
 from onesheet.store.engine import make_engine
 from onesheet.store.schema import sheet_table, table
@@ -104,7 +109,49 @@ def own_source(role: str) -> str:
 # Findings: cases where the app today disagrees with the policy (route, variant, role) →
 # the answer seen. Temporary: each is to be fixed in the app, then removed from here.
 # ---------------------------------------------------------------------------------------
-KNOWN: dict[tuple[str, str, str, str], str] = {}
+KNOWN: dict[tuple[str, str, str, str], str] = {
+    **{
+        ("GET", "/api/eligibility/run/{rule_key}", "missing", role): (
+            "400 (InvalidInput 'no approved version') for an unknown rule key, not 404"
+        )
+        for role in ("village", "town", "department", "admin", "token")
+    },
+    **{
+        ("POST", "/api/eligibility/rules/{rule_id}/submit", "missing", role): (
+            "400 (InvalidInput 'no rule') for an unknown rule id, not 404"
+        )
+        for role in ("department", "admin", "token")
+    },
+    **{
+        ("POST", "/api/eligibility/rules/{rule_id}/decide", "missing", role): (
+            "400 (InvalidInput 'no rule') for an unknown rule id, not 404"
+        )
+        for role in ("reviewer", "admin")
+    },
+    **{
+        ("POST", "/api/eligibility/runs/{run_id}/confirm", "missing", role): (
+            "400 (InvalidInput 'no run') for an unknown run id, not 404"
+        )
+        for role in ("department", "admin", "token")
+    },
+    **{
+        ("POST", "/api/proofs", "other", role): (
+            "400 ('no person with this ID number': the lookup is within the caller's county) "
+            "for another county's person, not 403"
+        )
+        for role in ("department", "admin", "token")
+    },
+    **{
+        ("POST", f"/api/fields/{{key}}/{action}", "own", "reviewer"): (
+            "200: PERMISSIONS['fields.manage'] (domain/access.py) includes reviewer; "
+            "county fields are the steward's and the administrator's"
+        )
+        for action in ("confirm", "deprecate", "merge")
+    },
+    ("POST", "/admin/users/{username}/{action}", "missing", "admin"): (
+        "200 (the account list re-rendered with an error) for an unknown username, not 404"
+    ),
+}
 KNOWN_NO_CSRF: dict[tuple[str, str, str], str] = {}
 
 
@@ -221,7 +268,10 @@ class County:
     own_form: str
     other_form: str
     other_job: str
+    proofs: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # village → proof
+    others: dict[str, Person] = field(default_factory=dict)  # village → a non-marker person
     jobs: dict[str, str | None] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)  # changed by the cases
     counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- areas -----------------------------------------------------------------------
@@ -322,6 +372,42 @@ def _roster_spec() -> TemplateSpec:
     )
 
 
+RULE_KEY = "policy_gaoling"
+
+
+def _rule_spec(key: str, department: str = DEPARTMENT) -> dict[str, object]:
+    return {
+        "key": key,
+        "benefit": f"访问策略测试津贴{key[-4:]}",
+        "department": department,
+        "conditions": {"field": "person.birth_date", "op": "age_ge", "value": 80},
+        "tiers": [{"label": "80岁以上", "amount": "100"}],
+        "effective_from": "2026-01-01",
+    }
+
+
+def _dept_actor(county_code: str, department: str = DEPARTMENT) -> Actor:
+    return Actor(f"policy_{department}", "department", county_code, department)
+
+
+def _rule(
+    store: Store, county_code: str, key: str, status: str, department: str = DEPARTMENT
+) -> int:
+    """A fresh rule of ``department`` in the county, as far as ``status``."""
+    clerk = _dept_actor(county_code, department)
+    rule = eligibility_service.define_rule(store, clerk, _rule_spec(key, department))
+    if status in ("submitted", "approved"):
+        eligibility_service.submit_rule(store, clerk, rule.id)
+    if status == "approved":
+        reviewer = Actor("policy_rev", "reviewer", county_code)
+        eligibility_service.decide_rule(store, reviewer, rule.id, approve=True, reason="测试")
+    return int(rule.id)
+
+
+def _approved_rule(store: Store, county_code: str, key: str) -> int:
+    return _rule(store, county_code, key, "approved")
+
+
 def build_county(store: Store, people_per_county: int = PEOPLE) -> County:
     """Seed two counties, add the users, a roster with its tasks, templates, feedback."""
     for county in (COUNTY_A, COUNTY_B):
@@ -405,11 +491,36 @@ def build_county(store: Store, people_per_county: int = PEOPLE) -> County:
         submit_feedback(store, actor, kind="other", text=mark, department=DEPARTMENT)
         feedback_marks[code] = mark
 
+    for role in SESSION_ROLES:  # whose passwords the password-change cases change
+        username, user_role, where, dept = USERS[role]
+        add_user(
+            store, CLI_ADMIN, f"pw_{username}", role=user_role, org_code=orgs[where],
+            password=PASSWORD, department=dept,
+        )  # fmt: skip
+    # an approved subsidy rule in each county
+    for county_code in (COUNTY_A, COUNTY_B):
+        _approved_rule(store, county_code, RULE_KEY)
+    # a proof answer about a person (not a marker: verifying is public) of each area
+    others: dict[str, Person] = {}
+    for r in people:
+        village = r.org_code[:12]
+        fits = village in villages and village not in others and r.id_number and r.name
+        if fits and markers[village].entity_id != r.entity_id and names.count(r.name) == 1:
+            others[village] = Person(r.entity_id, r.name, r.id_number, village)
+    proof_of = {}
+    for key in ("A1a", "A1b", "A2a", "B1"):
+        person = others[orgs[key]]
+        asker = Actor("policy_proofs", "admin", person.village[:6])
+        got = proof_service.ask_proof(
+            store, asker, "alive", "访问策略测试", person.id_number, params={"as_of": "2026-11-15"}
+        )
+        proof_of[orgs[key]] = (got.serial, got.canonical, got.signature)
+
     app = create_app(store)
     county = County(
         store=store, app=app, orgs=orgs, village_names=villages, markers=markers,
         feedback_marks=feedback_marks, tasks=tasks, clients={}, csrf={}, tokens=tokens,
-        own_form=own_form, other_form=other_form, other_job="",
+        own_form=own_form, other_form=other_form, other_job="", proofs=proof_of, others=others,
     )  # fmt: skip
     county.clients["anonymous"], county.csrf["anonymous"] = county.new_client("anonymous"), None
     for role in (*SESSION_ROLES, "token"):
@@ -911,6 +1022,327 @@ def _token_revoke(c: County, role: str, variant: str, csrf: str | None) -> Req:
             assert (revoked is not None) == allowed
 
     return Req(url=f"/admin/tokens/{token_id}/revoke", data=_form(csrf), verify=verify)
+
+
+# -- accounts ------------------------------------------------------------------------------
+@builds(
+    "GET", "/account/password", "/admin/users", "/demands", "/calendar", "/demands/ledger",
+    "/api/demands/ledger", "/api/demands/ledger.xlsx", "/api/demands", "/api/eligibility/rules",
+    "/api/eligibility/ledger", "/api/proofs/keys", "/api/fields", "/api/fields/merge-proposals",
+)  # fmt: skip
+def _plain_get_new(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    return Req(url="")
+
+
+def _password_hash(c: County, username: str) -> str:
+    u = table("app_user")
+    return str(_scalar(c, select(u.c.password_hash).where(u.c.username == username)))
+
+
+@builds("POST", "/account/password")
+def _password_change(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    if role in SESSION_ROLES:  # a user of its own, so the shared sessions stay signed in
+        username = f"pw_{USERS[role][0]}"
+        client = c.new_client(role)
+        page = client.get("/login")
+        done = client.post(
+            "/login",
+            data={"username": username, "password": c.passwords.get(username, PASSWORD),
+                  "csrf_token": _csrf(page.text), "next": "/"},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert done.status_code == 303, done.text
+        own_csrf = _csrf(client.get("/").text) if csrf is not False else None
+    else:
+        username = USERS.get(role, USERS["village"])[0]
+        client, own_csrf = c.clients[role], None
+    before = _password_hash(c, username)
+    old = c.passwords.get(username, PASSWORD)
+    new = f"policy pass {c.next()}x"
+
+    def verify(allowed: bool) -> None:
+        changed = _password_hash(c, username) != before
+        assert changed == allowed
+        if changed:
+            c.passwords[username] = new
+
+    data = _form(own_csrf, old=old, new=new, again=new)
+    return Req(url="/account/password", data=data, client=client, verify=verify)
+
+
+@builds("POST", "/admin/users/{username}/{action}")
+def _user_action(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    if variant == "missing":
+        username = "no_such_user"
+    else:
+        where = "A2a" if variant == "own" else "B1"
+        username = f"policy_user{c.next()}"
+        add_user(
+            c.store, CLI_ADMIN, username, role="village", org_code=c.orgs[where],
+            password=PASSWORD,
+        )  # fmt: skip
+    u = table("app_user")
+
+    def verify(allowed: bool) -> None:
+        if variant != "missing":
+            disabled = _scalar(c, select(u.c.disabled_at).where(u.c.username == username))
+            assert (disabled is not None) == allowed
+
+    return Req(url=f"/admin/users/{username}/disable", data=_form(csrf), verify=verify)
+
+
+# -- demands -------------------------------------------------------------------------------
+def _demand_count(c: County, title: str) -> int:
+    d = table("demand")
+    return int(_scalar(c, select(func.count()).where(d.c.title == title)))
+
+
+def _demand_form(c: County, csrf: str | None, villages: str, title: str) -> dict[str, str]:
+    return _form(
+        csrf, kind="meeting", title=title, villages=villages, frequency="once", minutes=60,
+        basis="访问策略测试依据", starts_on="2026-11-20",
+    )  # fmt: skip
+
+
+@builds("POST", "/demands")
+def _demand_register(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    title = f"访问策略测试会议{c.next()}"
+    data = _demand_form(c, csrf, c.orgs["A1a"], title)
+    if role == "admin":
+        data["department"] = DEPARTMENT
+
+    def verify(allowed: bool) -> None:
+        assert _demand_count(c, title) == (1 if allowed else 0)
+
+    return Req(url="/demands", data=data, verify=verify)
+
+
+def _new_demand(c: County, county_code: str) -> int:
+    village = c.orgs["A1a" if county_code == COUNTY_A else "B1"]
+    d = demand_service.register_demand(
+        c.store, _dept_actor(county_code), kind="meeting", title=f"待审事项{c.next()}",
+        villages=[village], frequency="once", minutes=30, basis="访问策略测试依据",
+        starts_on=date(2026, 11, 20),
+    )  # fmt: skip
+    return int(d.id)
+
+
+@builds("POST", "/demands/{demand_id}/decide")
+def _demand_decide(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    d = table("demand")
+    did = (
+        NO_ID
+        if variant == "missing"
+        else _new_demand(c, COUNTY_A if variant == "own" else COUNTY_B)
+    )
+
+    def verify(allowed: bool) -> None:
+        if variant != "missing":
+            status = _scalar(c, select(d.c.status).where(d.c.id == did))
+            assert status == ("rejected" if allowed else "submitted")
+
+    data = _form(csrf, decision="rejected", reason="访问策略测试：退回")
+    return Req(url=f"/demands/{did}/decide", data=data, verify=verify)
+
+
+@builds("POST", "/calendar/flag")
+def _calendar_flag(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    text_ = f"访问策略测试未准入事项{c.next()}"
+    f = table("feedback")
+
+    def verify(allowed: bool) -> None:
+        n = _scalar(c, select(func.count()).where(f.c.text.contains(text_)))
+        assert (n > 0) == allowed
+
+    data = _form(csrf, text=text_, kind="meeting", department=DEPARTMENT)
+    return Req(url="/calendar/flag", data=data, verify=verify)
+
+
+# -- eligibility ---------------------------------------------------------------------------
+def _rule_status(c: County, rule_id: int) -> str | None:
+    r = table("eligibility_rule")
+    return _scalar(c, select(r.c.status).where(r.c.id == rule_id))  # type: ignore[no-any-return]
+
+
+def _rule_count(c: County, key: str) -> int:
+    r = table("eligibility_rule")
+    return int(_scalar(c, select(func.count()).where(r.c.rule_key == key)))
+
+
+@builds("POST", "/api/eligibility/rules")
+def _rule_define(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    key = f"policy_rule{c.next()}"
+
+    def verify(allowed: bool) -> None:
+        assert _rule_count(c, key) == (1 if allowed else 0)
+
+    return Req(
+        url="/api/eligibility/rules", json=_rule_spec(key), headers=_csrf_header(csrf),
+        verify=verify,
+    )  # fmt: skip
+
+
+@builds("POST", "/api/eligibility/rules/{rule_id}/submit")
+def _rule_submit(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    dept = DEPARTMENT if variant == "own" else OTHER_DEPARTMENT
+    rid = (
+        NO_ID
+        if variant == "missing"
+        else _rule(c.store, COUNTY_A, f"policy_rule{c.next()}", "draft", dept)
+    )
+
+    def verify(allowed: bool) -> None:
+        if variant != "missing":
+            assert _rule_status(c, rid) == ("submitted" if allowed else "draft")
+
+    return Req(
+        url=f"/api/eligibility/rules/{rid}/submit", headers=_csrf_header(csrf), verify=verify
+    )
+
+
+@builds("POST", "/api/eligibility/rules/{rule_id}/decide")
+def _rule_decide(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    county_code = COUNTY_A if variant == "own" else COUNTY_B
+    rid = (
+        NO_ID
+        if variant == "missing"
+        else _rule(c.store, county_code, f"policy_rule{c.next()}", "submitted")
+    )
+
+    def verify(allowed: bool) -> None:
+        if variant != "missing":
+            assert _rule_status(c, rid) == ("rejected" if allowed else "submitted")
+
+    body = {"approve": False, "reason": "访问策略测试：退回"}
+    return Req(
+        url=f"/api/eligibility/rules/{rid}/decide", json=body, headers=_csrf_header(csrf),
+        verify=verify,
+    )  # fmt: skip
+
+
+@builds("GET", "/api/eligibility/run/{rule_key}")
+def _rule_run(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    key = "no_such_rule" if variant == "missing" else RULE_KEY
+    params = {"org": c.org_of(role, variant), "month": "2026-11"}
+    return Req(url=f"/api/eligibility/run/{key}", params=params)
+
+
+def _run_of(c: County, county_code: str) -> int:
+    result = eligibility_service.run_rule(
+        c.store, _dept_actor(county_code), RULE_KEY, county_code, "2026-11"
+    )
+    return int(result.run_id)
+
+
+@builds("POST", "/api/eligibility/runs/{run_id}/confirm")
+def _run_confirm(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    run = NO_ID if variant == "missing" else _run_of(c, COUNTY_A if variant == "own" else COUNTY_B)
+    events = select(func.count()).where(table("audit_event").c.action == "eligibility.confirm")
+    before = _scalar(c, events)
+
+    def verify(allowed: bool) -> None:
+        assert (_scalar(c, events) > before) == allowed
+
+    return Req(
+        url=f"/api/eligibility/runs/{run}/confirm", headers=_csrf_header(csrf), verify=verify
+    )
+
+
+# -- proofs --------------------------------------------------------------------------------
+@builds("POST", "/api/proofs")
+def _proof_ask(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    p = c.markers[c.village_of(role, variant)] if variant != "missing" else None
+    id_number = p.id_number if p else "330523190001010000"
+    count = select(func.count()).select_from(table("proof_answer"))
+    before = _scalar(c, count)
+
+    def verify(allowed: bool) -> None:
+        assert _scalar(c, count) == before + (1 if allowed else 0)
+
+    body = {
+        "kind": "alive", "matter": "访问策略测试", "id_number": id_number,
+        "params": {"as_of": "2026-11-15"},
+    }  # fmt: skip
+    return Req(url="/api/proofs", json=body, headers=_csrf_header(csrf), verify=verify)
+
+
+@builds("POST", "/api/proofs/verify")
+def _proof_verify(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    _serial, canonical, signature = c.proofs[c.orgs["A1a"]]
+    body = {"canonical": canonical, "signature": signature}
+    return Req(url="/api/proofs/verify", json=body, headers=_csrf_header(csrf))
+
+
+@builds("GET", "/proofs/verify/{serial}")
+def _proof_page(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    if variant == "missing":
+        return Req(url="/proofs/verify/NO-SUCH-SERIAL")
+    serial = c.proofs[c.village_of(role, variant)][0]
+    return Req(url=f"/proofs/verify/{serial}")
+
+
+# -- county fields -------------------------------------------------------------------------
+@builds("GET", "/api/fields/proposals/{template_id}")
+def _field_proposals(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    tid = {"own": c.own_form, "other": c.other_form}.get(variant, NO_TEMPLATE)
+    return Req(url=f"/api/fields/proposals/{tid}")
+
+
+def _draft_field(c: County, confirmed: bool = False) -> tuple[str, str]:
+    """(key, template) of a fresh draft field of county A (confirmed: a county field)."""
+    tid = _clone_form(c, "own", "draft")
+    clerk = _dept_actor(COUNTY_A)
+    made = form_service.create_field(
+        c.store, clerk, tid, column="B", label_zh=f"策略县级字段{c.next()}", value_type="text"
+    )
+    key = made.field.key
+    if confirmed:
+        steward = Actor("policy_steward", "steward", COUNTY_A)
+        county_field_service.confirm(c.store, steward, key, template_id=tid)
+    return key, tid
+
+
+def _county_field(c: County, key: str) -> Any:
+    with c.store.engine.connect() as conn:
+        return county_field_store.get(conn, COUNTY_A, key)
+
+
+@builds("POST", "/api/fields/{key}/confirm")
+def _field_confirm(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    key, tid = _draft_field(c)
+
+    def verify(allowed: bool) -> None:
+        assert (_county_field(c, key) is not None) == allowed
+
+    body = {"template_id": tid, "reason": "访问策略测试"}
+    return Req(
+        url=f"/api/fields/{key}/confirm", json=body, headers=_csrf_header(csrf), verify=verify
+    )
+
+
+@builds("POST", "/api/fields/{key}/deprecate")
+def _field_deprecate(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    key, _ = _draft_field(c, confirmed=True)
+
+    def verify(allowed: bool) -> None:
+        assert (_county_field(c, key).status == "deprecated") == allowed
+
+    body = {"reason": "访问策略测试"}
+    return Req(
+        url=f"/api/fields/{key}/deprecate", json=body, headers=_csrf_header(csrf), verify=verify
+    )
+
+
+@builds("POST", "/api/fields/{key}/merge")
+def _field_merge(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    key, _ = _draft_field(c, confirmed=True)
+    into, _ = _draft_field(c, confirmed=True)
+
+    def verify(allowed: bool) -> None:
+        assert (_county_field(c, key).status == "deprecated") == allowed
+
+    body = {"into": into, "reason": "访问策略测试"}
+    return Req(url=f"/api/fields/{key}/merge", json=body, headers=_csrf_header(csrf), verify=verify)
 
 
 # ------------------------------------------------------------------------------ judging

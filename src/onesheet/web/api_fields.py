@@ -14,8 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from onesheet.domain.access import Actor
+from onesheet.domain.access import ROLE_LABELS_ZH, AccessDenied, Actor
 from onesheet.services import county_fields
+from onesheet.services import forms as form_service
 from onesheet.services.base import Store
 from onesheet.web.auth import check_csrf
 from onesheet.web.deps import MAX_QUERY, current_actor, get_store
@@ -23,6 +24,19 @@ from onesheet.web.deps import MAX_QUERY, current_actor, get_store
 router = APIRouter(prefix="/api/fields", tags=["fields"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def csrf_checked(
+    request: Request,
+    actor: ActorDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> None:
+    """The CSRF check as a dependency: it runs before the body is validated, so a cookie
+    request without its token is a 403 whatever its body (not a 422)."""
+    check_csrf(request.state.caller, x_csrf_token)
+
+
+CsrfDep = Depends(csrf_checked)
 
 
 class Confirmation(BaseModel):
@@ -61,7 +75,14 @@ def list_fields(
 
 @router.get("/proposals/{template_id}")
 def proposals(template_id: str, actor: ActorDep, store: StoreDep) -> list[dict[str, object]]:
-    """A template's new columns with the type their evidence suggests and any confirmation."""
+    """A template's new columns with the type their evidence suggests and any confirmation.
+
+    Scoped like the template's own page (``/forms/{template_id}``): sample cells of a form
+    are its department's and the Gate's, not the villages' nor another department's."""
+    if actor.role in ("village", "town"):
+        who = ROLE_LABELS_ZH.get(actor.role, actor.role)
+        raise AccessDenied(f"{who}无权查看报表样例", f"role {actor.role} may not read form samples")
+    form_service.show_form(store, actor, template_id)  # 404 unknown, 403 another department's
     return [
         {
             "letter": p.letter,
@@ -74,17 +95,14 @@ def proposals(template_id: str, actor: ActorDep, store: StoreDep) -> list[dict[s
     ]
 
 
-@router.post("/{key}/confirm")
+@router.post("/{key}/confirm", dependencies=[CsrfDep])
 def confirm(
     key: str,
     body: Confirmation,
-    request: Request,
     actor: ActorDep,
     store: StoreDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, object]:
     """Confirm (or amend) a draft field's definition for the caller's county."""
-    check_csrf(request.state.caller, x_csrf_token)
     d = county_fields.confirm(
         store, actor, key, template_id=body.template_id, label_zh=body.label_zh,
         label_en=body.label_en, value_type=body.value_type, unit=body.unit,
@@ -94,17 +112,14 @@ def confirm(
     return d.as_json()
 
 
-@router.post("/{key}/deprecate")
+@router.post("/{key}/deprecate", dependencies=[CsrfDep])
 def deprecate(
     key: str,
     body: Deprecation,
-    request: Request,
     actor: ActorDep,
     store: StoreDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, object]:
     """Retire a county field (history and templates stay)."""
-    check_csrf(request.state.caller, x_csrf_token)
     return county_fields.deprecate(store, actor, key, reason=body.reason).as_json()
 
 
@@ -120,17 +135,14 @@ def merge_proposals(actor: ActorDep, store: StoreDep) -> list[dict[str, object]]
     return [asdict(p) for p in county_fields.merge_proposals(store, actor)]
 
 
-@router.post("/{key}/merge")
+@router.post("/{key}/merge", dependencies=[CsrfDep])
 def merge(
     key: str,
     body: Merge,
-    request: Request,
     actor: ActorDep,
     store: StoreDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, object]:
     """Merge county field ``key`` into ``body.into``; both histories stay."""
-    check_csrf(request.state.caller, x_csrf_token)
     r = county_fields.merge(store, actor, key, body.into, reason=body.reason)
     return {
         "into": r.into.as_json(),

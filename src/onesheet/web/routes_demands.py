@@ -24,6 +24,15 @@ from onesheet.web.pages import lang_of, page_caller, render, store_of
 
 router = APIRouter()
 CallerDep = Annotated[Caller, Depends(page_caller)]
+
+
+def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> None:
+    """The form's CSRF check as a dependency: it runs before the rest of the form is
+    validated, so a cookie request without its token is a 403 whatever it holds (not 422)."""
+    check_csrf(caller, csrf_token)
+
+
+CsrfDep = Depends(csrf_checked)
 MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
 
 register(
@@ -92,7 +101,7 @@ def demands_page(request: Request, caller: CallerDep) -> HTMLResponse:
     return _demands_page(request, caller)
 
 
-@router.post("/demands")
+@router.post("/demands", dependencies=[CsrfDep])
 def demands_register(
     request: Request,
     caller: CallerDep,
@@ -134,7 +143,7 @@ def demands_register(
     return RedirectResponse(f"/demands?done=registered-{d.id}", status_code=303)
 
 
-@router.post("/demands/{demand_id}/decide")
+@router.post("/demands/{demand_id}/decide", dependencies=[CsrfDep])
 def demands_decide(
     request: Request,
     caller: CallerDep,
@@ -199,7 +208,7 @@ def calendar_page(
     return _calendar_page(request, caller, day)
 
 
-@router.post("/calendar/flag", response_class=HTMLResponse)
+@router.post("/calendar/flag", response_class=HTMLResponse, dependencies=[CsrfDep])
 def calendar_flag(
     request: Request,
     caller: CallerDep,

@@ -26,7 +26,13 @@ from starlette.background import BackgroundTask
 from onesheet.domain.access import Actor
 from onesheet.services import eligibility, proofs
 from onesheet.services.base import Store
-from onesheet.web.auth import check_csrf, check_same_origin
+from onesheet.web.auth import (
+    SESSION_COOKIE,
+    NotSignedIn,
+    caller_of,
+    check_csrf,
+    check_same_origin,
+)
 from onesheet.web.deps import current_actor, get_store
 from onesheet.web.pages import render
 
@@ -39,6 +45,33 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
+
+
+def csrf_checked(
+    request: Request,
+    actor: ActorDep,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> None:
+    """The CSRF check as a dependency: it runs before the body is validated, so a cookie
+    request without its token is a 403 whatever its body (not a 422)."""
+    check_csrf(request.state.caller, x_csrf_token)
+
+
+def csrf_if_signed_in(
+    request: Request, store: StoreDep, x_csrf_token: Annotated[str | None, Header()] = None
+) -> None:
+    """Public routes need no sign-in, but a request carrying a session cookie is held to
+    the session's CSRF token like every other cookie POST."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return
+    try:
+        caller = caller_of(request, store)
+    except NotSignedIn:  # a stale cookie: the request is simply anonymous
+        return
+    check_csrf(caller, x_csrf_token)
+
+
+CsrfDep = Depends(csrf_checked)
 
 
 class Decision(BaseModel):
@@ -79,7 +112,7 @@ def list_rules(actor: ActorDep, store: StoreDep) -> list[dict[str, object]]:
     return [_rule(r) for r in eligibility.list_rules(store, actor)]
 
 
-@router.post("/api/eligibility/rules")
+@router.post("/api/eligibility/rules", dependencies=[CsrfDep])
 def define(
     request: Request,
     spec: dict[str, Any],
@@ -91,7 +124,7 @@ def define(
     return _rule(eligibility.define_rule(store, actor, spec))
 
 
-@router.post("/api/eligibility/rules/{rule_id}/submit")
+@router.post("/api/eligibility/rules/{rule_id}/submit", dependencies=[CsrfDep])
 def submit(
     request: Request,
     rule_id: int,
@@ -103,7 +136,7 @@ def submit(
     return eligibility.submit_rule(store, actor, rule_id)
 
 
-@router.post("/api/eligibility/rules/{rule_id}/decide")
+@router.post("/api/eligibility/rules/{rule_id}/decide", dependencies=[CsrfDep])
 def decide(
     request: Request,
     rule_id: int,
@@ -178,7 +211,7 @@ def _run_json(result: eligibility.RunResult) -> dict[str, object]:
     }
 
 
-@router.post("/api/eligibility/runs/{run_id}/confirm")
+@router.post("/api/eligibility/runs/{run_id}/confirm", dependencies=[CsrfDep])
 def confirm(
     request: Request,
     run_id: int,
@@ -201,7 +234,7 @@ def ledger(actor: ActorDep, store: StoreDep) -> dict[str, object]:
 
 
 # ---------------------------------------------------------------------------------- proofs
-@router.post("/api/proofs")
+@router.post("/api/proofs", dependencies=[CsrfDep])
 def ask(
     request: Request,
     body: Question,
@@ -230,7 +263,7 @@ def ask(
     }
 
 
-@router.post("/api/proofs/verify")
+@router.post("/api/proofs/verify", dependencies=[Depends(csrf_if_signed_in)])
 def verify(body: Signed, store: StoreDep) -> dict[str, object]:
     v = proofs.verify_proof(store, PUBLIC, body.canonical, body.signature)
     return {"valid": v.valid, "on_record": v.on_record, "serial": v.serial, "payload": v.payload}

@@ -18,15 +18,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from onesheet.domain.access import ROLE_LABELS_ZH, ROLES
+from onesheet.domain.access import ROLE_LABELS_ZH, ROLES, AccessDenied
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import accounts, auth, users
+from onesheet.services.errors import OperationalError, PoolTimeout
 from onesheet.web.auth import SESSION_COOKIE, Caller, check_csrf
+from onesheet.web.errors import BUSY, RETRY_AFTER_SECONDS, answer, is_busy
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render, store_of
 
 router = APIRouter()
 CallerDep = Annotated[Caller, Depends(page_caller)]
+
+
+def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> None:
+    """The form's CSRF check as a dependency: it runs before the rest of the form is
+    validated, so a cookie request without its token is a 403 whatever it holds (not 422)."""
+    check_csrf(caller, csrf_token)
+
+
+CsrfDep = Depends(csrf_checked)
 PASSWORD_PAGE = "/account/password"
 OPEN_PATHS = (PASSWORD_PAGE, "/login", "/logout", "/static", "/favicon")
 
@@ -68,13 +79,23 @@ register(
 )
 
 
+def _person_only(caller: Caller) -> None:
+    """A password is a person's: an API token (a department's system) has none to change."""
+    if caller.via == "token":
+        raise AccessDenied(
+            "API 令牌不能修改密码，请本人登录后修改",
+            "an API token cannot change a password; sign in as the person",
+        )
+
+
 @router.get(PASSWORD_PAGE, response_class=HTMLResponse)
 def password_page(request: Request, caller: CallerDep) -> HTMLResponse:
+    _person_only(caller)
     forced = accounts.must_change_password(store_of(request), caller.actor)
     return render(request, "account_password.html", {"forced": forced, "error": ""})
 
 
-@router.post(PASSWORD_PAGE, response_class=HTMLResponse)
+@router.post(PASSWORD_PAGE, response_class=HTMLResponse, dependencies=[CsrfDep])
 def password_submit(
     request: Request,
     caller: CallerDep,
@@ -84,6 +105,7 @@ def password_submit(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(caller, csrf_token)
+    _person_only(caller)
     store, lang = store_of(request), lang_of(request)
     error = ""
     if new != again:
@@ -143,7 +165,9 @@ def users_page(request: Request, caller: CallerDep) -> HTMLResponse:
     return _users_page(request, caller)
 
 
-@router.post("/admin/users/{username}/{action}", response_class=HTMLResponse)
+@router.post(
+    "/admin/users/{username}/{action}", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
 def users_action(
     request: Request,
     caller: CallerDep,
@@ -171,7 +195,22 @@ def users_action(
 async def first_sign_in(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Send an account on its one-time password to the change page; note sign-ins."""
+    """Send an account on its one-time password to the change page; note sign-ins.
+
+    It runs outside the app's exception handlers, so a busy database (classified as
+    ``web/errors.is_busy`` does) is answered here: 503 with ``Retry-After``."""
+    try:
+        return await _first_sign_in(request, call_next)
+    except (OperationalError, PoolTimeout) as exc:
+        if not is_busy(exc):
+            raise
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return answer(request, 503, *BUSY, "busy", headers)
+
+
+async def _first_sign_in(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     store = store_of(request)
     path = request.url.path
     token = request.cookies.get(SESSION_COOKIE)
