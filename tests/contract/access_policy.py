@@ -412,20 +412,20 @@ POLICY: tuple[Row, ...] = (
     Row(
         "POST",
         "/api/fields/{key}/confirm",
-        "login 403 403 403 403 200 403",
-        note="a draft field of the caller's county (steward, admin)",
+        "login 403 403 403 200 200 403",
+        note="a draft field of the caller's county (steward, reviewer at the Gate, admin)",
     ),
     Row(
         "POST",
         "/api/fields/{key}/deprecate",
-        "login 403 403 403 403 200 403",
-        note="a county field of the caller's county (steward, admin)",
+        "login 403 403 403 200 200 403",
+        note="a county field of the caller's county (steward, reviewer, admin)",
     ),
     Row(
         "POST",
         "/api/fields/{key}/merge",
-        "login 403 403 403 403 200 403",
-        note="a county field into another of the caller's county (steward, admin)",
+        "login 403 403 403 200 200 403",
+        note="a county field into another of the caller's county (steward, reviewer, admin)",
     ),
 )
 

@@ -111,42 +111,11 @@ def own_source(role: str) -> str:
 # ---------------------------------------------------------------------------------------
 KNOWN: dict[tuple[str, str, str, str], str] = {
     **{
-        ("GET", "/api/eligibility/run/{rule_key}", "missing", role): (
-            "400 (InvalidInput 'no approved version') for an unknown rule key, not 404"
-        )
-        for role in ("village", "town", "department", "admin", "token")
-    },
-    **{
-        ("POST", "/api/eligibility/rules/{rule_id}/submit", "missing", role): (
-            "400 (InvalidInput 'no rule') for an unknown rule id, not 404"
-        )
-        for role in ("department", "admin", "token")
-    },
-    **{
-        ("POST", "/api/eligibility/rules/{rule_id}/decide", "missing", role): (
-            "400 (InvalidInput 'no rule') for an unknown rule id, not 404"
-        )
-        for role in ("reviewer", "admin")
-    },
-    **{
-        ("POST", "/api/eligibility/runs/{run_id}/confirm", "missing", role): (
-            "400 (InvalidInput 'no run') for an unknown run id, not 404"
-        )
-        for role in ("department", "admin", "token")
-    },
-    **{
         ("POST", "/api/proofs", "other", role): (
             "400 ('no person with this ID number': the lookup is within the caller's county) "
             "for another county's person, not 403"
         )
         for role in ("department", "admin", "token")
-    },
-    **{
-        ("POST", f"/api/fields/{{key}}/{action}", "own", "reviewer"): (
-            "200: PERMISSIONS['fields.manage'] (domain/access.py) includes reviewer; "
-            "county fields are the steward's and the administrator's"
-        )
-        for action in ("confirm", "deprecate", "merge")
     },
     ("POST", "/admin/users/{username}/{action}", "missing", "admin"): (
         "200 (the account list re-rendered with an error) for an unknown username, not 404"

@@ -48,6 +48,7 @@ from onesheet.domain.template_spec import Column, Layout, TemplateSpec
 from onesheet.domain.values.parse import display_value
 from onesheet.export import RenderContext, RenderRow, write_csv, write_xlsx
 from onesheet.services.base import Store, service, utcnow
+from onesheet.services.sheet_write import UnknownEntity
 from onesheet.store import audit, county_fields, orgs
 from onesheet.store import eligibility as es
 
@@ -127,7 +128,7 @@ def show_rule(store: Store, actor: Actor, rule_id: int) -> tuple[es.RuleRow, lis
 def _rule_in_scope(conn, actor: Actor, rule_id: int) -> es.RuleRow:  # type: ignore[no-untyped-def]
     row = es.get_rule(conn, rule_id)
     if row is None:
-        raise _invalid("rule", f"没有补贴规则 {rule_id}", f"no rule {rule_id}")
+        raise UnknownEntity(f"没有补贴规则 {rule_id} (no rule {rule_id})")
     if actor.county_code and row.county_code != actor.county_code:
         raise AccessDenied("该规则不属于您的县（区）", "the rule belongs to another county")
     return row
@@ -307,6 +308,8 @@ def run_rule(
     with store.transaction() as conn:
         county_fields.refresh(store, conn)
         row = es.approved_rule(conn, county, rule_key)
+        if row is None and not any(r.rule_key == rule_key for r in es.list_rules(conn, county)):
+            raise UnknownEntity(f"没有补贴规则 {rule_key} (no rule {rule_key})")
         if row is None:
             raise _invalid(
                 "not_approved",
@@ -623,7 +626,7 @@ def confirm_run(store: Store, actor: Actor, run_id: int) -> dict[str, int]:
     with store.transaction() as conn:
         run = es.get_run(conn, run_id)
         if run is None:
-            raise _invalid("run", f"没有运行记录 {run_id}", f"no run {run_id}")
+            raise UnknownEntity(f"没有运行记录 {run_id} (no run {run_id})")
         require_org(actor, run.org_code)
         row = es.get_rule(conn, run.rule_id)
         assert row is not None
