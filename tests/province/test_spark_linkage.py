@@ -107,7 +107,7 @@ def spark_model(model: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def spark():  # type: ignore[no-untyped-def]
+def spark(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from pyspark.sql import SparkSession
     from splink.internals.spark.jar_location import similarity_jar_location
 
@@ -116,6 +116,7 @@ def spark():  # type: ignore[no-untyped-def]
         .appName("onesheet-province-linkage")
         .config("spark.jars", similarity_jar_location())
         .config("spark.ui.enabled", "false")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.driver.memory", "1g")
