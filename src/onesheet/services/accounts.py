@@ -386,7 +386,7 @@ def reset_password(store: Store, actor: Actor, username: str) -> str:
 def must_change_password(store: Store, actor: Actor) -> bool:
     """Whether the actor still has its one-time password (the web asks after sign-in and
     sends it to the change-password page until it is changed)."""
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         row = store_accounts.account(conn, actor.username)
     return bool(row and row.get("must_change_password"))
 

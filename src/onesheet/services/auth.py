@@ -101,7 +101,7 @@ def login(store: Store, username: str, password: str, *, now: datetime | None = 
 
 def session_actor(store: Store, token: str) -> tuple[Actor, str] | None:
     """The actor and CSRF token of a live session cookie, or None."""
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         found = sessions.find_session(conn, token, utcnow())
         actor = _actor(conn, found[0]) if found else None
     return (actor, found[1]) if actor and found else None
@@ -121,7 +121,7 @@ def token_actor(store: Store, token: str) -> Actor | None:
     system does not write on every request.
     """
     now = utcnow()
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         found = sessions.find_api_token(conn, token, now)
         actor = _actor(conn, found.username) if found else None
     if found is None or actor is None:

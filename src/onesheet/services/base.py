@@ -63,6 +63,15 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only snapshot that never takes SQLite's write lock, for reads that write
+        nothing (who is signed in): they must not queue behind a long import's write."""
+        from onesheet.store.link_store import snapshot
+
+        with snapshot(self.engine) as conn:
+            yield conn
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
