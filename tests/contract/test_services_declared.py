@@ -27,6 +27,9 @@ NOT_SERVICES = {
     "logout",
     "session_actor",
     "token_actor",
+    # Runs inside the Gate's approval transaction (services/gate.py), whose service declares
+    # the permission and the audit event.
+    "activate_for_template",
 }
 
 

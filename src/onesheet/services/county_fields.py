@@ -65,7 +65,7 @@ class CountyField:
     values: int = 0
 
 
-def county_of(conn: Connection, actor: Actor, county_code: str | None = None) -> str:
+def _county_of(conn: Connection, actor: Actor, county_code: str | None = None) -> str:
     """The county a decision applies to: given, the actor's, else the installation's first."""
     if county_code:
         return county_code
@@ -76,7 +76,7 @@ def county_of(conn: Connection, actor: Actor, county_code: str | None = None) ->
     return str(found or "000000")
 
 
-def draft_columns(row: TemplateRow, known: set[str]) -> list[tuple[str, str, str, list[object]]]:
+def _draft_columns(row: TemplateRow, known: set[str]) -> list[tuple[str, str, str, list[object]]]:
     """(letter, heading, draft key, samples) for the template's columns pointing at a draft
     field (status ``new``, or ``matched`` to an earlier form's draft) or a county field."""
     analysis = row.analysis or {}
@@ -112,11 +112,11 @@ def proposals(
     with store.transaction() as conn:
         store_fields.refresh(store, conn)
         row = _template(conn, template_id)
-        county = county_of(conn, actor, county_code)
+        county = _county_of(conn, actor, county_code)
         drafts = _drafts(conn)
         county_keys = {d.key: d for d in store_fields.definitions(conn, county_code=county)}
         out = []
-        for letter, heading, key, samples in draft_columns(row, set(drafts) | set(county_keys)):
+        for letter, heading, key, samples in _draft_columns(row, set(drafts) | set(county_keys)):
             out.append(
                 ColumnProposal(
                     letter,
@@ -166,7 +166,7 @@ def confirm(
     now = utcnow()
     with store.transaction() as conn:
         store_fields.refresh(store, conn)
-        county = county_of(conn, actor, county_code)
+        county = _county_of(conn, actor, county_code)
         drafts = _drafts(conn)
         old = store_fields.get(conn, county, key)
         draft = drafts.get(key)
@@ -226,7 +226,7 @@ def _proposer(conn: Connection, key: str) -> str | None:
 def _evidence(row: TemplateRow | None, key: str) -> tuple[str, list[object]]:
     if row is None:
         return "", []
-    for _, heading, k, samples in draft_columns(row, {key}):
+    for _, heading, k, samples in _draft_columns(row, {key}):
         if k == key:
             return heading, samples
     return "", []
@@ -292,7 +292,7 @@ def deprecate(
     if not reason.strip():
         raise _bad("reason", "停用字段须说明理由", "deprecating needs a reason", key)
     with store.transaction() as conn:
-        county = county_of(conn, actor, county_code)
+        county = _county_of(conn, actor, county_code)
         old = store_fields.get(conn, county, key)
         if old is None:
             raise _bad("unknown", f"没有县级字段 {key}", f"no county field {key}", key)
@@ -312,7 +312,7 @@ def list_county_fields(
     that use them and how many values the sheet holds (counts only)."""
     with store.transaction() as conn:
         store_fields.refresh(store, conn)
-        county = county_of(conn, actor, county_code)
+        county = _county_of(conn, actor, county_code)
         defs = store_fields.definitions(conn, county_code=county)
         used: dict[str, list[str]] = {}
         for t in templates.list_templates(conn, status="approved"):
@@ -329,9 +329,9 @@ def activate_for_template(
     """In the Gate's approval transaction: the template's confirmed drafts become active
     fields of the county, and every template whose new column proposed one of them now
     shows it (its column was left blank while the field was a draft)."""
-    county = county_of(conn, actor)
+    county = _county_of(conn, actor)
     confirmed = {d.key: d for d in store_fields.definitions(conn, county_code=county)}
-    keys = {k for _, _, k, _ in draft_columns(row, set(confirmed))}
+    keys = {k for _, _, k, _ in _draft_columns(row, set(confirmed))}
     for key in sorted(keys):
         d = confirmed[key]
         if d.status == "confirmed":
@@ -474,7 +474,7 @@ def merge_proposals(
     """County and draft fields that probably mean the same thing, for a steward to merge."""
     with store.transaction() as conn:
         store_fields.refresh(store, conn)
-        county = county_of(conn, actor, county_code)
+        county = _county_of(conn, actor, county_code)
         defs = store_fields.definitions(conn, county_code=county, statuses=("confirmed", "active"))
         drafts = [d for d in wordings.load_drafts(conn) if d.key not in store.dictionary.fields]
     fields = [d.to_field() for d in defs] + drafts
@@ -513,7 +513,7 @@ def merge(
         raise _bad("reason", "合并字段须说明理由", "merging needs a reason", source_key)
     with store.transaction() as conn:
         store_fields.refresh(store, conn)
-        county = county_of(conn, actor, county_code)
+        county = _county_of(conn, actor, county_code)
         src, dst = (
             store_fields.get(conn, county, source_key),
             store_fields.get(conn, county, into_key),
