@@ -73,8 +73,9 @@ class Row:
     ``own`` and ``other`` hold one cell per role, in ``ROLES`` order, separated by spaces.
     ``other`` is None for routes that name no area (then ``own`` is the only column).
     ``target`` says what the own/other request names: ``person``, ``task``, ``template``,
-    ``feedback``, ``job``, ``org`` (a query parameter), ``search`` (the query names a
-    person of that area) or ``file`` (the uploaded file names a person of that area).
+    ``feedback``, ``job``, ``queue`` (a link-queue entry), ``org`` (a query parameter),
+    ``search`` (the query names a person of that area) or ``file`` (the uploaded file names a
+    person of that area).
     """
 
     method: str
@@ -165,6 +166,22 @@ POLICY: tuple[Row, ...] = (
         _ALL_403,
         target="person",
         note="a correction; departments change their own systems, not the sheet",
+    ),
+    # -- the link queue: rows an import could not place, decided by town and village staff
+    Row(
+        "GET",
+        "/link",
+        "login 200 200 403 403 200 403",
+        note="lists open entries of the caller's subtree only; link.review excludes departments",
+    ),
+    Row("GET", "/link/{entry_id}", "login 200 200 403 403 200 403", _ALL_403, target="queue"),
+    Row(
+        "POST",
+        "/link/{entry_id}",
+        "login 303 303 403 403 303 403",
+        _ALL_403,
+        target="queue",
+        note="link / create / reject through services/linkage_queue.decide (scope, audit)",
     ),
     # -- reports and imports --------------------------------------------------------------
     Row(

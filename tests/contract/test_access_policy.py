@@ -48,6 +48,7 @@ from onesheet.services.feedback import submit_feedback
 from onesheet.services.seed import seed_county
 from onesheet.services.users import add_user
 from onesheet.store import county_fields as county_field_store
+from onesheet.store import link_store
 from onesheet.store import tasks as task_store
 from onesheet.store.engine import make_engine
 from onesheet.store.schema import sheet_table, table
@@ -712,6 +713,52 @@ def _person_write(c: County, role: str, variant: str, csrf: str | None) -> Req:
         assert _observations(c, eid, data["field"], data["value"]) == (1 if allowed else 0)
 
     return Req(url=f"/people/{eid}/values", data=data, verify=verify)
+
+
+def _queue_entry(c: County, role: str, variant: str) -> int:
+    """A fresh open queue entry of the role's own / another area, its candidate the marker
+    person of that village (its own row names nobody out of scope)."""
+    if variant == "missing":
+        return NO_ID
+    village = c.village_of(role, variant)
+    marker = c.markers[village]
+    n = c.next()
+    entry = {
+        "county_code": village[:6], "entity_type": "person", "kind": "import",
+        "source": DEPARTMENT, "batch_id": None, "file": "policy.csv", "row_no": n,
+        "record": json.dumps({"person.name": f"待匹配{n}", "_reason": "weak"}, ensure_ascii=False),
+        "candidates": json.dumps([[marker.entity_id, 0.7, {"name": "differs"}]]),
+        "best_probability": 0.7, "org_code": village, "status": "open", "created_at": NOW,
+    }  # fmt: skip
+    with c.store.transaction() as conn:
+        link_store.add_queue_entries(conn, [entry])
+    q = table("link_queue")
+    return int(_scalar(c, select(func.max(q.c.id)).where(q.c.row_no == n)))
+
+
+@builds("GET", "/link")
+def _link_list(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    return Req(url="/link")
+
+
+@builds("GET", "/link/{entry_id}")
+def _link_read(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    eid = _queue_entry(c, role, variant)
+    marker = c.markers[c.village_of(role, variant)]
+    return Req(url=f"/link/{eid}", must_show=(marker.name,) if variant == "own" else ())
+
+
+@builds("POST", "/link/{entry_id}")
+def _link_decide(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    eid = _queue_entry(c, role, variant)
+    q = table("link_queue")
+
+    def verify(allowed: bool) -> None:
+        if eid != NO_ID:
+            status = _scalar(c, select(q.c.status).where(q.c.id == eid))
+            assert status == ("rejected" if allowed else "open")
+
+    return Req(url=f"/link/{eid}", data=_form(csrf, action="reject"), verify=verify)
 
 
 @builds("GET", "/api/reports/{template_id}")

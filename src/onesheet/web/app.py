@@ -23,6 +23,7 @@ from onesheet.web import (
     routes_eligibility,
     routes_feedback,
     routes_forms,
+    routes_link,
     routes_sheet,
     routes_tasks,
     routes_users,
@@ -52,6 +53,7 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(docs_router)
     app.include_router(routes_auth.router)
     app.include_router(routes_sheet.router)
+    app.include_router(routes_link.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
