@@ -25,6 +25,7 @@ from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.linkage.rows import KEY_FIELDS
 from onesheet.services.base import Store, service, utcnow
+from onesheet.services.sheet_write import UnknownEntity
 from onesheet.store import audit, ids, link_store
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
@@ -61,6 +62,27 @@ def list_entries(
         return entries
 
 
+@service("link_queue_entry", permission="link.review", audit="link.queue")
+def get_entry(store: Store, actor: Actor, entry_id: int) -> dict[str, Any]:
+    """One queue entry for a person to decide: ``UnknownEntity`` when there is none,
+    ``AccessDenied`` when it lies outside the actor's area. Reading it is audited."""
+    with store.transaction() as conn:
+        entry = link_store.get_queue_entry(conn, entry_id)
+        if entry is None:
+            raise UnknownEntity(f"没有待办 {entry_id} (no queue entry {entry_id})")
+        write_scope.require_all(actor, [_entry_touched(entry)])
+        audit.write_event(
+            conn,
+            actor,
+            "link.queue",
+            now=utcnow(),
+            entity_type="person",
+            entity_ids=[c[0] for c in entry["candidates"]],
+            detail=f"queue entry {entry_id}",
+        )
+        return entry
+
+
 def _refuse(code: str, zh: str, en: str) -> InvalidInput:
     return InvalidInput([Finding(code, zh, en)])
 
@@ -84,7 +106,7 @@ def decide(
     with store.transaction() as conn:
         entry = link_store.get_queue_entry(conn, entry_id)
         if entry is None:
-            raise _refuse("queue.unknown", f"没有待办 {entry_id}", f"no queue entry {entry_id}")
+            raise UnknownEntity(f"没有待办 {entry_id} (no queue entry {entry_id})")
         write_scope.require_all(actor, [_entry_touched(entry)])
         if entry["status"] != "open":
             raise _refuse("queue.closed", f"待办 {entry_id} 已处理", f"entry {entry_id} is closed")

@@ -10,7 +10,6 @@ see them; the queued row's own values are masked by the same rule (``field_visib
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -25,14 +24,12 @@ from onesheet.services.base import Store
 from onesheet.services.sheet_read import read_entity
 from onesheet.web.auth import check_csrf
 from onesheet.web.deps import MAX_ID, EntityId, is_number
-from onesheet.web.errors import answer
 from onesheet.web.i18n import register
 from onesheet.web.pages import CallerDep, lang_of, render, store_of
 
 router = APIRouter()
 
 # How many entries the detail page reads to find one (the service lists, it does not fetch).
-SCAN_LIMIT = 5000
 REASON_KEYS = ("no_key", "weak", "ambiguous", "key_name", "key_slip")
 EVIDENCE_KEYS = {  # evidence column → the field it speaks about
     "name": "person.name",
@@ -71,21 +68,6 @@ def _shown(store: Store, actor: Actor, key: str, value: Any) -> str | None:
         return None
     text = "" if value is None else str(value)
     return (mask_value(f.mask, text) or "") if vis == "masked" and text else text
-
-
-def _find(store: Store, actor: Actor, entry_id: int) -> dict[str, Any] | None:
-    entries = linkage_queue.list_entries(store, actor, status=None, limit=SCAN_LIMIT)
-    return next((e for e in entries if e["id"] == entry_id), None)
-
-
-def _missing_or_forbidden(request: Request, store: Store, actor: Actor, entry_id: int) -> Response:
-    """An entry the caller's list does not hold: another area's (403, via the service's own
-    scope check, which refuses before anything is written) or no such entry (404)."""
-    # Entity 0 never exists: the service loads the entry and checks the caller's scope
-    # (AccessDenied → 403, audited as denied), then refuses the link — nothing is written.
-    with contextlib.suppress(InvalidInput):
-        linkage_queue.decide(store, actor, entry_id, entity_id=0)
-    return answer(request, 404, "没有这条待确认记录", "No such queue entry", "not_found")
 
 
 def _entry_page(
@@ -173,9 +155,7 @@ def link_list(request: Request, caller: CallerDep, done: str = "") -> HTMLRespon
 @router.get("/link/{entry_id}", response_class=HTMLResponse)
 def link_entry(request: Request, caller: CallerDep, entry_id: EntityId) -> Response:
     store = store_of(request)
-    entry = _find(store, caller.actor, entry_id)
-    if entry is None:
-        return _missing_or_forbidden(request, store, caller.actor, entry_id)
+    entry = linkage_queue.get_entry(store, caller.actor, entry_id)  # 404 / 403 by the service
     return _entry_page(request, store, caller.actor, entry, caller.csrf or "")
 
 
@@ -214,11 +194,7 @@ def link_decide(
             reason=note,
         )
     except InvalidInput as refused:
-        if any(f.code == "queue.unknown" for f in refused.findings):
-            return answer(request, 404, "没有这条待确认记录", "No such queue entry", "not_found")
-        entry = _find(store, actor, entry_id)
-        if entry is None:
-            return answer(request, 404, "没有这条待确认记录", "No such queue entry", "not_found")
+        entry = linkage_queue.get_entry(store, actor, entry_id)
         words = [f.message_en if lang == "en" else f.message_zh for f in refused.findings]
         error = "；".join(words) or ("Choose an action" if lang == "en" else "请选择操作")
         return _entry_page(request, store, actor, entry, caller.csrf or "", 400, error)
