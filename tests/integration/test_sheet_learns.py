@@ -156,9 +156,9 @@ def test_forms_teach_the_sheet_and_one_round_fills_their_reports(store):
     figures = ledger.ledger_figures(store, COUNTY_STAFF)
     # (the ledger counts each report's latest run; before that change it summed every run)
     assert figures.values_filled in (final[0], before[0] + after[0] + final[0])
-    # (task values typed, per department that asked; ``values_typed`` counts only the
-    # village's fill/correction batches, not task batches — reported to the ledger's owner)
+    # task values typed, per department that asked and in all
     assert sum(figures.typed_by_department) == sum(both.values())
+    assert figures.values_typed == sum(both.values())
 
     # the narrow current view agrees with the log (sheet rebuild --check)
     with store.transaction() as conn:

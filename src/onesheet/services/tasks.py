@@ -29,7 +29,7 @@ from onesheet.domain.values.parse import display_value, parse_for_field
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import UnknownEntity
-from onesheet.store import audit, ids, orgs
+from onesheet.store import audit, county_fields, ids, orgs
 from onesheet.store import tasks as task_store
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
@@ -155,6 +155,7 @@ def task_page(
 ) -> TaskPage:
     """One page of a task: entities with only their open values, with context."""
     with store.transaction() as conn:
+        county_fields.refresh(store, conn)  # fields another worker activated since
         task = _task_in_scope(conn, actor, task_id)
         names = orgs.org_names(conn, [task.org_code])
         pages = max(1, -(-task_store.count_open_entities(conn, task_id) // per_page))
@@ -277,6 +278,7 @@ def fill_task(
     given = {k: v for k, v in values.items() if not _blank(v)}
     now = utcnow()
     with store.transaction() as conn:
+        county_fields.refresh(store, conn)  # the values' types, as another worker may know them
         task = _task_in_scope(conn, actor, task_id)
         asked = {(i.entity_id, i.field_key) for i in _all_items(conn, task_id)}
         parsed = _parse_all(store, given, asked)

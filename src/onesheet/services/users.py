@@ -47,6 +47,7 @@ ROLE_LEVELS: dict[str, tuple[str | None, ...]] = {
     "town": ("town",),
     "department": ("county",),
     "reviewer": ("county",),
+    "steward": ("county",),  # 数据管理员: the county's fields
     "admin": ("county", None),
 }
 LEVEL_DIGITS = {"county": 6, "town": 9, "village": 12}

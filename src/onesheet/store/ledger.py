@@ -19,7 +19,7 @@ from onesheet.domain.tasks import ONCE, period_of
 from onesheet.store.report_query import in_subtree
 from onesheet.store.schema import table
 
-TYPED_BATCH_KINDS = ("fill", "correction")  # values a person typed, not a seed or an import
+TYPED_BATCH_KINDS = ("task", "correction")  # values a person typed: task fills, corrections
 FREQUENCIES = ("monthly", "quarterly", "yearly")
 
 
