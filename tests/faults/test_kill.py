@@ -1,10 +1,17 @@
 """Faults: kill -9 the server mid-write, restart PostgreSQL under a signed-in session, and two
-cadres saving one task at once. Each check counts rows and reads values; none passes merely
-because nothing raised.
+cadres saving one task at once, on SQLite and PostgreSQL. Each check counts rows and reads
+values; none passes merely because nothing raised.
 
-Where a kill must land *inside* a transaction, the server runs the real CLI with a failpoint
-(``tests/faults/failpoint.py``) that pauses there and says what the open transaction already
-holds; the import is killed the plain way, while its job reports the write stage.
+A kill must land *inside* the write's transaction to prove anything, so the server runs the
+real CLI through ``tests/faults/failpoint.py``, which can pause a task save, a report or an
+import at a known point and report what its open transaction already holds (the batch's
+observations, the items it closed, the report rows written); the test then kills -9 and
+checks that none of it is left, that ``onesheet sheet rebuild --check`` exits 0 and that the
+restarted server answers and can redo the same write whole. The import is not killed by
+timing a large file against its job's progress: a timed kill could land before or after the
+write, and proves nothing either way. Tests marked ``xfail(strict=True)`` record findings
+about imports holding up other requests; they start passing (and so fail as XPASS) when the
+app is fixed.
 """
 
 from __future__ import annotations
@@ -265,11 +272,13 @@ def test_kill_during_import_leaves_nothing_and_a_repost_imports_all(county: Coun
     assert after["entities"] == before["entities"]  # every row linked by its ID number
 
 
-SQLITE_IMPORT_LOCK = (
-    "FINDING: on SQLite an import holds the database's write lock (every transaction is BEGIN "
-    "IMMEDIATE) from its first read to its commit, so GET /api/import/{job} - and every other "
-    "signed-in request, whose session or token is read in a transaction of its own - waits "
-    "for the whole import and answers 500 ('database is locked') after the 30 s busy timeout"
+SQLITE_READS_WAIT_FOR_IMPORT = (
+    "FINDING: on SQLite a signed-in read still waits for a running import: who is signed in "
+    "is now read in a snapshot (Store.reading), but the services then run in "
+    "Store.transaction(), which is BEGIN IMMEDIATE on SQLite (and audited reads - task page, "
+    "search, card - write their audit event in it), so /api/tasks, /tasks, /sheet ... queue "
+    "behind the import's write lock and answer 500 ('database is locked') after the 30 s "
+    "busy timeout"
 )
 IMPORT_HOLDS_BATCH_COUNTER = (
     "FINDING: an import takes its batch id (store/ids.allocate: SELECT ... FOR UPDATE on the "
@@ -280,29 +289,49 @@ IMPORT_HOLDS_BATCH_COUNTER = (
 )
 
 
-def test_import_job_answers_while_the_import_writes(
+def _paused_import(county: County, first: int) -> tuple[httpx.Client, str, int]:
+    """An import of a new file (``first`` varies it) paused with its batch written and not
+    committed: the department's client, the job's URL and the observations expected."""
+    data, last = _import_file(county, repeat=1, first=first)
+    http = county.live().client(county.token("dept1"))
+    county.arm("import_write")
+    job = _post_import(http, data)
+    county.wait_for_failpoint("import_write")
+    return http, job, 3 * len(last)
+
+
+def test_import_job_answers_while_the_import_writes(county: County) -> None:
+    http, job, expected = _paused_import(county, first=9)
+    try:
+        state = http.get(job, timeout=5).json()  # the import is still writing
+    finally:
+        county.release("import_write")
+        done = _wait_for_job(http, job)
+        http.close()
+    assert (state["status"], state["stage"]) == ("running", "write"), state
+    assert done["status"] == "done" and done["summary"]["observations"] == expected, done
+
+
+def test_cadre_page_loads_while_an_import_writes(
     county: County, request: pytest.FixtureRequest
 ) -> None:
     if county.backend == "sqlite":
         request.node.add_marker(
-            pytest.mark.xfail(strict=True, raises=httpx.ReadTimeout, reason=SQLITE_IMPORT_LOCK)
+            pytest.mark.xfail(
+                strict=True, raises=httpx.ReadTimeout, reason=SQLITE_READS_WAIT_FOR_IMPORT
+            )
         )
-    data, last = _import_file(county, repeat=1, first=9)
-    token, cadre = county.token("dept1"), county.token("cadre1")
-    county.arm("import_write")
-    server = county.live()
-    with server.client(token) as http, server.client(cadre) as other:
-        job = _post_import(http, data)
-        county.wait_for_failpoint("import_write")
-        try:
-            state = http.get(job, timeout=5).json()  # the import is still writing
-            tasks = other.get("/api/tasks", timeout=5)  # and a cadre's page loads meanwhile
-        finally:
-            county.release("import_write")
-            done = _wait_for_job(http, job)
-    assert (state["status"], state["stage"]) == ("running", "write"), state
-    assert tasks.status_code == 200 and tasks.json()
-    assert done["status"] == "done" and done["summary"]["observations"] == 3 * len(last), done
+    cadre = _login(county.live().base, "cadre1")  # a signed-in session, as on a phone
+    http, job, _ = _paused_import(county, first=7)
+    try:
+        tasks = cadre.get("/api/tasks", timeout=5)
+    finally:
+        county.release("import_write")
+        assert _wait_for_job(http, job)["status"] == "done"
+        http.close()
+        cadre.close()
+    assert tasks.status_code == 200
+    assert county.task_id in {t["id"] for t in tasks.json()}
 
 
 def _wait_for_job(http: httpx.Client, url: str) -> dict[str, Any]:
