@@ -35,6 +35,7 @@ from onesheet.domain.org_load import cell_text, find_column
 from onesheet.domain.passwords import one_time_password, password_problems
 from onesheet.linkage.reading import read_export
 from onesheet.services.base import Store, service, utcnow
+from onesheet.services.sheet_write import UnknownEntity
 from onesheet.services.users import (
     _USERNAME,
     _department_finding,
@@ -372,7 +373,7 @@ def reset_password(store: Store, actor: Actor, username: str) -> str:
     with store.transaction() as conn:
         row = store_accounts.account(conn, username)
         if row is None:
-            raise InvalidInput([Finding("user.unknown", f"用户 {username} 不存在", "no such user")])
+            raise UnknownEntity(f"用户 {username} 不存在 (no user {username})")
         _require_manages(actor, username, row["org_code"] or None)
         store_accounts.set_password(
             conn, username, ONE_TIME_HASHER.hash(password), must_change=True, now=now

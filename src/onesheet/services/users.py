@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from onesheet.domain.access import ROLES, AccessDenied, Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services.base import Store, service, utcnow
+from onesheet.services.sheet_write import UnknownEntity
 from onesheet.store import audit, orgs, sessions, users
 from onesheet.store.db import IntegrityError
 
@@ -224,7 +225,7 @@ def list_users(store: Store, actor: Actor) -> list[UserInfo]:
 def _existing_in_scope(conn, actor: Actor, username: str) -> None:  # type: ignore[no-untyped-def]
     row = users.get_user(conn, username)
     if row is None:
-        raise _problem("user.unknown", f"用户 {username} 不存在", f"no user {username}")
+        raise UnknownEntity(f"用户 {username} 不存在 (no user {username})")
     _require_manages(actor, username, row["org_code"] or None)
 
 
