@@ -64,6 +64,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -404,6 +405,65 @@ def arrival_times(rng: random.Random, rate: float, arrivals: str):  # type: igno
         yield t
 
 
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection for the open loop: GET only, nothing else.
+
+    httpx's async pool spends quadratic time over its queue and connections once many
+    requests wait or are cancelled, and on 2 cores the generator's CPU is taken from the
+    server; a bare asyncio stream costs a fraction. Reconnects when the last use is older
+    than ``KEEPALIVE_S`` (before uvicorn's 5 s keep-alive timeout closes it) or after any
+    error."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.last = 0.0
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def get(self, path: str, headers: dict[str, str]) -> int:
+        if self.writer is None or time.monotonic() - self.last > KEEPALIVE_S:
+            self.close()
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        lines = [f"GET {quote(path, safe='/?=&%')} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError("server closed the connection")
+        status = int(status_line.split()[1])
+        length, chunked, close = None, False, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            key, _, value = line.decode("latin-1").partition(":")
+            key, value = key.strip().lower(), value.strip().lower()
+            if key == "content-length":
+                length = int(value)
+            elif key == "transfer-encoding":
+                chunked = "chunked" in value
+            elif key == "connection":
+                close = value == "close"
+        if chunked:
+            while size := int((await self.reader.readline()).split(b";")[0], 16):
+                await self.reader.readexactly(size + 2)
+            while await self.reader.readline() not in (b"\r\n", b""):
+                pass
+        elif length is not None:
+            await self.reader.readexactly(length)
+        else:
+            await self.reader.read()
+            close = True
+        self.last = time.monotonic()
+        if close:
+            self.close()
+        return status
+
+
 async def open_loop(
     base: str,
     cookies: dict[str, str],
@@ -434,55 +494,53 @@ async def open_loop(
     failures: dict[str, int] = {}
     late: list[float] = []  # how late the scheduler put each arrival on the queue, ms
     queue: asyncio.Queue[tuple[str, str, str, float] | None] = asyncio.Queue()
-    limits = httpx.Limits(
-        max_connections=connections,
-        max_keepalive_connections=connections,
-        keepalive_expiry=KEEPALIVE_S,
-    )
 
     def failed(kind: str, why: str) -> None:
         failures[f"{kind} {why}"] = failures.get(f"{kind} {why}", 0) + 1
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=OPEN_TIMEOUT_S) as http:
+    host, port = base.removeprefix("http://").split(":")
 
-        async def connection() -> None:
-            loop = asyncio.get_running_loop()
-            while (item := await queue.get()) is not None:
-                kind, path, role, due = item
-                waited = time.perf_counter() - due
-                ok = False
-                if waited >= OPEN_TIMEOUT_S:
-                    failed(kind, "gave up in queue")
-                else:
-                    try:  # the 30 s run from the arrival, not from the send
-                        async with asyncio.timeout_at(loop.time() + OPEN_TIMEOUT_S - waited):
-                            r = await http.get(path, headers={"cookie": cookies[role]})
-                        ok = r.status_code == 200
-                        if not ok:
-                            failed(kind, str(r.status_code))
-                    except (httpx.HTTPError, TimeoutError) as exc:
-                        failed(kind, type(exc).__name__)
-                elapsed = (time.perf_counter() - due) * 1000
-                samples.append((kind, due - start, elapsed, ok, waited * 1000))
+    async def connection() -> None:
+        loop = asyncio.get_running_loop()
+        conn = RawConnection(host, int(port))
+        while (item := await queue.get()) is not None:
+            kind, path, role, due = item
+            waited = time.perf_counter() - due
+            ok = False
+            if waited >= OPEN_TIMEOUT_S:
+                failed(kind, "gave up in queue")
+            else:
+                try:  # the 30 s run from the arrival, not from the send
+                    async with asyncio.timeout_at(loop.time() + OPEN_TIMEOUT_S - waited):
+                        status = await conn.get(path, {"Cookie": cookies[role]})
+                    ok = status == 200
+                    if not ok:
+                        failed(kind, str(status))
+                except (OSError, EOFError, ValueError, TimeoutError) as exc:
+                    conn.close()  # whatever state it was left in
+                    failed(kind, type(exc).__name__)
+            elapsed = (time.perf_counter() - due) * 1000
+            samples.append((kind, due - start, elapsed, ok, waited * 1000))
+        conn.close()
 
-        workers = [asyncio.create_task(connection()) for _ in range(connections)]
-        start = time.perf_counter() + 0.05
-        limit = max(seconds, max_seconds or seconds)
-        for offset in arrival_times(rng, rate, arrivals):
-            if offset > limit or (offset > seconds and not (keep_going and keep_going())):
-                break
-            due = start + offset
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            late.append(max(0.0, time.perf_counter() - due) * 1000)
-            kind, path, role = rng.choice(requests_for(plan, rng, pages))
-            queue.put_nowait((kind, path, role, due))
-        window = time.perf_counter() - start
-        for _ in workers:
-            queue.put_nowait(None)
-        await asyncio.gather(*workers)
-        drained = time.perf_counter() - start
+    start = time.perf_counter() + 0.05
+    workers = [asyncio.create_task(connection()) for _ in range(connections)]
+    limit = max(seconds, max_seconds or seconds)
+    for offset in arrival_times(rng, rate, arrivals):
+        if offset > limit or (offset > seconds and not (keep_going and keep_going())):
+            break
+        due = start + offset
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        late.append(max(0.0, time.perf_counter() - due) * 1000)
+        kind, path, role = rng.choice(requests_for(plan, rng, pages))
+        queue.put_nowait((kind, path, role, due))
+    window = time.perf_counter() - start
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    drained = time.perf_counter() - start
     return {
         "samples": samples,
         "window": window,
@@ -591,9 +649,14 @@ async def with_import(
 
         async def watch() -> None:
             while True:
-                r = await http.get(job, headers=auth)
-                if r.status_code != 200:  # e.g. 404: the worker running the job was restarted
-                    state["status"] = f"lost (poll answered {r.status_code})"
+                try:
+                    r = await http.get(job, headers=auth)
+                except httpx.HTTPError as exc:  # the worker running the job went away
+                    r = None
+                    why = type(exc).__name__
+                if r is None or r.status_code != 200:  # 404: the worker was restarted
+                    why = why if r is None else f"poll answered {r.status_code}"
+                    state["status"] = f"lost ({why})"
                     stages.append((round(time.perf_counter() - accepted, 1), "-", 0, 0, "lost"))
                     return
                 got = r.json()
@@ -651,13 +714,23 @@ def stage_breakdown(run: dict[str, object], record: dict[str, object]) -> dict[s
         for s in record["stages"]
     ]  # type: ignore[index, union-attr]
     out: dict[str, list[float]] = {}
-    for _kind, at, ms, _ok, _lag in run["samples"]:  # type: ignore[union-attr]
+    errors: dict[str, int] = {}
+    for _kind, at, ms, ok, _lag in run["samples"]:  # type: ignore[union-attr]
         label = "before first poll"
         for t, name in marks:
             if at >= t:
                 label = name
         out.setdefault(label, []).append(ms)
-    return {k: {"requests": len(v), "p95_ms": round(pct(v, 95), 1)} for k, v in out.items()}
+        errors[label] = errors.get(label, 0) + (not ok)
+    return {
+        k: {
+            "requests": len(v),
+            "errors": errors.get(k, 0),
+            "p95_ms": round(pct(v, 95), 1),
+            "max_ms": round(max(v), 1),
+        }
+        for k, v in out.items()
+    }
 
 
 def print_open(title: str, table: dict[str, object]) -> None:
@@ -826,6 +899,8 @@ def run_open(base, cookies, plan, args, common, url, pid):  # type: ignore[no-un
         "seconds": args.seconds,
         "mix": "each arrival is one of search_id, search_name (department), task_page, "
         "sheet_page (cadre), drawn uniformly at random",
+        "generator": f"one asyncio process on the same machine: arrivals queue (FIFO) for "
+        f"{args.connections} keep-alive HTTP/1.1 connections (bare asyncio streams)",
         "latency_from": "each request's scheduled arrival time (no coordinated omission); "
         f"a request unanswered after {OPEN_TIMEOUT_S} s is an error",
         "steady": steady,
