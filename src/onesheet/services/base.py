@@ -25,6 +25,7 @@ from onesheet.domain.access import AccessDenied, Actor, require
 from onesheet.domain.dictionary import Dictionary, load_builtin
 from onesheet.domain.grants import DepartmentGrant, load_grants
 from onesheet.store import audit as audit_store
+from onesheet.store import county_fields
 from onesheet.store.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back on any error."""
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        It first brings the dictionary up to county fields another worker activated (one
+        indexed read at most once a second per store: ``county_fields.refresh_due``)."""
         with self.engine.begin() as conn:
+            county_fields.refresh_due(self, conn)
             yield conn
 
     @contextmanager

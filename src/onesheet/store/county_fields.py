@@ -9,12 +9,13 @@ an empty value has no row.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, delete, func, insert, inspect, select, tuple_, update
 
 from onesheet.domain.codes import CodeEntry, CodeTable
 from onesheet.domain.county_fields import CountyLayer, FieldDefinition, with_county_fields
@@ -293,6 +294,31 @@ def refresh(store: Any, conn: Connection) -> bool:
     store.grants = grants_with(base_grants, layer)
     state["_county_version"] = seen
     return True
+
+
+# How often (seconds) a store's transactions look for county fields another process changed.
+REFRESH_EVERY = 1.0
+
+
+def refresh_due(store: Any, conn: Connection, *, every: float | None = None) -> bool:
+    """``refresh`` at most once per ``every`` seconds per store: what ``Store.transaction``
+    runs, so every service sees fields another worker activated within a second, at the cost
+    of one indexed ``max(id)`` a second (not one per request). Services that must be exact
+    (forms, the Gate, reports, tasks, county-field decisions) still call ``refresh`` itself.
+
+    Before the schema exists (``onesheet init`` not run yet) it only notes that there is no
+    layer: the table is looked up in the catalogue, never queried into an error that would
+    abort the caller's transaction on PostgreSQL.
+    """
+    state = store.__dict__
+    now = time.monotonic()
+    wait = REFRESH_EVERY if every is None else every
+    if now < state.get("_county_checked_at", float("-inf")) + wait:
+        return False
+    state["_county_checked_at"] = now
+    if "_county_version" not in state and not inspect(conn).has_table("county_field_version"):
+        return False
+    return refresh(store, conn)
 
 
 def grants_with(
