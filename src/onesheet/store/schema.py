@@ -25,12 +25,14 @@ def metadata() -> MetaData:
     from onesheet.store.dayone_tables import dayone_tables
     from onesheet.store.demand_tables import demand_tables
     from onesheet.store.eligibility_tables import eligibility_tables
+    from onesheet.store.import_jobs import import_job_table
 
     md = build_metadata(sheet_columns(load_builtin()))
     county_tables(md)
     dayone_tables(md)
     eligibility_tables(md)
     demand_tables(md)
+    import_job_table(md)
     return md
 
 

@@ -1,0 +1,293 @@
+"""The ``import_job`` table: imports started over the API, kept where every worker sees them.
+
+Each change of a job is one small statement meant for a short transaction of its own: the
+runner claims a job, reports progress and finishes it, and readers mark a job whose runner
+died as interrupted. Every state change is guarded in its WHERE clause (status, attempt),
+so two processes racing on one job cannot both win: the loser's UPDATE matches no row.
+The uploaded bytes stay in ``data`` until the job finishes, so a runner process on any host
+reads them from the database, and an interrupted job can be run again.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
+
+ACTIVE = ("queued", "running")
+
+
+def import_job_table(md: MetaData) -> Table:
+    """Add ``import_job`` to ``md`` (once); migration 0012 created it as written there."""
+    if "import_job" in md.tables:
+        return md.tables["import_job"]
+    return Table(
+        "import_job",
+        md,
+        Column("id", String(32), primary_key=True),
+        Column("owner", String(80), nullable=False),
+        Column("county", String(6)),
+        Column("file", Text, nullable=False),
+        Column("department", String(40), nullable=False),
+        Column("entity", String(16), nullable=False),
+        Column("options", Text, nullable=False),
+        Column("data", LargeBinary),
+        Column("status", String(10), nullable=False),
+        Column("stage", String(16), nullable=False),
+        Column("done", Integer, nullable=False, default=0),
+        Column("total", Integer, nullable=False, default=0),
+        Column("summary", Text),
+        Column("error", Text),
+        Column("attempt", Integer, nullable=False, default=1),
+        Column("created_at", DateTime, nullable=False),
+        Column("started_at", DateTime),
+        Column("finished_at", DateTime),
+        Column("heartbeat_at", DateTime, nullable=False),
+        Column("runner_pid", Integer),
+        Column("runner_host", String(255)),
+        Index("ix_import_job_owner_created", "owner", "created_at"),
+        Index("ix_import_job_status", "status"),
+    )
+
+
+def _t() -> Table:
+    from onesheet.store.schema import table
+
+    return table("import_job")
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _row(mapping: Any) -> dict[str, Any]:
+    row = dict(mapping)
+    for key in ("options", "summary", "error"):
+        if key in row and row[key] is not None:
+            row[key] = json.loads(row[key])
+    return row
+
+
+def insert(
+    conn: Connection,
+    job_id: str,
+    *,
+    owner: str,
+    county: str | None,
+    file: str,
+    department: str,
+    entity: str,
+    options: dict[str, Any],
+    data: bytes,
+    now: datetime,
+) -> None:
+    """A new queued job holding the upload."""
+    conn.execute(
+        _t()
+        .insert()
+        .values(
+            id=job_id,
+            owner=owner,
+            county=county,
+            file=file,
+            department=department,
+            entity=entity,
+            options=_dump(options),
+            data=data,
+            status="queued",
+            stage="queued",
+            done=0,
+            total=0,
+            attempt=1,
+            created_at=now,
+            heartbeat_at=now,
+        )
+    )
+
+
+def _visible(t: Table) -> list[Any]:
+    """Every column but the upload, plus whether the upload is still held."""
+    return [*[c for c in t.c if c.name != "data"], t.c.data.is_not(None).label("has_data")]
+
+
+def get(conn: Connection, job_id: str) -> dict[str, Any] | None:
+    """One job without its upload, JSON columns decoded."""
+    t = _t()
+    found = conn.execute(select(*_visible(t)).where(t.c.id == job_id)).first()
+    return _row(found._mapping) if found else None
+
+
+def listing(
+    conn: Connection, *, owner: str | None, county: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest jobs first: ``owner``'s (None: anyone's), or those of ``county`` too."""
+    t = _t()
+    q = select(*_visible(t))
+    if owner is not None and county is not None:
+        q = q.where((t.c.owner == owner) | (t.c.county == county))
+    elif owner is not None:
+        q = q.where(t.c.owner == owner)
+    q = q.order_by(t.c.created_at.desc(), t.c.id).limit(limit)
+    return [_row(r._mapping) for r in conn.execute(q)]
+
+
+def active(conn: Connection) -> list[dict[str, Any]]:
+    """Every queued or running job (without uploads): the ones a dead runner could leave."""
+    t = _t()
+    q = select(*_visible(t)).where(t.c.status.in_(ACTIVE))
+    return [_row(r._mapping) for r in conn.execute(q)]
+
+
+def set_launched(conn: Connection, job_id: str, attempt: int, pid: int, host: str) -> None:
+    """Record the process started to run a queued job (before it has claimed it), so a
+    runner that dies before claiming is noticed like one that dies later."""
+    t = _t()
+    conn.execute(
+        update(t)
+        .where(t.c.id == job_id, t.c.attempt == attempt, t.c.status == "queued")
+        .values(runner_pid=pid, runner_host=host)
+    )
+
+
+def claim(conn: Connection, job_id: str, *, pid: int, host: str, now: datetime) -> int | None:
+    """Take a queued job for this process: its attempt number, or None when another runner
+    took it first (or it is not queued). One UPDATE guarded by the status, so exactly one
+    of two claimants matches the row."""
+    t = _t()
+    attempt = conn.execute(
+        select(t.c.attempt).where(t.c.id == job_id, t.c.status == "queued")
+    ).scalar()
+    if attempt is None:
+        return None
+    took = conn.execute(
+        update(t)
+        .where(t.c.id == job_id, t.c.status == "queued", t.c.attempt == attempt)
+        .values(
+            status="running",
+            stage="read",
+            runner_pid=pid,
+            runner_host=host,
+            started_at=now,
+            heartbeat_at=now,
+        )
+    )
+    return int(attempt) if took.rowcount == 1 else None
+
+
+def upload(conn: Connection, job_id: str) -> bytes | None:
+    t = _t()
+    return conn.execute(select(t.c.data).where(t.c.id == job_id)).scalar()  # type: ignore[no-any-return]
+
+
+def progress(
+    conn: Connection,
+    job_id: str,
+    attempt: int,
+    *,
+    stage: str,
+    done: int,
+    total: int,
+    now: datetime,
+) -> bool:
+    """The runner's heartbeat with its stage and rows; False once the job is no longer this
+    attempt's to report on."""
+    t = _t()
+    moved = conn.execute(
+        update(t)
+        .where(t.c.id == job_id, t.c.attempt == attempt, t.c.status == "running")
+        .values(stage=stage, done=done, total=total, heartbeat_at=now)
+    )
+    return moved.rowcount == 1
+
+
+def finish(
+    conn: Connection,
+    job_id: str,
+    attempt: int,
+    *,
+    status: str,
+    stage: str,
+    done: int,
+    total: int,
+    summary: dict[str, Any] | None,
+    error: dict[str, Any] | None,
+    now: datetime,
+) -> bool:
+    """Record how this attempt ended and drop the upload. It overrides an "interrupted"
+    verdict a reader reached for this attempt meanwhile: what the runner saw is the truth."""
+    t = _t()
+    moved = conn.execute(
+        update(t)
+        .where(t.c.id == job_id, t.c.attempt == attempt)
+        .values(
+            status=status,
+            stage=stage,
+            done=done,
+            total=total,
+            summary=_dump(summary),
+            error=_dump(error),
+            finished_at=now,
+            heartbeat_at=now,
+            data=None,
+        )
+    )
+    return moved.rowcount == 1
+
+
+def mark_interrupted(
+    conn: Connection, job_id: str, attempt: int, *, error: dict[str, Any], now: datetime
+) -> bool:
+    """Fail the attempt whose runner is gone, keeping the upload for a rerun; False when
+    the job moved on meanwhile (finished, or run again)."""
+    t = _t()
+    moved = conn.execute(
+        update(t)
+        .where(t.c.id == job_id, t.c.attempt == attempt, t.c.status.in_(ACTIVE))
+        .values(status="failed", error=_dump(error), finished_at=now)
+    )
+    return moved.rowcount == 1
+
+
+def requeue(conn: Connection, job_id: str, attempt: int, *, now: datetime) -> bool:
+    """Queue a failed job that still holds its upload (an interrupted one) as a new
+    attempt; False when it is not in that state (any more)."""
+    t = _t()
+    moved = conn.execute(
+        update(t)
+        .where(
+            t.c.id == job_id,
+            t.c.attempt == attempt,
+            t.c.status == "failed",
+            t.c.data.is_not(None),
+        )
+        .values(
+            status="queued",
+            stage="queued",
+            done=0,
+            total=0,
+            summary=None,
+            error=None,
+            attempt=attempt + 1,
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=now,
+            runner_pid=None,
+            runner_host=None,
+        )
+    )
+    return moved.rowcount == 1
