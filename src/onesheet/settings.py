@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     language: str = "zh"
     max_upload_bytes: int = 50 * 1024 * 1024
     secret_key: str = "change-me-in-production"
+    # The command an import job's runner process starts with (the job id is appended);
+    # empty: this Python with ``-m onesheet.cli.jobs_cmd run``. A wrapper may go in front.
+    job_runner: str = ""
 
 
 @cache
