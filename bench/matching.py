@@ -55,6 +55,11 @@ _ARGS = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
 _ARGS.add_argument("--before", help="another checkout's src/ to score as the baseline")
 _ARGS.add_argument("--src", help=argparse.SUPPRESS)  # internal: score this src, print JSON
 _ARGS.add_argument("--errors", action="store_true", help="print the dev set's misses")
+_ARGS.add_argument(
+    "--only",
+    help="comma-separated sets to score (e.g. dev,realforms) and print with their misses; "
+    "writes nothing — for development, so tuning never needs to look at the test set",
+)
 ARGS = _ARGS.parse_args() if __name__ == "__main__" else _ARGS.parse_args([])
 sys.path.insert(0, str(Path(ARGS.src).resolve()) if ARGS.src else str(ROOT / "src"))
 
@@ -252,10 +257,12 @@ def _is_draft(key: str) -> bool:
     return key.split(".", 1)[1].startswith("x_")
 
 
-def figures() -> dict[str, dict]:
+def figures(only: set[str] | None = None) -> dict[str, dict]:
     dictionary = load_builtin()
     out: dict[str, dict] = {}
     for name, (folder, truth_path) in SETS.items():
+        if only is not None and name not in only:
+            continue
         if not folder.is_dir():
             out[name] = {"skipped": f"{folder} not found"}
             continue
@@ -332,6 +339,10 @@ _SHOWN = ("forms", "heading_rows", "entity", "sheet", "filter", "frequency", "pr
           "aggregate_accuracy")  # fmt: skip
 
 
+def _cell(v: object) -> str:
+    return "-" if v is None else str(v)
+
+
 def _print(result: dict) -> None:
     names = [n for n in SETS if "skipped" not in result[n]]
     print(f"{'':22}" + "".join(f"{n:>12}" for n in names))
@@ -346,6 +357,19 @@ def _print(result: dict) -> None:
 def main() -> None:
     if ARGS.src:  # the baseline run: figures only, as JSON on stdout
         print(json.dumps(figures(), ensure_ascii=False))
+        return
+    if ARGS.only:
+        chosen = set(ARGS.only.split(","))
+        if "test" in chosen:
+            sys.exit("--only is for development sets; score the test set with a full run")
+        got = figures(chosen)
+        names = [n for n in SETS if n in got and "skipped" not in got[n]]
+        print(f"{'':22}" + "".join(f"{n:>12}" for n in names))
+        for key in _SHOWN:
+            print(f"{key:22}" + "".join(f"{_cell(got[n].get(key)):>12}" for n in names))
+        for n in names:
+            for e in got[n]["errors"]:
+                print(f"  {n} miss:", json.dumps(e, ensure_ascii=False))
         return
     result: dict[str, object] = figures()
     if ARGS.before:

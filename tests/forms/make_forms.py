@@ -249,6 +249,8 @@ def main() -> None:
     from tests.forms.forms_issue12 import issue12_forms
     from tests.forms.forms_other import other_forms
     from tests.forms.forms_people import people_forms
+    from tests.forms.forms_styles import style_forms
+    from tests.forms.forms_styles import write as write_style
 
     FILES.mkdir(parents=True, exist_ok=True)
     truth = {}
@@ -256,6 +258,8 @@ def main() -> None:
         assert len(form.truth) == len(leaves(form.columns)), form.file
         assert all(len(row) == len(form.truth) for row in form.rows), form.file
         truth[form.file] = write_form(form)
+    for style in style_forms():
+        truth[style.file] = write_style(style, FILES)
     TRUTH.write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     bad = FILES / "bad"
     bad.mkdir(exist_ok=True)

@@ -304,7 +304,7 @@ def guess_entity(
             evidence.append(f"文件名“{source}” → {by_file}（仅作最后依据）")
     if not scores:
         return EntityGuess("person", 0.3, ["无明显依据，按人员名册处理"], {})
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], _ORDER.index(kv[0])))
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], _rank_of(kv[0])))
     best, top = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     confidence = round(min(0.99, 0.5 + (top - second) / (2 * max(top, 1.0))), 2)
@@ -312,3 +312,8 @@ def guess_entity(
 
 
 _ORDER = ("person", "household", "enterprise", "house")
+
+
+def _rank_of(entity: str) -> int:
+    """Tie order; an entity added to the dictionary later (place …) sorts after these."""
+    return _ORDER.index(entity) if entity in _ORDER else len(_ORDER)
