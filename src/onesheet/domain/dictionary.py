@@ -12,8 +12,8 @@ from typing import Literal
 
 from onesheet.domain.codes import CodeTable
 
-EntityType = Literal["person", "household", "enterprise", "house"]
-ENTITY_TYPES: tuple[str, ...] = ("person", "household", "enterprise", "house")
+EntityType = Literal["person", "household", "enterprise", "house", "place"]
+ENTITY_TYPES: tuple[str, ...] = ("person", "household", "enterprise", "house", "place")
 
 # Value types a field may have. Canonical stored strings per type:
 #   text → stripped text; integer → "123"; decimal → "123.45"; date → "YYYY-MM-DD";

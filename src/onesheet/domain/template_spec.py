@@ -193,7 +193,7 @@ class TemplateSpec(BaseModel):
     id: str
     title: str
     department: str
-    entity: Literal["person", "household", "enterprise", "house"]
+    entity: Literal["person", "household", "enterprise", "house", "place"]
     kind: Literal["roster", "aggregate"] = "roster"
     columns: list[Column]
     filter: Filter | None = None

@@ -58,7 +58,13 @@ from onesheet.store.templates import TemplateNotApproved, TemplateNotFound, get_
 
 Format = Literal["xlsx", "csv", "json"]
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
-ENTITY_LABELS = {"person": "人员", "household": "户", "enterprise": "企业", "house": "房屋"}
+ENTITY_LABELS = {
+    "person": "人员",
+    "household": "户",
+    "enterprise": "企业",
+    "house": "房屋",
+    "place": "场所",
+}
 LABEL_COLUMNS = {"person": "name", "household": "household_no", "enterprise": "name"}
 TOTAL_LABEL = "合计"
 

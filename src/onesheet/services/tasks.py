@@ -43,6 +43,7 @@ CONTEXT_FIELDS = {
     "household": ("household.household_no", "household.head_name"),
     "enterprise": ("enterprise.name", "enterprise.uscc"),
     "house": ("house.address", "house.owner_name"),
+    "place": ("place.name", "place.address"),
 }
 __all__ = ["StaleTask", "TaskFillInvalid", "TaskNotFound"]
 

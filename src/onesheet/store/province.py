@@ -54,6 +54,7 @@ PARTITIONED: tuple[str, ...] = (
     "sheet_household",
     "sheet_enterprise",
     "sheet_house",
+    "sheet_place",
     "sheet_value",
     "conflict",
     "task_item",

@@ -42,6 +42,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "households": ("户", "Households"),
     "enterprises": ("企业", "Enterprises"),
     "houses": ("房屋", "Houses"),
+    "places": ("场所设施", "Places"),
     "towns": ("乡镇（街道）", "Towns / streets"),
     "villages": ("村（社区）", "Villages / communities"),
     "grids": ("网格", "Grids"),

@@ -201,7 +201,7 @@ def forms_upload(
 
 def _field_groups(store: Store, entity: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """Dictionary fields for the mapping select: the form's entity first, then the others."""
-    order = [entity] + [e for e in ("person", "household", "enterprise", "house") if e != entity]
+    order = [entity] + [e for e in ENTITY_TYPES if e != entity]
     fields = [f for f in store.dictionary.fields.values() if f.status != "deprecated"]
     return [
         (e, [(f.key, f.label_zh) for f in fields if f.entity == e])

@@ -12,6 +12,7 @@ ENTITY_LABEL_KEYS = {
     "household": "households",
     "enterprise": "enterprises",
     "house": "houses",
+    "place": "places",
 }
 
 
