@@ -1,5 +1,6 @@
 """Table definitions. Core tables are fixed; the per-entity sheet tables have one column per
-stored dictionary field, so they are built from a column list (the migrations freeze theirs).
+stored dictionary field, so they are built from a column list. This module is the live
+schema only: the migrations define their own tables literally (``store/migrations/frozen.py``).
 
 Every table holding entity data carries ``county_code``: it is the distribution key on the
 scale-out path (Citus), and keeps a county's work on one shard.
@@ -58,38 +59,31 @@ def sheet_table_name(entity: str) -> str:
     return f"sheet_{entity}"
 
 
-LATEST_REVISION = 7
+def build_metadata(sheet_columns: SheetColumns) -> MetaData:
+    """The current core tables plus one sheet table per entity.
 
-
-def build_metadata(sheet_columns: SheetColumns, revision: int = LATEST_REVISION) -> MetaData:
-    """All tables as of a schema revision: the fixed core plus one sheet table per entity.
-
-    Migrations pass their own revision so that each creates exactly the tables it added,
-    while the application always sees the latest.
+    This is the live schema, not a revision's: the migrations in ``migrations/versions``
+    define their tables literally (frozen), and ``tests/contract/test_migrations.py`` checks
+    that they add up to what this builds. Which revision is newest comes from that folder
+    (``onesheet.store.migrations.head_revision``), not from a constant here.
     """
+    from onesheet.store.link_tables import link_tables  # it reads Id/NAMING from here
+
     md = MetaData(naming_convention=NAMING)
-    _core_tables(md, revision)
+    _core_tables(md)
     for entity, columns in sheet_columns.items():
         _sheet_table(md, entity, columns)
-    if revision >= 2:
-        _gate_tables(md)
-    if revision >= 3:
-        _web_tables(md, revision)
-    if revision >= 4:
-        from onesheet.store.link_tables import link_tables  # it reads Id/NAMING from here
-
-        _task_tables(md)
-        link_tables(md)
-    if revision >= 5:
-        _feedback_tables(md)
-    if revision >= 7:
-        _audit_entity_table(md)
+    _gate_tables(md)
+    _web_tables(md)
+    _task_tables(md)
+    link_tables(md)
+    _feedback_tables(md)
+    _audit_entity_table(md)
     return md
 
 
-# Tables added by revision 7 (every entity an audited event touched). Revision 7 also adds
-# columns: ``api_token.expires_at``/``last_used_at`` and ``app_user.disabled_at``.
-AUDIT_TABLES = ("audit_entity",)
+# Added by revision 0007 (every entity an audited event touched), with the columns
+# ``api_token.expires_at``/``last_used_at`` and ``app_user.disabled_at``.
 
 
 def _audit_entity_table(md: MetaData) -> None:
@@ -105,8 +99,7 @@ def _audit_entity_table(md: MetaData) -> None:
     )
 
 
-# Tables added by revision 5 (the grassroots' burden feedback).
-FEEDBACK_TABLES = ("feedback",)
+# Added by revision 0005 (the grassroots' burden feedback).
 
 
 def _feedback_tables(md: MetaData) -> None:
@@ -131,18 +124,10 @@ def _feedback_tables(md: MetaData) -> None:
     )
 
 
-# Tables added by revision 2 (forms, the Gate, report runs), by name, for its migration.
-GATE_TABLES = (
-    "form_template",
-    "template_decision",
-    "draft_field",
-    "heading_synonym",
-    "responsibility_item",
-    "report_run",
-)
+# Added by revision 0002 (forms, the Gate, report runs).
 
 
-def _core_tables(md: MetaData, revision: int) -> None:
+def _core_tables(md: MetaData) -> None:
     Table(
         "org_unit",
         md,
@@ -234,7 +219,7 @@ def _core_tables(md: MetaData, revision: int) -> None:
         Column("created_at", DateTime, nullable=False),
         Column("failed_logins", Integer, nullable=False, default=0),
         Column("locked_until", DateTime),
-        *([Column("disabled_at", DateTime)] if revision >= 7 else []),
+        Column("disabled_at", DateTime),
     )
     Table(
         "field_grant",
@@ -261,8 +246,7 @@ def _core_tables(md: MetaData, revision: int) -> None:
     )
 
 
-# Tables added by revision 4 (collection tasks; the linkage review queue).
-TASK_TABLES = ("collection_task", "task_item", "link_queue")
+# Added by revision 0004 (collection tasks; the linkage review queue).
 
 
 def _task_tables(md: MetaData) -> None:
@@ -300,11 +284,10 @@ def _task_tables(md: MetaData) -> None:
     )
 
 
-# Tables added by revision 3 (browser sessions, API tokens).
-WEB_TABLES = ("web_session", "api_token")
+# Added by revision 0003 (browser sessions, API tokens).
 
 
-def _web_tables(md: MetaData, revision: int) -> None:
+def _web_tables(md: MetaData) -> None:
     """Server-side sessions and API tokens; only SHA-256 hashes of the secrets are stored."""
     Table(
         "web_session",
@@ -324,11 +307,8 @@ def _web_tables(md: MetaData, revision: int) -> None:
         Column("label", Text, nullable=False, default=""),
         Column("created_at", DateTime, nullable=False),
         Column("revoked_at", DateTime),
-        *(
-            [Column("expires_at", DateTime), Column("last_used_at", DateTime)]
-            if revision >= 7
-            else []
-        ),
+        Column("expires_at", DateTime),
+        Column("last_used_at", DateTime),
     )
 
 

@@ -5,12 +5,18 @@ Revises: 0002
 Create Date: 2026-11-23
 """
 
-import json
-from importlib.resources import files
-
 from alembic import op
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
-from onesheet.store.tables import WEB_TABLES, build_metadata
+from onesheet.store.migrations import frozen
+from onesheet.store.migrations.frozen import Id
 
 revision = "0003"
 down_revision = "0002"
@@ -19,10 +25,32 @@ depends_on = None
 
 
 def upgrade() -> None:
-    snapshot = files("onesheet.store.migrations") / "snapshots" / "sheet_columns_0001.json"
-    columns = {k: [tuple(c) for c in v] for k, v in json.loads(snapshot.read_text()).items()}
-    md = build_metadata(columns, revision=3)
-    md.create_all(op.get_bind(), tables=[md.tables[name] for name in WEB_TABLES])
+    md = frozen.metadata()
+    tables(md)
+    md.create_all(op.get_bind())
+
+
+def tables(md: MetaData) -> None:
+    """The tables this revision adds, as it created them (frozen)."""
+    Table(
+        "web_session",
+        md,
+        Column("token_hash", String(64), primary_key=True),
+        Column("username", String(80), nullable=False, index=True),
+        Column("csrf_token", String(64), nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("expires_at", DateTime, nullable=False),
+    )
+    Table(
+        "api_token",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("username", String(80), nullable=False, index=True),
+        Column("label", Text, nullable=False, default=""),
+        Column("created_at", DateTime, nullable=False),
+        Column("revoked_at", DateTime),
+    )
 
 
 def downgrade() -> None:

@@ -5,12 +5,19 @@ Revises: 0004
 Create Date: 2026-11-23
 """
 
-import json
-from importlib.resources import files
-
 from alembic import op
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
-from onesheet.store.tables import FEEDBACK_TABLES, build_metadata
+from onesheet.store.migrations import frozen
+from onesheet.store.migrations.frozen import Id
 
 revision = "0005"
 down_revision = "0004"
@@ -19,10 +26,31 @@ depends_on = None
 
 
 def upgrade() -> None:
-    snapshot = files("onesheet.store.migrations") / "snapshots" / "sheet_columns_0001.json"
-    columns = {k: [tuple(c) for c in v] for k, v in json.loads(snapshot.read_text()).items()}
-    md = build_metadata(columns, revision=5)
-    md.create_all(op.get_bind(), tables=[md.tables[name] for name in FEEDBACK_TABLES])
+    md = frozen.metadata()
+    tables(md)
+    md.create_all(op.get_bind())
+
+
+def tables(md: MetaData) -> None:
+    """The tables this revision adds, as it created them (frozen)."""
+    Table(
+        "feedback",
+        md,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("county_code", String(6), nullable=False),
+        Column("org_code", String(20), nullable=False, index=True),
+        Column("author", String(80), nullable=False),
+        Column("kind", String(20), nullable=False),  # repeats_sheet | outside_gate | …
+        Column("department", String(40)),  # the department the burden came from
+        Column("template_id", String(40)),
+        Column("text", Text, nullable=False),
+        Column("status", String(12), nullable=False),  # open | acknowledged | resolved | dismissed
+        Column("created_at", DateTime, nullable=False),
+        Column("handled_by", String(80)),
+        Column("handled_at", DateTime),
+        Column("resolution", Text, nullable=False, default=""),
+        Column("version", Integer, nullable=False, default=1),
+    )
 
 
 def downgrade() -> None:

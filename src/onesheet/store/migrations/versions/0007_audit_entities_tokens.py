@@ -10,14 +10,12 @@ Revises: 0006
 Create Date: 2026-11-29
 """
 
-import json
 from datetime import timedelta
-from importlib.resources import files
 
 import sqlalchemy as sa
 from alembic import op
 
-from onesheet.store.tables import AUDIT_TABLES, build_metadata
+from onesheet.store.migrations import frozen
 
 revision = "0007"
 down_revision = "0006"
@@ -29,16 +27,27 @@ CHUNK = 5000
 
 
 def upgrade() -> None:
-    snapshot = files("onesheet.store.migrations") / "snapshots" / "sheet_columns_0001.json"
-    columns = {k: [tuple(c) for c in v] for k, v in json.loads(snapshot.read_text()).items()}
-    md = build_metadata(columns, revision=7)
+    md = frozen.metadata()
+    audit_entity = _audit_entity(md)
     bind = op.get_bind()
-    md.create_all(bind, tables=[md.tables[name] for name in AUDIT_TABLES])
+    audit_entity.create(bind)
     op.add_column("api_token", sa.Column("expires_at", sa.DateTime()))
     op.add_column("api_token", sa.Column("last_used_at", sa.DateTime()))
     op.add_column("app_user", sa.Column("disabled_at", sa.DateTime()))
     _expire_old_tokens(bind)
-    _copy_audited_ids(bind, md.tables["audit_entity"])
+    _copy_audited_ids(bind, audit_entity)
+
+
+def _audit_entity(md: sa.MetaData) -> sa.Table:
+    """One row per entity an audit event touched (as this revision created it)."""
+    return sa.Table(
+        "audit_entity",
+        md,
+        sa.Column("event_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("entity_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("county_code", sa.String(6)),
+        sa.Index("ix_audit_entity_entity", "entity_id", "event_id"),
+    )
 
 
 def _expire_old_tokens(bind: sa.Connection) -> None:
