@@ -31,6 +31,7 @@ _STATUSES: tuple[tuple[str, str, str, object], ...] = (
     (r"监测户|监测对象|防返贫监测", "is_monitored", "eq", "1"),
     (r"脱贫户|脱贫人口|建档立卡", "is_lifted_from_poverty", "eq", "1"),
     (r"(离|企业|机关|事业单位)?退休(人员|职工|干部|老人)|离退休", "employment_status", "eq", "60"),
+    (r"危房|危险房屋|C级、?D级", "is_dilapidated", "eq", "1"),  # a house list's own status
 )
 _AGE_GE = re.compile(r"(\d{1,3})\s*周?岁(及|以|或)?(以上|及以上|以上)")
 _AGE_LE = re.compile(r"(\d{1,3})\s*周?岁(及|以)?以下")
