@@ -10,6 +10,7 @@ from onesheet.cli import (
     audit_cmd,
     fields_cmd,
     forms_cmd,
+    jobs_cmd,
     orgs_cmd,
     reports_cmd,
     sheet_cmd,
@@ -53,6 +54,7 @@ app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(eligibility_app, name="eligibility")
 app.add_typer(demands_app, name="demands")
+app.add_typer(jobs_cmd.app, name="jobs")
 app.command("import")(import_command)
 app.command("demo")(demo)
 app.command("serve")(serve)
