@@ -30,6 +30,12 @@ NOT_SERVICES = {
     # Runs inside the Gate's approval transaction (services/gate.py), whose service declares
     # the permission and the audit event.
     "activate_for_template",
+    # An import job's runner acts as no one until it loads the job's owner; import_file,
+    # which it runs as that owner, declares the permission and the audit event. Marking
+    # jobs of dead runners as interrupted at server start has no caller and reads no
+    # personal data (services/import_jobs.py).
+    "run_job",
+    "recover_interrupted",
 }
 
 

@@ -11,6 +11,7 @@ reads them from the database, and an interrupted job can be run again.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Engine,
     Index,
     Integer,
     LargeBinary,
@@ -63,6 +65,18 @@ def import_job_table(md: MetaData) -> Table:
         Index("ix_import_job_owner_created", "owner", "created_at"),
         Index("ix_import_job_status", "status"),
     )
+
+
+def shareable_url(engine: Engine) -> str:
+    """The engine's URL as another process can open it: the password kept, a SQLite file
+    path made absolute (the runner may start elsewhere). An in-memory database cannot be
+    shared with another process: ValueError."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:") or "mode=memory" in str(url):
+            raise ValueError("an in-memory SQLite database cannot be opened by another process")
+        url = url.set(database=os.path.abspath(url.database))
+    return url.render_as_string(hide_password=False)
 
 
 def _t() -> Table:
