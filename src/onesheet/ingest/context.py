@@ -138,6 +138,27 @@ def _extra_variants(core: str, raw: str) -> list[str]:
     return [v for v in out if v and v != core]
 
 
+# Leaves that name nothing without their group: 时间 of what, 地点 of what.
+_GENERIC_LEAVES = frozenset(
+    {"时间", "日期", "年月", "地点", "地址", "名称", "原因", "方式", "类型", "类别", "编号", "号码",
+     "证号", "号", "金额", "等级", "级别", "人数", "面积", "次数", "单位", "情况", "状态"}
+)  # fmt: skip
+
+
+def _joined(group: str, leaf: str) -> str:
+    """``残疾人证`` + ``证号`` → ``残疾人证号`` (a shared character written once)."""
+    for k in range(min(len(group), len(leaf)), 0, -1):
+        if group.endswith(leaf[:k]):
+            return group + leaf[k:]
+    return group + leaf
+
+
+def _shortened(group: str, leaf_raw: str) -> list[str]:
+    """The group's head words before the leaf: 残疾人证/类别 → 残疾人类别, 残疾类别."""
+    leaf = normalise_heading(leaf_raw)[0]
+    return [group[:k] + leaf for k in range(len(group) - 1, 1, -1)]
+
+
 def read_column(
     path: Sequence[str], left_core: str | None, left2_core: str | None = None
 ) -> Reading:
@@ -171,6 +192,14 @@ def read_column(
             if core in NAME_WORDS:
                 variants.append(stripped)
             role_entity = ROLE_ENTITY.get(role)
+            break
+        if core in _GENERIC_LEAVES and not group_entity(stripped):
+            # 入伍/地点, 残疾人证/类别: the leaf alone names nothing; the column is the
+            # group's 地点, 类别 — read as one heading (入伍地点, 残疾人证类别 → 残疾类别).
+            core = concept = _joined(stripped, core)
+            variants = [concept]
+            exact_only = _shortened(stripped, path[-1])
+            exact_words = True
             break
         exact_only.append(stripped + core)
         entity = entity or group_entity(stripped)
@@ -229,7 +258,13 @@ _NAMED_THING = re.compile(
     r"^(企业|公司|单位|学校|组织|社会组织|机构|医院|合作社|商户|门店|店铺|字号|危险源|经营主体)"
     r"(详细)?(名称|全称)$|^(场所|房屋|建筑|建筑物|小区|楼栋|设施|避难场所)(名称|编号)$"
 )
-_HOUSE_WORDS = re.compile(r"房屋|建筑|结构|层数|宅基地|危房|产权|面积")
+_HOUSE_WORDS = re.compile(r"房屋|建筑|建房|结构|层数|宅基地|危房|产权|面积")
+
+
+def _sharing_entities(exact: dict[str, float], entity: str) -> list[str]:
+    """``entity`` plus the other non-person entities whose fields an exact wording names."""
+    others = {k.split(".", 1)[0] for k in exact} - {"person", entity}
+    return [entity, *sorted(others)]
 
 
 def guess_entity(
@@ -257,8 +292,12 @@ def guess_entity(
             for k in (*concept, *([key] if key else [])):
                 if k in _STRONG and _STRONG[k][0] != "person":
                     ent, w = _STRONG[k]
-                    scores[ent] += w
-                    evidence.append(f"{r.concept or r.core} → {ent}")
+                    # 户主姓名 is a household's head and a house's owner alike: a wording
+                    # several entities share says only "one of these".
+                    sharing = _sharing_entities(concept, ent)
+                    for e in sharing:
+                        scores[e] += w / len(sharing)
+                    evidence.append(f"{r.concept or r.core} → {'/'.join(sharing)}")
                     break
             else:
                 if r.role_entity:
@@ -286,6 +325,12 @@ def guess_entity(
         entities = {k.split(".", 1)[0] for k in exact}
         if r.group_entity:
             entities = {r.group_entity}
+        if entities == {"house"} and r.group_entity is None:
+            # 房屋结构, 层数, 建筑面积: only a house has them — the row is a building, even
+            # when its first columns name the household head who lives in it.
+            scores["house"] += 0.8
+            evidence.append(f"{r.core} → house")
+            continue
         for e in entities:
             scores[e] += 0.5 / len(entities)
         if not entities and _HOUSE_WORDS.search(r.core):

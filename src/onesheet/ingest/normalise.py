@@ -19,8 +19,19 @@ _BRACKETS = re.compile(r"[(\[【〔<《「]([^()\[\]【】〔〕<>《》「」]*
 # Brackets whose content is not a note but part of the name, e.g. 村（社区）, 企业（单位）名称.
 # Those are still removed from the core (both sides of a comparison are normalised the same
 # way) but not reported as hints.
-_NAME_PARTS = frozenset({"社区", "街道", "居", "单位", "含", "盖章", "签字", "签章"})
-_TRAILING = re.compile(r"[:：;；,，.。、\-_/\\|]+$")
+# Place levels in brackets (乡（镇）, 镇（街）, 村（居）) are part of the name too.
+_NAME_PARTS = frozenset(
+    {"社区", "街道", "居", "单位", "含", "盖章", "签字", "签章", "镇", "乡", "街", "村", "屯",
+     "镇、街道", "乡、镇", "乡镇", "村、社区", "居委会", "村居"}
+)  # fmt: skip
+_TRAILING = re.compile(r"[:：;；,，.。、\-_/\\|?？!！]+$")
+# A questionnaire's export (问卷星, 金山表单, 腾讯问卷) asks the respondent: 您的姓名,
+# 您所在的村（社区）, 请填写您的手机号, 您目前的健康状况 are the headings 姓名, 村, 手机号,
+# 健康状况.
+_QUESTION = re.compile(
+    r"^(请(您|你)?(如实)?(填写|输入|选择|提供|填报)?(您|你)?|您|你)"
+    r"(的|目前的?|现在的?|当前的?|所在的?)?(?=\S)"
+)
 _LEADING = re.compile(r"^(?:\d{1,2}[.、．)]|[一二三四五六七八九十]{1,3}[、.．])")
 
 
@@ -61,6 +72,7 @@ def normalise_heading(text: object) -> tuple[str, list[str]]:
         core = stripped
     core = _TRAILING.sub("", core)
     core = _LEADING.sub("", core) or core
+    core = _QUESTION.sub("", core) or core
     # An unbalanced bracket left by a line break inside a note: drop it.
     core = core.strip("()[]【】")
     if not core:

@@ -15,7 +15,11 @@ from onesheet.ingest.normalise import fold_text
 
 _CN = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _QUARTER = re.compile(r"第?\s*([一二三四1-4])\s*季度|季报|每季度?|按季|分季度|季度")
-_MONTH = re.compile(r"月报|月度|每月|逐月|按月|报告月份|统计月份|(\d{1,2})\s*月份")
+# A label asking for the month (报告月份, 发放月份, 填报月份 …) means the form comes monthly.
+_MONTH = re.compile(
+    r"月报|月度|每月|逐月|按月|(报告|统计|填报|上报|报送|发放|申报|核发|结算|所属|数据)月份"
+    r"|(\d{1,2})\s*月份"
+)
 _YEAR_MONTH = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月(?![\d日份])")
 _YEARLY = re.compile(r"年度|年报|每年|全年|按年|年终")
 _AS_OF = re.compile(r"截[至止]")

@@ -125,7 +125,7 @@ def find_structure(grid: SheetGrid, vocab: frozenset[str] | None = None) -> Form
     g = _Grid(grid)
     n = len(g.cells)
     h0, title_rows, unit_rows, note_rows = _locate_heading(g, vocab or frozenset())
-    h1 = _heading_end(g, h0)
+    h1 = _heading_end(g, h0, vocab or frozenset())
     header_rows = list(range(h0, h1 + 1))
     virtual = _virtual_groups(g, h0, h1)
     columns = _heading_columns(g, h0, h1, virtual)
@@ -337,7 +337,7 @@ def _locate_heading(g: _Grid, vocab: frozenset[str]) -> tuple[int, list[int], li
 
 def _table_follows(g: _Grid, h0: int, vocab: frozenset[str]) -> bool:
     """After the heading block comes data, a numbering row, a footer or nothing."""
-    h1 = _heading_end(g, h0)
+    h1 = _heading_end(g, h0, vocab)
     for r in range(h1 + 1, min(len(g.cells), h1 + 4)):
         if not g.filled(r):
             continue
@@ -384,8 +384,9 @@ def _heading_like(g: _Grid, r: int) -> bool:
     return True
 
 
-def _heading_end(g: _Grid, h0: int) -> int:
-    """The last heading row: follow merges down, and group cells to their children."""
+def _heading_end(g: _Grid, h0: int, vocab: frozenset[str] = frozenset()) -> int:
+    """The last heading row: follow merges down, group cells to their children, and a row
+    of known headings typed under the first one without any merge (two-row headings)."""
     h1 = h0
     n = len(g.cells)
     while True:
@@ -400,9 +401,38 @@ def _heading_end(g: _Grid, h0: int) -> int:
             for r0, c0, _r1, c1 in g.merges
         )
         under_blank = any(not any(g.text(r, c) for r in range(h0, h1 + 1)) for c in g.filled(nxt))
-        if not (group_above or under_blank):
+        if not (
+            group_above or under_blank or _filled_group(g, h1, nxt) or _known_row(g, nxt, vocab)
+        ):
             return h1
         h1 = nxt
+
+
+def _known_row(g: _Grid, r: int, vocab: frozenset[str]) -> bool:
+    """Row r reads as headings the dictionary knows (at least two, half of its cells) and is
+    not a numbering row: values under a heading are not wordings of fields."""
+    filled = g.filled(r)
+    if len(filled) < 2 or _is_numbering(g, r, filled[0], filled[-1]):
+        return False
+    known = {text_of(g.cells[r][c]) for c in filled if _vocab_hit(text_of(g.cells[r][c]), vocab)}
+    return len(known) >= 2 and len(known) * 2 >= len(filled)
+
+
+def _filled_group(g: _Grid, r: int, nxt: int) -> bool:
+    """Row r holds a group typed into every cell above its columns (the "unmerge and fill"
+    habit): a run of one text over two or more columns whose cells in row ``nxt`` differ."""
+    c = 0
+    while c < g.width:
+        t = g.text(r, c)
+        end = c
+        while end + 1 < g.width and t and g.text(r, end + 1) == t and not g.covered(r, end + 1):
+            end += 1
+        if end > c:
+            below = [g.text(nxt, k) for k in range(c, end + 1)]
+            if all(below) and len(set(below)) == len(below) and t not in below:
+                return True
+        c = end + 1
+    return False
 
 
 def _virtual_groups(g: _Grid, h0: int, h1: int) -> list[Range]:
@@ -413,16 +443,32 @@ def _virtual_groups(g: _Grid, h0: int, h1: int) -> list[Range]:
             if g.span(r, c) > 1 or g.cells[r + 1][c] is None:
                 continue
             end = c
+            person = _is_role_group(text_of(g.cells[r][c]))
             while (
                 end + 1 < g.width
                 and g.cells[r][end + 1] is None
                 and not g.covered(r, end + 1)
                 and g.text(r + 1, end + 1)
+                and not (person and not _PERSONAL.search(g.text(r + 1, end + 1)))
             ):
                 end += 1
             if end > c:
                 out.append((r, c, r, end))
     return out
+
+
+# What a person has: a group naming another person (监护人, 户主) typed once, without a
+# merge, covers that person's attributes only — 补贴标准 after 监护人/姓名/电话 is the row's.
+_PERSONAL = re.compile(
+    r"姓名|名字|电话|手机|联系|身份证|证件|关系|住址|地址|性别|年龄|出生|单位|职务|民族"
+)
+
+
+def _is_role_group(text: str) -> bool:
+    from onesheet.ingest.normalise import normalise_heading  # local: avoid a cycle
+    from onesheet.ingest.wordings import roles_in
+
+    return bool(roles_in(normalise_heading(text)[0]))
 
 
 def _heading_columns(g: _Grid, h0: int, h1: int, virtual: list[Range]) -> list[HeadingColumn]:

@@ -45,11 +45,11 @@ FILLER_SUFFIXES = frozenset(
 # 年度补贴 not 补贴, 拟入学校 not 学校.
 QUALIFIERS = re.compile(
     r"(重度|轻度|中度|重症|多重|一户多人|年度|季度|月度|本年|上年|当年|新增|累计|困难|"
-    r"低保边缘|边缘|拟|拟入|拟就读|拟报|一级|二级|三级|四级|非|未|再)$"
+    r"低保边缘|边缘|拟|拟入|拟就读|拟报|一级|二级|三级|四级|非|未|再|经营性|生产经营性|非经营性)$"
 )
 EXACT, STEM, HOMOPHONE = 1.0, 0.95, 0.9
 _FUZZY_WEIGHT, _PINYIN_WEIGHT = 0.95, 0.92
-_SUBSTITUTED = 0.5
+_SUBSTITUTED = 0.45  # with value evidence still below UNCERTAIN_AT: a new field
 
 
 def roles_in(text: str) -> set[str]:
@@ -87,6 +87,11 @@ def initials(text: str) -> str:
     return "".join(ch for ch in letters if ch.isascii() and ch.isalnum())
 
 
+# Endings that name one thing whichever a form uses: a date is 日期, 时间 or 年月
+# (失业登记日期 = 失业登记时间), so a draft from one form is found from the other.
+_SAME_ENDINGS = (("日期", "时间", "年月"),)
+
+
 def wording_forms(wording: str) -> list[tuple[str, float]]:
     """The lookup keys a dictionary wording stands for, with the score an exact hit earns."""
     core, _ = normalise_heading(wording)
@@ -98,23 +103,56 @@ def wording_forms(wording: str) -> list[tuple[str, float]]:
     return forms
 
 
+def ending_variants(core: str) -> list[str]:
+    """The same heading with an equivalent ending (…日期 → …时间, …年月); looked up
+    exactly only, so the extra spellings never widen fuzzy matching."""
+    for endings in _SAME_ENDINGS:
+        end = next((e for e in endings if core.endswith(e) and len(core) > len(e) + 1), None)
+        if end:
+            return [core[: -len(end)] + other for other in endings if other != end]
+    return []
+
+
+def _extra_wordings() -> dict[str, list[str]]:
+    """Wordings the importer knows besides the dictionary's (``data/ingest_wordings.csv``):
+    regional place levels (乡（镇）, 自然村), 户主 on house lists, inspection grades …"""
+    global _EXTRA
+    if _EXTRA is None:
+        import csv
+        from importlib import resources
+
+        text = resources.files("onesheet.data").joinpath("ingest_wordings.csv").read_text("utf-8")
+        _EXTRA = {}
+        for row in csv.DictReader(text.splitlines()):
+            _EXTRA.setdefault(row["field"], []).append(row["wording"])
+    return _EXTRA
+
+
+_EXTRA: dict[str, list[str]] | None = None
+
+
 class FieldIndex:
     """All wordings of a set of fields, ready for exact, pinyin and fuzzy lookup."""
 
     def __init__(self, fields: Iterable[Field]) -> None:
         self.fields: dict[str, Field] = {}
         self.exact: dict[str, dict[str, float]] = {}
+        self.alternates: dict[str, dict[str, float]] = {}  # ending variants, exact only
         for f in fields:
             self.add(f)
         self._freeze()
 
     def add(self, f: Field) -> None:
         self.fields[f.key] = f
-        for wording in (f.label_zh, *f.synonyms):
+        extra = _extra_wordings().get(f.key, []) if f.status != "draft" else []
+        for wording in (f.label_zh, *f.synonyms, *extra):
             for form, score in wording_forms(wording):
                 if form:
                     slot = self.exact.setdefault(form, {})
                     slot[f.key] = max(slot.get(f.key, 0.0), score)
+                    for alt in ending_variants(form):
+                        slot = self.alternates.setdefault(alt, {})
+                        slot[f.key] = max(slot.get(f.key, 0.0), score * STEM)
 
     def _freeze(self) -> None:
         self.choices = list(self.exact)
@@ -125,8 +163,10 @@ class FieldIndex:
             self.py_exact.setdefault(code, []).append(i)
 
     def exact_scores(self, text: str) -> dict[str, float]:
-        """Fields one of whose wordings *is* ``text``."""
-        return dict(self.exact.get(text, {}))
+        """Fields one of whose wordings *is* ``text`` (or is it with another date ending)."""
+        out = dict(self.alternates.get(text, {}))
+        out.update(self.exact.get(text, {}))
+        return out
 
     def scores(self, text: str) -> dict[str, float]:
         """Best word score per field for a normalised heading (only fields scoring > 0.4)."""
@@ -186,6 +226,8 @@ def _containment(text: str, choice: str) -> float:
             return 0.45  # the head noun changed: 工作单位电话 is a phone, not a 工作单位
         if QUALIFIERS.search(text[:i]):
             return 0.4  # a qualifier narrows it: 重度残疾人 is not 残疾人
+        if choice in ROLE_WORDS and not roles_in(text[:i]):
+            return 0.87  # 安全管理联系人 is the 联系人, whatever the duty in front
         return 0.72 + 0.23 * len(choice) / len(text)
     i = choice.find(text)
     suffix = choice[i + len(text) :]
@@ -209,7 +251,10 @@ def _guard(text: str, choice: str, roles: set[str], choice_roles: set[str]) -> f
         suffix = choice[choice.find(text) + len(text) :]
         if suffix not in FILLER_SUFFIXES:
             cap = min(cap, 0.45)  # the wording names another head noun: 重度残疾人护理补贴
+    own = re.sub(r"^(是否为|是否|有无)", "", text)
     stem = re.sub(r"^(是否为|是否|有无)", "", choice)
+    if own != text and stem != choice and _substituted(own, stem):
+        cap = min(cap, 0.45)  # 是否参保 and 是否低保 share only the question
     if len(stem) >= 2 and stem in text and QUALIFIERS.search(text[: text.find(stem)]):
         cap = min(cap, 0.4)  # 重度残疾人 is neither 残疾人 nor 是否残疾人
     return cap
