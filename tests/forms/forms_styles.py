@@ -32,6 +32,8 @@ import xlsxwriter
 
 from tests.forms.fake import Fake, id_check
 from tests.forms.make_heldout import Grid, write_ods, write_xls, write_xlsx
+from tests.forms.make_heldout import depth as _depth
+from tests.forms.make_heldout import leaves as _leaves
 
 Node = str | tuple[str, list["Node"]]
 
@@ -80,17 +82,6 @@ class StyleForm:
     after_sheets: dict[str, list[list[object]]] = field(default_factory=dict)
     title_merged: bool = True
     wps: bool = False  # WPS export habits (see ``write_wps``)
-
-
-def _leaves(nodes: list[Node]) -> list[str]:
-    out: list[str] = []
-    for n in nodes:
-        out.extend([n] if isinstance(n, str) else _leaves(n[1]))
-    return out
-
-
-def _depth(nodes: list[Node]) -> int:
-    return max(1 if isinstance(n, str) else 1 + _depth(n[1]) for n in nodes)
 
 
 def _heading(g: Grid, nodes: list[Node], r: int, c: int, bottom: int, typed: str) -> int:
