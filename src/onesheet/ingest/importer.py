@@ -141,7 +141,7 @@ def analyse_form(
     for col, m in zip(spec_cols, matches, strict=True):
         col.width = grid.col_widths.get(m.col)
     words = title if title_source != "file_name" else ""
-    proposal = population.propose(words, entity, dictionary)
+    proposal = population.propose(words, entity, dictionary, [c.leaf for c in s.columns])
     frequency = period.propose_frequency(words, s.unit_line)
     spec = TemplateSpec(
         id=_template_id(data, grid.name),

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from onesheet.domain.dictionary import Dictionary, Field
-from onesheet.ingest import context, drafts, scoring
+from onesheet.ingest import context, drafts, population, scoring
 from onesheet.ingest.evidence import ValueProfile, profile
 from onesheet.ingest.normalise import fold_text, normalise_heading
 from onesheet.ingest.structure import HeadingColumn
@@ -125,12 +125,9 @@ def match_columns(
         profiles.append(profile(samples.get(col.col, []), tables))
         left, left2 = reading.core, left
     kinds = [layout_kind(r.core, p) for r, p in zip(readings, profiles, strict=True)]
-    guess = context.guess_entity(
-        title,
-        [r for r, k in zip(readings, kinds, strict=True) if k is None],
-        index,
-        Path(inp.source).stem if inp.source else "",
-    )
+    named = [r for r, k in zip(readings, kinds, strict=True) if k is None]
+    guess = context.guess_entity(title, named, index, Path(inp.source).stem if inp.source else "")
+    guess = population.place_guess(guess, title, named, index, inp.dictionary)  # 学校名称 …
     inp.entity_guess = guess
     entity = guess.entity
     out: list[ColumnMatch] = []

@@ -1,4 +1,4 @@
-"""Which people (or households) a roster covers, read from its title.
+"""Which people (or households, or places) a roster covers, read from its title.
 
 A 低保对象花名册 lists only 低保 recipients; a 65岁以上老年人健康管理登记表 only people aged
 65 or more. When OneSheet fills the form from the sheet it must select the same rows, so
@@ -13,11 +13,14 @@ Age words follow the legal reading of 以上/以下 (刑法 第九十九条: the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.template_spec import AllOf, AnyOf, Condition, Filter
-from onesheet.ingest.normalise import fold_text
+from onesheet.ingest.context import EntityGuess, Reading
+from onesheet.ingest.normalise import fold_text, normalise_heading
+from onesheet.ingest.wordings import FieldIndex
 
 # (pattern, field name, op, value); the entity prefix is chosen per roster.
 _STATUSES: tuple[tuple[str, str, str, object], ...] = (
@@ -130,8 +133,13 @@ def school_entry_conditions(text: str) -> tuple[list[Condition], str]:
     ], "入学适龄：6周岁（未写年份，按报表日期计算）"
 
 
-def propose(title: str, entity: str, dictionary: Dictionary) -> FilterProposal:
-    """The filter a roster's title (and subtitle) implies, with its evidence."""
+def propose(
+    title: str, entity: str, dictionary: Dictionary, headings: Sequence[str] = ()
+) -> FilterProposal:
+    """The filter a roster's title (and subtitle) implies, with its evidence. A place roster
+    lists one kind of place: its kind comes from the title, else from the headings."""
+    if entity == "place":
+        return place_filter(title, headings, dictionary)
     text = fold_text(title)
     evidence: list[str] = []
     statuses = status_conditions(text, entity, dictionary)
@@ -192,3 +200,139 @@ def _which(text: str, c: Condition) -> str:
 def propose_filter(title: str, entity: str, dictionary: Dictionary) -> Filter | None:
     """The filter a roster's title implies, or None for a roster of everyone."""
     return propose(title, entity, dictionary).filter
+
+
+# ---------------------------------------------------------------------------- places
+# Places and facilities (场所/设施: 学校, 避难场所, 重大危险源, 出租屋, 经营场所 …) are listed
+# by forms that name them: a column 学校名称 / 避难场所名称 / 危险源名称 / 场所名称 (the row's
+# own name, not a role's), on a form with no person of its own (姓名 + 身份证号) and no
+# enterprise key (统一社会信用代码). The kinds and their wordings are the code table
+# ``place_kind`` (data), so a county adds a kind without touching this code.
+PLACE_KINDS = "place_kind"
+_GENERIC_PLACE = ("场所", "设施", "场地")
+_PLACE_NAME = re.compile(r"^(?P<what>.+?)(名称|全称|编号)$")
+_RENTED_ADDRESS = re.compile(r"^(?P<what>出租屋|出租房屋|出租房|出租住房)(地址|详细地址|位置)$")
+_PERSON_KEY = "person.id_number"
+_ENTERPRISE_KEY = "enterprise.uscc"
+
+
+@dataclass
+class PlaceReading:
+    """A roster of places: which kind (a ``place_kind`` code, or None when nothing says)
+    and what said so."""
+
+    kind: str | None
+    evidence: list[str]
+    confidence: float
+
+
+def place_kind_words(dictionary: Dictionary) -> list[tuple[str, str]]:
+    """(wording, code) for every name and alias of the kinds, longest first (so 重大危险源
+    is read before 危险源, 应急避难场所 before 避难场所); 其他 says nothing and is left out."""
+    table = dictionary.code_tables.get(PLACE_KINDS)
+    if table is None:
+        return []
+    out = [
+        (fold_text(w), e.code)
+        for e in table.entries
+        if e.name not in ("其他", "其它")
+        for w in (e.name, *e.aliases)
+        if len(w) >= 2 and w not in ("其他", "其它")
+    ]
+    return sorted(set(out), key=lambda wc: (-len(wc[0]), wc[0]))
+
+
+def place_kind(text: str, dictionary: Dictionary) -> tuple[str, str] | None:
+    """The kind a text names (code, the wording found), or None."""
+    folded = fold_text(text)
+    for wording, code in place_kind_words(dictionary):
+        if wording in folded:
+            return code, wording
+    return None
+
+
+def _naming_column(core: str, dictionary: Dictionary) -> tuple[str | None, str] | None:
+    """Whether a heading names the row as a place: (its kind or None for 场所名称, the heading)."""
+    m = _PLACE_NAME.match(core) or _RENTED_ADDRESS.match(core)
+    if not m:
+        return None
+    what = m.group("what")
+    if what in _GENERIC_PLACE or what in ("场所（设施）", "场所(设施)"):
+        return None, core
+    for wording, code in place_kind_words(dictionary):
+        if what == wording or (what.endswith(wording) and len(what) - len(wording) <= 2):
+            return code, core
+    return None
+
+
+def place_roster(
+    title: str, readings: Sequence[Reading], index: FieldIndex, dictionary: Dictionary
+) -> PlaceReading | None:
+    """A place roster, or None: some column names the row as a place (学校名称, 避难场所名称,
+    危险源名称, 场所名称, 出租屋地址), and no column is a person's own ID number or an
+    enterprise's credit code (a 学校 column on a student roster, a 经营场所 on a register of
+    firms, keep those rosters theirs). Role columns (校长姓名, 负责人电话) do not count:
+    they are about someone else."""
+    named: list[tuple[str | None, str]] = []
+    for r in readings:
+        if r.role is not None:
+            continue
+        keys = index.exact_scores(r.core)
+        if _PERSON_KEY in keys or _ENTERPRISE_KEY in keys:
+            return None
+        found = _naming_column(r.core, dictionary)
+        if found:
+            named.append(found)
+    if not named:
+        return None
+    evidence = [f"“{core}”：场所名册" for _, core in named]
+    by_column = next((code for code, _ in named if code), None)
+    by_title = place_kind(title, dictionary) if title else None
+    kind = by_column or (by_title[0] if by_title else None)
+    if by_column:
+        evidence.append(f"场所类型 {_kind_name(dictionary, by_column)}（表头）")
+    elif by_title:
+        evidence.append(f"标题含“{by_title[1]}” → 场所类型 {_kind_name(dictionary, by_title[0])}")
+    else:
+        evidence.append("标题与表头未指明场所类型：请确认")
+    return PlaceReading(kind, evidence, 0.9 if kind else 0.7)
+
+
+def place_guess(
+    guess: EntityGuess,
+    title: str,
+    readings: Sequence[Reading],
+    index: FieldIndex,
+    dictionary: Dictionary,
+) -> EntityGuess:
+    """``guess`` unless the columns make the form a place roster (see ``place_roster``)."""
+    found = place_roster(title, readings, index, dictionary)
+    if found is None:
+        return guess
+    scores = dict(guess.scores)
+    scores["place"] = max(scores.values(), default=0.0) + 1.0
+    return EntityGuess("place", found.confidence, found.evidence, scores)
+
+
+def place_filter(title: str, headings: Sequence[str], dictionary: Dictionary) -> FilterProposal:
+    """A place roster lists one kind: ``place.kind = code`` from the title, else from the
+    headings (学校名称 → 学校); none when neither says (every place of the area)."""
+    found = place_kind(title, dictionary) if title else None
+    how = f"标题含“{found[1]}”" if found else ""
+    if found is None:
+        for h in headings:
+            named = _naming_column(normalise_heading(h)[0], dictionary)
+            if named and named[0]:
+                found, how = (named[0], h), f"表头“{h}”"
+                break
+    if found is None or "place.kind" not in dictionary.fields:
+        return FilterProposal(None, ["标题与表头未指明场所类型：列出全部场所"], 0.5)
+    code = found[0]
+    cond = Condition(field="place.kind", op="eq", value=code)
+    return FilterProposal(cond, [f"{how} → 场所类型 {_kind_name(dictionary, code)}"], 0.85)
+
+
+def _kind_name(dictionary: Dictionary, code: str) -> str:
+    table = dictionary.code_tables.get(PLACE_KINDS)
+    entry = next((e for e in table.entries if e.code == code), None) if table else None
+    return entry.name if entry else code

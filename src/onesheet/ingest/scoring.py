@@ -17,11 +17,20 @@ from onesheet.domain.dictionary import Field
 from onesheet.ingest.evidence import ValueProfile, normalise_text
 
 # form (or column) entity → field entity → factor.
+# A place's fields never fill another roster's column (a person's 联系人 is not a school's),
+# and on a place roster only the place's own fields are at home.
 ENTITY_FACTOR: dict[str, dict[str, float]] = {
-    "person": {"person": 1.0, "household": 0.9, "enterprise": 0.5, "house": 0.86},
-    "household": {"person": 0.88, "household": 1.0, "enterprise": 0.55, "house": 0.75},
-    "enterprise": {"person": 0.6, "household": 0.55, "enterprise": 1.0, "house": 0.6},
-    "house": {"person": 0.6, "household": 0.86, "enterprise": 0.55, "house": 1.0},
+    "person": {"person": 1.0, "household": 0.9, "enterprise": 0.5, "house": 0.86, "place": 0.45},
+    "household": {
+        "person": 0.88,
+        "household": 1.0,
+        "enterprise": 0.55,
+        "house": 0.75,
+        "place": 0.45,
+    },
+    "enterprise": {"person": 0.6, "household": 0.55, "enterprise": 1.0, "house": 0.6, "place": 0.5},
+    "house": {"person": 0.6, "household": 0.86, "enterprise": 0.55, "house": 1.0, "place": 0.5},
+    "place": {"person": 0.5, "household": 0.45, "enterprise": 0.55, "house": 0.55, "place": 1.0},
 }
 # On a non-person roster a bare 姓名 / 身份证号 / 电话 speaks of the row's subject person.
 SUBJECT_MAP: dict[str, dict[str, str]] = {
@@ -43,6 +52,17 @@ SUBJECT_MAP: dict[str, dict[str, str]] = {
         "person.phone": "enterprise.contact_phone",
         "person.current_address": "enterprise.address",
     },
+    # a place's bare 名称 / 联系电话 / 面积 are the place's own (its 负责人's phone)
+    "place": {
+        "person.name": "place.manager_name",
+        "person.phone": "place.manager_phone",
+        "person.current_address": "place.address",
+        "enterprise.name": "place.name",
+        "enterprise.address": "place.address",
+        "enterprise.contact_phone": "place.manager_phone",
+        "house.area": "place.area",
+        "house.land_area": "place.area",
+    },
 }
 # A bare 地址 names the address of the row's own subject.
 SUBJECT_ADDRESS = {
@@ -50,6 +70,7 @@ SUBJECT_ADDRESS = {
     "household": "household.address",
     "enterprise": "enterprise.address",
     "house": "house.address",
+    "place": "place.address",
 }
 BARE_ADDRESS = frozenset({"地址", "详细地址", "具体地址", "所在地址", "地点", "位置", "所在位置"})
 _HINT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (

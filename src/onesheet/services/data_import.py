@@ -46,6 +46,7 @@ from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.write_scope import Touched
+from onesheet.linkage import place_rows
 from onesheet.linkage.columns import plan_columns
 from onesheet.linkage.enterprise import EnterpriseInput, EnterpriseRecord, link_enterprises
 from onesheet.linkage.link import LinkConfig, LinkInput, Outcome, link_people
@@ -53,7 +54,7 @@ from onesheet.linkage.reading import read_export
 from onesheet.linkage.records import PersonRecord
 from onesheet.linkage.rows import KEY_FIELDS, ParsedRow, parse_rows
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import audit, ids, link_store
+from onesheet.store import audit, ids, link_store, places
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
 
@@ -165,13 +166,13 @@ def import_file(
     snapshot; if another batch landed in between, the import reads and links again (the
     last attempt does everything under the lock, so an import always finishes).
     """
-    if entity not in KEY_FIELDS:
+    if entity not in KEY_FIELDS and entity != "place":
         raise InvalidInput(
             [
                 Finding(
                     "import.entity",
-                    "目前仅支持导入人员和企业数据",
-                    "only person and enterprise imports for now",
+                    "目前仅支持导入人员、企业和场所数据",
+                    "only person, enterprise and place imports for now",
                 )
             ]
         )
@@ -244,6 +245,8 @@ def _read(conn: Connection, job: _Job, *, lock: bool = False) -> _View:
     entity = job.summary.entity
     if entity == "enterprise":
         view.people = link_store.sheet_enterprises(conn, county, job.actor.org_code)
+    elif entity == "place":  # places are known by name within their village
+        view.people = places.sheet_places(conn, county, job.actor.org_code)
     else:
         view.people = link_store.sheet_people(conn, county, job.actor.org_code)
     view.villages = link_store.villages(conn, county)
@@ -279,6 +282,8 @@ def _parse(job: _Job) -> None:
         progress=(lambda n: progress("check", n, len(table.rows))) if progress else None,
     )
     rows, unknown = _identifiable(rows, summary.file, summary.entity)
+    if summary.entity == "place":  # org names place the row; the file's kind fills gaps
+        place_rows.prepare(rows, store.dictionary, table.headings, summary.file)
     summary.findings = job.refused = table.findings + findings + unknown
     summary.rows_read = sum(1 for r in table.rows if any(v is not None for v in r))
     summary.rows_read += len({f.row for f in table.findings})  # refused while reading
@@ -304,6 +309,13 @@ def _link(job: _Job, view: _View) -> dict[int, Outcome]:
     refuse the whole file if any row would touch something outside that subtree."""
     rows = job.rows or []
     progress = job.progress
+    if job.summary.entity == "place":
+        home = _default_home(job.actor, view.county)
+        outcomes = place_rows.link(rows, view.people, home, view.villages)
+        if progress:
+            progress("link", len(rows), len(rows))
+        write_scope.require_all(job.actor, _touched(job, view, outcomes))
+        return outcomes
     if job.summary.entity == "enterprise":
         firms = [
             EnterpriseRecord(int(p["entity_id"]), p["name"], p["uscc"], p["address"])
@@ -345,7 +357,9 @@ def _id_findings(
 ) -> list[Finding]:
     """A finding for every key cell (ID number, USCC) that was not a valid one: repaired, or
     left out of the sheet (the row linked by its other values, or queued as typed)."""
-    out = []
+    out: list[Finding] = []
+    if entity not in KEY_LABELS:  # places have no key to be broken
+        return out
     zh_label, en_label, code = KEY_LABELS[entity]
     key_field = KEY_FIELDS[entity]
     for i, row in enumerate(rows):
@@ -395,7 +409,7 @@ def _touched(job: _Job, view: _View, outcomes: Mapping[int, Outcome]) -> list[To
         if o.entity_id is not None:
             out.append(write_scope.row(row.row_no, org_of.get(o.entity_id)))
         else:
-            where = _home(row.values, home, view.villages)
+            where = _home(row.values, home, view.villages, row.extra)
             out.append(write_scope.row(row.row_no, where, "住址在辖区外", "home outside your area"))
         number = o.number or row.key.number
         holder = view.holders.get(number) if number else None
@@ -562,11 +576,15 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
     queue = []
     row_entity: dict[int, int] = {}  # import row → entity it was written to
     rows_of_key: dict[str, list[int]] = defaultdict(list)
+    extra_of: dict[str, dict[str, str]] = {}  # a new entity's first row's extra (its village)
     for i, row in enumerate(rows):
         o: Outcome = outcomes[i]
         values = dict(row.values)
         if o.number:
             values[KEY_FIELDS[entity]] = o.number
+        if entity == "place" and o.method == "new":  # no number: the village and the name
+            where = _home(values, default_home, villages, row.extra)
+            o = Outcome(o.uid, "new", number=place_rows.new_key(values, where))
         if o.method in ("key", "repaired", "model"):
             existing[o.entity_id].update(values)  # type: ignore[index]
             row_entity[i] = o.entity_id  # type: ignore[assignment]
@@ -577,11 +595,12 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
         elif o.number:
             new_by_key.setdefault(o.number, {}).update(values)
             rows_of_key[o.number].append(i)
+            extra_of.setdefault(o.number, row.extra)
             summary.created += 1
         else:  # no key, no new person: linkage queues such rows; this is the last guard
             raise AssertionError(f"row {row.row_no}: a new person without an ID number")
     for e in queue:
-        e["org_code"] = _home(e["record"], default_home, villages)
+        e["org_code"] = _home(e["record"], default_home, villages, e["record"].get("_extra"))
         e["record"] = json.dumps(e["record"], ensure_ascii=False)
     writes = [
         EntityWrite(eid, entity, org_of[eid], _log_rows(eid, v, dept, now, entity))
@@ -596,10 +615,10 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
             EntityWrite(
                 eid,
                 entity,
-                _home(values, default_home, villages),
+                _home(values, default_home, villages, extra_of.get(key)),
                 _log_rows(eid, values, dept, now, entity),
                 is_new=True,
-                natural_key=key,
+                natural_key=None if entity == "place" else key,  # a place has no number
             )
         )
     return writes, queue, row_entity
@@ -644,9 +663,16 @@ def _households(conn, rows, row_entity, writes, households, dept, now):  # type:
     return out
 
 
-def _home(values: Mapping[str, str], default: str, villages: list[tuple[str, str]]) -> str:
+def _home(
+    values: Mapping[str, str],
+    default: str,
+    villages: list[tuple[str, str]],
+    extra: Mapping[str, str] | None = None,
+) -> str:
     """A new person's home org unit: the village (else town) their address names, else
-    ``default`` (the importing town, or the county)."""
+    ``default`` (the importing town, or the county). A place's 所属村 column names it first."""
+    if "place.name" in values:
+        return place_rows.home(values, extra, default, villages) or default
     addr = (
         values.get("person.current_address")
         or values.get("person.registered_address")

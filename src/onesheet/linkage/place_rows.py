@@ -1,0 +1,91 @@
+"""Place rows of an import (``services/data_import`` with entity ``place``), ready to link.
+
+A department's export of schools, shelters or hazard sources names each place and, in its
+address or a 所属村 column, the village it lies in; it rarely says the kind, because the
+whole file is one kind. So before linking: the village and town names leave the values
+(they are the org tree's, computed, never stored) for ``extra``, where they place the row;
+a row without a kind gets the one the file's headings or name say (学校名称 → 学校); and each
+row is linked by name within its village (``linkage/place``). Pure functions over the rows
+the import parsed; ``services/data_import`` writes them in its one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from onesheet.domain.dictionary import Dictionary
+from onesheet.ingest.population import place_filter
+from onesheet.linkage.link import Outcome
+from onesheet.linkage.place import PlaceRecord, link_places, place_name_key
+from onesheet.linkage.rows import ParsedRow
+
+ORG_NAMES = ("place.village", "place.town", "place.grid", "place.grid_worker")
+
+
+def prepare(
+    rows: list[ParsedRow], dictionary: Dictionary, headings: Sequence[str], filename: str
+) -> str | None:
+    """Move org names to ``extra`` and give kindless rows the file's kind; returns that
+    kind (a ``place_kind`` code) or None when neither headings nor file name say one."""
+    proposal = place_filter(Path(filename).stem, headings, dictionary)
+    kind = str(proposal.filter.value) if proposal.filter is not None else None  # type: ignore[union-attr]
+    for row in rows:
+        for key in ORG_NAMES:
+            if key in row.values:
+                row.extra[key] = row.values.pop(key)
+        if kind and "place.kind" not in row.values:
+            row.values["place.kind"] = kind
+    return kind
+
+
+def home(
+    values: Mapping[str, Any],
+    extra: Mapping[str, Any] | None,
+    default: str,
+    villages: Sequence[tuple[str, str]],
+) -> str | None:
+    """A place's village from its 所属村/所属乡镇 column (the name exactly), else from its
+    address (a village or town name inside it); None when neither names one."""
+    extra = extra or {}
+    for key in ("place.village", "place.town"):
+        named = str(extra.get(key) or "").strip()
+        if named:
+            for code, name in villages:
+                if name == named and code.startswith(default[:6]):
+                    return code
+    address = str(values.get("place.address") or "")
+    for code, name in villages:
+        if name and name in address:
+            return code
+    return None
+
+
+def link(
+    rows: Sequence[ParsedRow],
+    sheet: Sequence[Mapping[str, Any]],
+    default: str,
+    villages: Sequence[tuple[str, str]],
+) -> dict[int, Outcome]:
+    """One outcome per row, by name within the village its values place it in."""
+    held = [
+        PlaceRecord(int(p["entity_id"]), str(p["org_code"]), p["name"], p["address"], p["kind"])
+        for p in sheet
+    ]
+    given = [
+        PlaceRecord(
+            i,
+            home(r.values, r.extra, default, villages) or default,
+            r.values.get("place.name"),
+            r.values.get("place.address"),
+            r.values.get("place.kind"),
+        )
+        for i, r in enumerate(rows)
+    ]
+    return link_places(given, held)
+
+
+def new_key(values: Mapping[str, Any], org_code: str) -> str:
+    """What makes two new rows of one file one place: the village and the folded name."""
+    return f"{org_code[:12]}\0{place_name_key(values.get('place.name'))}"
