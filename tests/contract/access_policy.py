@@ -211,6 +211,20 @@ POLICY: tuple[Row, ...] = (
         target="job",
         note="own: a job the caller started; other: a job another user started",
     ),
+    Row(
+        "GET",
+        "/api/import",
+        "login 403 200 200 403 200 200",
+        note="the caller's own jobs (an administrator: every job of its county)",
+    ),
+    Row(
+        "POST",
+        "/api/import/{job_id}/rerun",
+        "login n/a 202 202 n/a 202 202",
+        "login 404 404 404 404 202 404",
+        target="job",
+        note="own: an interrupted job the caller started; other: another user's",
+    ),
     # -- collection tasks (采集任务) ------------------------------------------------------
     Row("GET", "/tasks", _SHEET_READ, note="lists tasks of the caller's subtree only"),
     Row("GET", "/api/tasks", _SHEET_READ, note="lists tasks of the caller's subtree only"),

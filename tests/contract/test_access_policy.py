@@ -40,6 +40,7 @@ from onesheet.services import county_fields as county_field_service
 from onesheet.services import demands as demand_service
 from onesheet.services import eligibility as eligibility_service
 from onesheet.services import forms as form_service
+from onesheet.services import import_jobs
 from onesheet.services import proofs as proof_service
 from onesheet.services import users as users_service
 from onesheet.services.auth import issue_api_token
@@ -48,8 +49,10 @@ from onesheet.services.feedback import submit_feedback
 from onesheet.services.seed import seed_county
 from onesheet.services.users import add_user
 from onesheet.store import county_fields as county_field_store
+from onesheet.store import import_jobs as jobs_store
 from onesheet.store import link_store
 from onesheet.store import tasks as task_store
+from onesheet.store import users as users_store
 from onesheet.store.engine import make_engine
 from onesheet.store.schema import sheet_table, table
 from onesheet.store.templates import get_template, insert_template
@@ -805,6 +808,56 @@ def _job(c: County, role: str, variant: str, csrf: str | None) -> Req:
             )
         job = c.jobs[role] or "no-such-job"
     return Req(url=f"/api/import/{job}")
+
+
+@builds("GET", "/api/import")
+def _jobs(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    def outcome(resp: httpx.Response) -> tuple[str, str]:
+        seen = _seen(resp, "/api/import")
+        listed = {j["job"] for j in resp.json()["jobs"]} if seen == "200" else set()
+        if seen == "200" and (c.other_job in listed) != (role == "admin"):
+            return "someone else's job listed" if role != "admin" else "county job missing", ""
+        return seen, ""
+
+    return Req(url="/api/import", outcome=outcome)
+
+
+def _interrupted_job(c: County, username: str, person: Person, department: str) -> str:
+    """A dry-run job of ``username`` whose runner died (never started): rerunnable."""
+    with c.store.engine.connect() as conn:
+        u = users_store.get_user(conn, username)
+    assert u is not None
+    owner = Actor(u["username"], u["role"], u["org_code"], u["department"])
+    job = import_jobs.start(
+        c.store, owner, _import_file(person, _phone(c)), department=department,
+        filename="policy.csv", county_code=person.village[:6], dry_run=True, launch=False,
+    )  # fmt: skip
+    with c.store.transaction() as conn:
+        jobs_store.mark_interrupted(conn, job.id, 1, error={"reason": "interrupted"}, now=NOW)
+    return job.id
+
+
+@builds("POST", "/api/import/{job_id}/rerun")
+def _rerun(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    if variant == "missing" or (variant == "own" and role in ("anonymous", "village", "reviewer")):
+        job = "no-such-job"  # these roles start no jobs
+    elif variant == "own":
+        job = _interrupted_job(
+            c, c.user_of(role, "own"), c.markers[c.village_of(role, "own")], own_source(role)
+        )
+    else:
+        job = _interrupted_job(c, "wj", c.markers[c.orgs["A2a"]], OTHER_DEPARTMENT)
+
+    def verify(allowed: bool) -> None:
+        if job != "no-such-job":
+            attempt = _scalar(c, select(table("import_job").c.attempt).where(
+                table("import_job").c.id == job))  # fmt: skip
+            assert attempt == (2 if allowed else 1)
+
+    return Req(
+        url=f"/api/import/{job}/rerun", data=_form(csrf), headers=_csrf_header(csrf),
+        verify=verify,
+    )  # fmt: skip
 
 
 def _task(c: County, role: str, variant: str) -> int:
