@@ -88,8 +88,16 @@ def initials(text: str) -> str:
 
 
 # Endings that name one thing whichever a form uses: a date is 日期, 时间 or 年月
-# (失业登记日期 = 失业登记时间), so a draft from one form is found from the other.
-_SAME_ENDINGS = (("日期", "时间", "年月"),)
+# (失业登记日期 = 失业登记时间), a kind 类型, 类别 or 种类, a state 情况, 状况 or 状态, a
+# number 号码 or 号 — so a wording (or a draft from another form) is found either way.
+_SAME_ENDINGS = (
+    ("日期", "时间", "年月"),
+    ("类型", "类别", "种类"),
+    ("情况", "状况", "状态"),
+    ("号码", "号"),
+)
+# A yes/no question asked three ways: 是否残疾, 是否为残疾, 有无残疾.
+_YES_NO = ("是否为", "是否", "有无")
 
 
 def wording_forms(wording: str) -> list[tuple[str, float]]:
@@ -106,11 +114,16 @@ def wording_forms(wording: str) -> list[tuple[str, float]]:
 def ending_variants(core: str) -> list[str]:
     """The same heading with an equivalent ending (…日期 → …时间, …年月); looked up
     exactly only, so the extra spellings never widen fuzzy matching."""
+    out: list[str] = []
     for endings in _SAME_ENDINGS:
         end = next((e for e in endings if core.endswith(e) and len(core) > len(e) + 1), None)
         if end:
-            return [core[: -len(end)] + other for other in endings if other != end]
-    return []
+            out += [core[: -len(end)] + other for other in endings if other != end]
+            break
+    start = next((p for p in _YES_NO if core.startswith(p) and len(core) > len(p) + 1), None)
+    if start:
+        out += [p + core[len(start) :] for p in _YES_NO if p != start]
+    return out
 
 
 def _extra_wordings() -> dict[str, list[str]]:
