@@ -9,6 +9,10 @@ connection pool) is a 503 with ``Retry-After``, since trying again later is the 
 value the database refuses to hold (PostgreSQL: a NUL character in text, a number past its
 column's range) is the caller's input, so a 400.
 Anything else is a real bug and stays a 500 (without a traceback in the answer).
+
+Each answer carries its catalogued finding ``code`` (``data/findings.yaml``, documented in
+``docs/findings.md``): the first finding's for refused input, ``request.*``/``system.busy``
+for the other kinds, with the catalogue's words.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from onesheet.domain.access import AccessDenied
-from onesheet.domain.findings import InvalidInput
+from onesheet.domain.findings import InvalidInput, catalogue
 from onesheet.domain.values import ValueProblem
 from onesheet.services.errors import (
     DataError,
@@ -37,12 +41,16 @@ from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, render
 
 RETRY_AFTER_SECONDS = 5
-BUSY = ("系统繁忙，请稍后重试", "The system is busy; please try again shortly")
-UNSTORABLE = (
-    "输入含有无法保存的字符或超出范围的数值，请检查后重试",
-    "The input holds a character or number the database cannot store; check it and retry",
-)
-STALE = ("已被他人修改，请刷新后重试", "Changed by someone else meanwhile; reload and retry")
+
+
+def _words(code: str) -> tuple[str, str]:
+    entry = catalogue()[code]
+    return entry.zh, entry.en[:1].upper() + entry.en[1:]
+
+
+BUSY = _words("system.busy")
+UNSTORABLE = _words("request.unstorable")
+STALE = _words("request.stale")
 # SQLite's busy answers, and PostgreSQL's lock_not_available, deadlock, serialisation failure
 _BUSY_TEXT = ("database is locked", "database is busy", "database table is locked")
 _BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
@@ -66,10 +74,12 @@ def answer(
     en: str,
     title_key: str,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
     """JSON for the API, the error page for pages; the same words either way."""
     if _is_api(request):
-        return JSONResponse({"detail": zh, "detail_en": en}, status, headers=headers)
+        body = {"detail": zh, "detail_en": en, **({"code": code} if code else {})}
+        return JSONResponse(body, status, headers=headers)
     msg = en if lang_of(request) == "en" else zh
     response = render(request, "error.html", {"title_key": title_key, "message": msg}, status)
     response.headers.update(headers or {})
@@ -103,43 +113,49 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotSignedIn)
     def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
         if _is_api(request):
-            return JSONResponse({"detail": "not signed in / 未登录"}, status_code=401)
+            body = {"detail": "not signed in / 未登录", "code": "request.not_signed_in"}
+            return JSONResponse(body, status_code=401)
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
     @app.exception_handler(AccessDenied)
     def _denied(request: Request, exc: AccessDenied) -> Response:
-        return answer(request, 403, exc.message_zh, exc.message_en, "forbidden")
+        return answer(
+            request, 403, exc.message_zh, exc.message_en, "forbidden", code="request.forbidden"
+        )
 
     @app.exception_handler(CsrfFailed)
     def _csrf(request: Request, exc: CsrfFailed) -> Response:
         msg = "表单已过期，请刷新后重试 (CSRF token missing or wrong)"
-        return answer(request, 403, msg, msg, "forbidden")
+        return answer(request, 403, msg, msg, "forbidden", code="request.csrf")
 
     @app.exception_handler(InvalidInput)
     def _invalid(request: Request, exc: InvalidInput) -> Response:
-        return answer(request, 400, exc.message("zh"), exc.message("en"), "bad_request")
+        code = exc.findings[0].code if exc.findings else None
+        zh, en = exc.message("zh"), exc.message("en")
+        return answer(request, exc.status, zh, en, "bad_request", code=code)
 
     @app.exception_handler(ValueProblem)
     def _value(request: Request, exc: ValueProblem) -> Response:
-        return answer(request, 400, exc.message_zh, exc.message_en, "bad_request")
+        zh, en = exc.message_zh, exc.message_en
+        return answer(request, 400, zh, en, "bad_request", code=exc.code)
 
     @app.exception_handler(UnknownEntity)
     @app.exception_handler(NoSuchConflict)
     @app.exception_handler(TemplateNotFound)
     def _unknown(request: Request, exc: Exception) -> Response:
         zh, en = _split(str(exc)) if str(exc) else ("未找到", "not found")
-        return answer(request, 404, zh, en, "not_found")
+        return answer(request, 404, zh, en, "not_found", code="request.not_found")
 
     @app.exception_handler(TemplateNotApproved)
     def _not_approved(request: Request, exc: TemplateNotApproved) -> Response:
         zh, en = _split(str(exc))
-        return answer(request, 409, zh, en, "bad_request")
+        return answer(request, 409, zh, en, "bad_request", code="request.not_approved")
 
     @app.exception_handler(ConcurrentEdit)
     @app.exception_handler(StaleTask)
     @app.exception_handler(StaleTemplate)
     def _stale(request: Request, exc: Exception) -> Response:
-        return answer(request, 409, *STALE, "conflict_title")
+        return answer(request, 409, *STALE, "conflict_title", code="request.stale")
 
     @app.exception_handler(RequestValidationError)
     async def _malformed(request: Request, exc: RequestValidationError) -> Response:
@@ -148,11 +164,11 @@ def install(app: FastAPI) -> None:
         where = "、".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors() if isinstance(e, dict))
         zh = f"请求参数有误：{where}"
         en = f"invalid request parameters: {where}"
-        return answer(request, 422, zh, en, "bad_request")
+        return answer(request, 422, zh, en, "bad_request", code="request.malformed")
 
     @app.exception_handler(DataError)
     def _unstorable(request: Request, exc: DataError) -> Response:
-        return answer(request, 400, *UNSTORABLE, "bad_request")
+        return answer(request, 400, *UNSTORABLE, "bad_request", code="request.unstorable")
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
@@ -160,4 +176,4 @@ def install(app: FastAPI) -> None:
         if not is_busy(exc):
             raise exc  # a real fault: the server error handler answers a plain 500
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return answer(request, 503, *BUSY, "busy", headers)
+        return answer(request, 503, *BUSY, "busy", headers, code="system.busy")
