@@ -434,6 +434,26 @@ POLICY: tuple[Row, ...] = (
     Row("GET", "/api/fields/merge-proposals", _SIGNED_IN, note="definitions only"),
     Row(
         "GET",
+        "/fields",
+        _SIGNED_IN,
+        note="the catalogue page: definitions and fill counts of the caller's area, no values",
+    ),
+    Row(
+        "GET",
+        "/fields/review/{template_id}",
+        "login 403 403 200 200 200 200",
+        "login 403 403 403 200 200 403",
+        target="template",
+        note="a form's new columns with sample cells, as /api/fields/proposals/{template_id}",
+    ),
+    Row(
+        "POST",
+        "/fields/review/{template_id}/{key}",
+        "login 403 403 403 303 303 403",
+        note="the steward's confirmation of a draft field of the caller's county (as the API)",
+    ),
+    Row(
+        "GET",
         "/api/fields/proposals/{template_id}",
         "login 403 403 200 200 200 200",
         "login 403 403 403 200 200 403",

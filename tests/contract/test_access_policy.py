@@ -1095,6 +1095,7 @@ def _token_revoke(c: County, role: str, variant: str, csrf: str | None) -> Req:
     "GET", "/account/password", "/admin/users", "/demands", "/calendar", "/demands/ledger",
     "/api/demands/ledger", "/api/demands/ledger.xlsx", "/api/demands", "/api/eligibility/rules",
     "/api/eligibility/ledger", "/api/proofs/keys", "/api/fields", "/api/fields/merge-proposals",
+    "/fields",
 )  # fmt: skip
 def _plain_get_new(c: County, role: str, variant: str, csrf: str | None) -> Req:
     return Req(url="")
@@ -1354,6 +1355,12 @@ def _field_proposals(c: County, role: str, variant: str, csrf: str | None) -> Re
     return Req(url=f"/api/fields/proposals/{tid}")
 
 
+@builds("GET", "/fields/review/{template_id}")
+def _field_review_page(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    tid = {"own": c.own_form, "other": c.other_form}.get(variant, NO_TEMPLATE)
+    return Req(url=f"/fields/review/{tid}")
+
+
 def _draft_field(c: County, confirmed: bool = False) -> tuple[str, str]:
     """(key, template) of a fresh draft field of county A (confirmed: a county field)."""
     tid = _clone_form(c, "own", "draft")
@@ -1384,6 +1391,17 @@ def _field_confirm(c: County, role: str, variant: str, csrf: str | None) -> Req:
     return Req(
         url=f"/api/fields/{key}/confirm", json=body, headers=_csrf_header(csrf), verify=verify
     )
+
+
+@builds("POST", "/fields/review/{template_id}/{key}")
+def _field_review_confirm(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    key, tid = _draft_field(c)
+
+    def verify(allowed: bool) -> None:
+        assert (_county_field(c, key) is not None) == allowed
+
+    data = _form(csrf, value_type="text", reason="访问策略测试")
+    return Req(url=f"/fields/review/{tid}/{key}", data=data, verify=verify)
 
 
 @builds("POST", "/api/fields/{key}/deprecate")

@@ -6,12 +6,15 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from onesheet.cli.common import actor, console, friendly_errors, open_store, print_json
 from onesheet.domain.dictionary import load_builtin
 from onesheet.services import county_fields
 from onesheet.services.base import Store
+from onesheet.services.county_fields_catalogue import catalogue_page
+from onesheet.services.errors import DATABASE_NOT_READY
 from onesheet.services.reference import list_fields
 
 app = typer.Typer(help="数据字典 (the data dictionary)", no_args_is_help=True)
@@ -22,22 +25,60 @@ def list_command(
     entity: Annotated[
         str | None, typer.Option(help="person / household / enterprise / house")
     ] = None,
+    query: Annotated[
+        str, typer.Option("--q", "-q", help="关键词：名称、key、同义词、代码表、部门 (search)")
+    ] = "",
+    by_town: Annotated[
+        bool, typer.Option("--by-town", help="逐个乡镇列出填充率 (fill rate per town)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
-    """列出字段 (list fields)."""
+    """数据元目录：全部字段（内置与县级）及各乡镇填充率 (the field catalogue)."""
     with friendly_errors():
-        # The dictionary needs no database: build a store-less view of it.
-        fields = list_fields(_DictionaryOnly(), actor(), entity=entity)
+        try:
+            found = catalogue_page(open_store(), actor(), query=query, entity=entity)
+        except DATABASE_NOT_READY:  # no database yet: the built-in dictionary still reads
+            _dictionary_only(entity, query, as_json)
+            return
+    if as_json:
+        print_json([asdict(e) for e in found.entries])
+        return
+    columns = ["key", "名称", "类型", "单位", "代码表", "敏感度", "归属部门", "状态", "模板"]
+    table = Table(*columns, "填充率")
+    towns = found.units if by_town else []
+    for _, name in towns:
+        table.add_column(name)
+    for e in found.entries:
+        rates = {u.code: u.rate for u in e.fill}
+        table.add_row(
+            e.key, e.label_zh, e.type, e.unit or "", e.code_table_label or e.code_table or "",
+            e.sensitivity, e.owner, e.status, ", ".join(e.templates),
+            "计算" if e.derived else _percent(e.fill_rate),
+            *(_percent(rates.get(code)) for code, _ in towns),
+        )  # fmt: skip
+    # a pipe or a file has no width to fit: let the rows run long rather than cut them
+    (console if console.is_terminal else Console(width=240)).print(table)
+    n, total = len(found.entries), found.total
+    console.print(f"共 {n}/{total} 个字段 ({n} of {total} fields)")
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0%}"
+
+
+def _dictionary_only(entity: str | None, query: str, as_json: bool) -> None:
+    """The built-in fields when the database is not initialised (no county fields, no fill)."""
+    fields = list_fields(_DictionaryOnly(), actor(), entity=entity)
+    words = query.strip().lower()
+    fields = [f for f in fields if not words or words in f.key or words in f.label_zh]
     if as_json:
         print_json([asdict(f) for f in fields])
         return
-    table = Table("key", "名称", "label", "类型", "代码表", "敏感度", "权威部门")
+    table = Table("key", "名称", "类型", "代码表", "敏感度", "权威部门")
     for f in fields:
-        table.add_row(
-            f.key, f.label_zh, f.label_en, f.type, f.code_table or "", f.sensitivity, f.authority
-        )
+        table.add_row(f.key, f.label_zh, f.type, f.code_table or "", f.sensitivity, f.authority)
     console.print(table)
-    console.print(f"共 {len(fields)} 个字段 ({len(fields)} fields)")
+    console.print(f"数据库未初始化：仅内置字段 {len(fields)} 个 (database not initialised)")
 
 
 class _DictionaryOnly(Store):

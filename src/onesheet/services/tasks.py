@@ -14,7 +14,7 @@ actor's subtree (an item can outlive a person's move to another village).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
@@ -95,6 +95,7 @@ class TaskInput:
     choices: list[tuple[str, str]]
     reason: str
     current: str = ""  # shown for stale values: what the sheet holds now
+    unit: str = ""  # shown beside a number's input (a county field's 元, 次 …)
 
 
 @dataclass
@@ -220,6 +221,7 @@ def _entities(
                 choices(f, d.code_tables),
                 item.reason,
                 current,
+                f.unit or "",
             )
         )
     return [out[e] for e in eids]
@@ -282,7 +284,7 @@ def fill_task(
         county_fields.refresh(store, conn)  # the values' types, as another worker may know them
         task = _task_in_scope(conn, actor, task_id)
         asked = {(i.entity_id, i.field_key) for i in _all_items(conn, task_id)}
-        parsed = _parse_all(store, given, asked)
+        parsed = _parse_all(store, given, asked, lambda ids: _titles(store, actor, conn, ids))
         eids = sorted({eid for eid, _ in parsed})
         meta = _entity_meta(conn, set(eids))
         write_scope.require_all(actor, [write_scope.entity(e, _org(meta, e)) for e in eids])
@@ -319,37 +321,56 @@ def _all_items(conn: Connection, task_id: int) -> list[task_store.ItemRow]:
     )
 
 
+def _titles(store: Store, actor: Actor, conn: Connection, eids: list[int]) -> dict[int, str]:
+    """Who each entity is, as the task page names them (name, or household number …)."""
+    out: dict[int, str] = {}
+    for entity_type in {t for t, _ in _entity_meta(conn, set(eids)).values()}:
+        f = store.dictionary.fields.get(CONTEXT_FIELDS.get(entity_type, ("",))[0])
+        for eid, row in _sheet_rows(conn, entity_type, eids).items():
+            out[eid] = _shown(store, actor, f, row)
+    return out
+
+
 def _parse_all(
-    store: Store, given: Mapping[tuple[int, str], object], asked: set[tuple[int, str]]
+    store: Store,
+    given: Mapping[tuple[int, str], object],
+    asked: set[tuple[int, str]],
+    titles: Callable[[list[int]], dict[int, str]],
 ) -> dict[tuple[int, str], str]:
-    """Every value parsed, or InvalidInput naming each refused entity/field and why."""
+    """Every value parsed, or InvalidInput naming each refused person (name and number),
+    the field (its label starts the parser's message) and why."""
     d = store.dictionary
-    refused: dict[tuple[int, str], Finding] = {}
+    refused: dict[tuple[int, str], tuple[str, str, str]] = {}
     out: dict[tuple[int, str], str] = {}
     for (eid, key), raw in given.items():
         f = d.fields.get(key)
         if (eid, key) not in asked or f is None:
-            refused[(eid, key)] = Finding(
+            refused[(eid, key)] = (
                 "task.not_asked",
-                f"编号 {eid}：此项不在本任务的待填列表中",
-                f"entity {eid}: this value is not one the task asks for",
-                field=key,
+                f"{key}：此项不在本任务的待填列表中",
+                f"{key}: this value is not one the task asks for",
             )
             continue
         try:
             value = parse_for_field(f, raw, d.code_tables)
         except ValueProblem as problem:
-            refused[(eid, key)] = Finding(
-                problem.code,
-                f"编号 {eid}：{problem.message_zh}",
-                f"entity {eid}: {problem.message_en}",
-                field=key,
-            )
+            refused[(eid, key)] = (problem.code, problem.message_zh, problem.message_en)
             continue
         if value is not None:
             out[(eid, key)] = value
     if refused:
-        raise TaskFillInvalid(refused)
+        who = titles(sorted({eid for eid, _ in refused}))
+        raise TaskFillInvalid(
+            {
+                (eid, key): Finding(
+                    code,
+                    f"{who.get(eid) or ''}（编号 {eid}）：{zh}",
+                    f"{who.get(eid) or ''} (entity {eid}): {en}",
+                    field=key,
+                )
+                for (eid, key), (code, zh, en) in refused.items()
+            }
+        )
     return out
 
 

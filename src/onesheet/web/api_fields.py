@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from onesheet.domain.access import ROLE_LABELS_ZH, AccessDenied, Actor
-from onesheet.services import county_fields
+from onesheet.services import county_fields, county_fields_catalogue
 from onesheet.services import forms as form_service
 from onesheet.services.base import Store
 from onesheet.web.auth import check_csrf
@@ -70,19 +70,28 @@ def list_fields(
     entity: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[dict[str, object]]:
     """Every field, built-in and the county's (counts only: no personal data)."""
-    return [asdict(e) for e in county_fields.catalogue(store, actor, query=q, entity=entity)]
+    return [
+        asdict(e) for e in county_fields_catalogue.catalogue(store, actor, query=q, entity=entity)
+    ]
+
+
+def check_samples_readable(
+    store: Store, actor: Actor, template_id: str
+) -> form_service.TemplateView:
+    """The template, if ``actor`` may read its sample cells: they are its department's and
+    the Gate's, not the villages' nor another department's (404 unknown, 403 otherwise)."""
+    if actor.role in ("village", "town"):
+        who = ROLE_LABELS_ZH.get(actor.role, actor.role)
+        raise AccessDenied(f"{who}无权查看报表样例", f"role {actor.role} may not read form samples")
+    return form_service.show_form(store, actor, template_id)
 
 
 @router.get("/proposals/{template_id}")
 def proposals(template_id: str, actor: ActorDep, store: StoreDep) -> list[dict[str, object]]:
     """A template's new columns with the type their evidence suggests and any confirmation.
 
-    Scoped like the template's own page (``/forms/{template_id}``): sample cells of a form
-    are its department's and the Gate's, not the villages' nor another department's."""
-    if actor.role in ("village", "town"):
-        who = ROLE_LABELS_ZH.get(actor.role, actor.role)
-        raise AccessDenied(f"{who}无权查看报表样例", f"role {actor.role} may not read form samples")
-    form_service.show_form(store, actor, template_id)  # 404 unknown, 403 another department's
+    Scoped like the template's own page (``/forms/{template_id}``)."""
+    check_samples_readable(store, actor, template_id)
     return [
         {
             "letter": p.letter,

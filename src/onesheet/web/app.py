@@ -22,6 +22,7 @@ from onesheet.web import (
     routes_demands,
     routes_eligibility,
     routes_feedback,
+    routes_fields,
     routes_forms,
     routes_link,
     routes_sheet,
@@ -47,6 +48,7 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(routes_feedback.router)
     app.include_router(routes_admin.router)
     app.include_router(api_fields.router)
+    app.include_router(routes_fields.router)
     app.include_router(routes_eligibility.router)
     routes_users.install(app)  # account pages and the first-sign-in password change
     app.include_router(routes_demands.router)
