@@ -78,3 +78,75 @@ def test_bad_rows_listed_nothing_written_unless_the_rest_is_confirmed(county, tm
     assert len(_people(county)) == result.people_new
     again = bootstrap.bootstrap_population(county, CLI_ADMIN, f.read_bytes(), f.name, skip_bad=True)
     assert again.people_new == 0 and again.people_existing == result.people_new
+
+
+def test_fast_and_exact_readers_agree(county, tmp_path):
+    """A clean CSV goes through Arrow; the same rows under a title line go through the exact
+    row reader: same cells. A lower-case x and a spaced number take the Python ID parser."""
+    rows = household_rows(40)
+    with_x = next(i for i, r in enumerate(rows) if r[4].endswith("X"))
+    rows[with_x][4] = rows[with_x][4][:17] + "x"
+    rows[1][4] = " " + rows[1][4] + " "
+    clean = write_households(tmp_path / "clean.csv", rows)
+    titled = tmp_path / "titled.csv"
+    titled.write_bytes("安吉县户籍人口导出,,,\n".encode() + clean.read_bytes())
+    assert bootstrap._read_clean_csv(clean.read_bytes(), clean.name) is not None
+    assert bootstrap._read_clean_csv(titled.read_bytes(), titled.name) is None
+    fast, _ = bootstrap._read(clean.read_bytes(), clean.name)
+    exact, _ = bootstrap._read(titled.read_bytes(), titled.name)
+    assert exact["row"].to_pylist() == [r + 1 for r in fast["row"].to_pylist()]
+    for key in bootstrap.HEADINGS:
+        assert [v.strip() for v in fast[key].to_pylist()] == exact[key].to_pylist(), key
+    result = bootstrap.bootstrap_population(county, CLI_ADMIN, clean.read_bytes(), clean.name)
+    assert result.people_new == len(rows) and not result.skipped
+    people = _people(county)
+    assert people[rows[with_x][4][:17] + "X"].name == rows[with_x][3]
+    assert people[rows[1][4].strip()].name == rows[1][3]
+
+
+def test_progress_reports_every_stage_up_to_its_total(county, tmp_path):
+    f = write_households(tmp_path / "h.csv", household_rows(20))
+    seen: dict[str, list[tuple[int, int]]] = {}
+    result = bootstrap.bootstrap_population(
+        county, CLI_ADMIN, f.read_bytes(), f.name,
+        progress=lambda stage, done, total: seen.setdefault(stage, []).append((done, total)),
+    )  # fmt: skip
+    assert list(seen) == ["read", "check", "place", "write"]
+    assert seen["read"][-1] == (len(f.read_bytes()), len(f.read_bytes()))
+    rows = len(household_rows(20))
+    assert seen["check"][-1] == (rows, rows) and seen["place"][-1] == (rows, rows)
+    written = result.people_new + result.households_new
+    assert seen["write"][-1] == (written, written)
+    assert all(d <= t for points in seen.values() for d, t in points)
+
+
+def test_households_without_one_head_or_in_two_villages_are_refused(county, tmp_path):
+    rows = household_rows(6)
+    # household 1 (two people): the head's relationship blanked and the 户主 column names
+    # nobody in it → no head; household 3 (four people): one member in another village
+    rows[1][2], rows[1][1], rows[2][1] = "", "某某", "某某"
+    h3 = [i for i, r in enumerate(rows) if r[0] == rows[-1][0]]
+    rows[h3[1]][6] = rows[0][6]
+    f = write_households(tmp_path / "hh.csv", rows)
+    with pytest.raises(InvalidInput) as err:
+        bootstrap.bootstrap_population(county, CLI_ADMIN, f.read_bytes(), f.name)
+    reasons = {(x.row, x.message_en) for x in err.value.findings}
+    assert (3, f"household {rows[1][0]}: no head") in reasons
+    assert {(i + 2, f"household {rows[-1][0]}: members in two villages") for i in h3} <= reasons
+    assert _people(county) == {}
+
+
+def test_a_partial_county_keeps_its_people_and_adds_the_rest(county, tmp_path):
+    rows = household_rows(10)
+    part = write_households(tmp_path / "part.csv", rows[:8])
+    bootstrap.bootstrap_population(county, CLI_ADMIN, part.read_bytes(), part.name)
+    before = _people(county)
+    full = write_households(tmp_path / "full.csv", rows)
+    result = bootstrap.bootstrap_population(county, CLI_ADMIN, full.read_bytes(), full.name)
+    assert result.people_existing == 8 and result.people_new == len(rows) - 8
+    after = _people(county)
+    assert len(after) == len(rows)
+    assert all(after[k].entity_id == before[k].entity_id for k in before)
+    assert {r.household for r in after.values() if r.id_number in before} == {
+        r.household for r in before.values()
+    }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from onesheet.cli.common import (
     actor,
@@ -15,9 +18,34 @@ from onesheet.cli.common import (
     fail,
     friendly_errors,
     open_store,
-    progress_bar,
 )
 from onesheet.services import bootstrap
+
+STAGE_LABELS = {
+    "read": "读取 read (bytes)",
+    "check": "检查 check",
+    "place": "落位 place",
+    "write": "写入 write",
+}
+
+
+@contextmanager
+def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """One Rich bar per stage of the bootstrap (read, check, place, write), each showing
+    done/total as the service reports it; a stage not reached yet stays empty."""
+    columns = (
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        tasks = {s: bar.add_task(label, total=None) for s, label in STAGE_LABELS.items()}
+
+        def tell(stage: str, done: int, total: int) -> None:
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield tell
 
 
 def bootstrap_command(
@@ -43,8 +71,7 @@ def bootstrap_command(
         fail(f"无法读取文件 {file}：{exc.strerror}")
     except ValueError:
         fail(f"日期须为 YYYY-MM-DD：{as_of}")
-    rows = max(data.count(b"\n") - 1, 1)
-    with friendly_errors(), progress_bar("装入人口 bootstrapping", rows) as advance:
+    with friendly_errors(), stage_progress() as advance:
         result = bootstrap.bootstrap_population(
             open_store(), actor(), data, file.name, county=county, as_of=day,
             skip_bad=skip_bad, progress=advance,

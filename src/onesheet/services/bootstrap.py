@@ -11,36 +11,48 @@ observation with 公安 (``public_security``) as its source, dated the day of th
 Rows that cannot be used — no village, a bad ID number, an ID twice, a household without a
 head or spread over two villages — are listed with row and reason and nothing is written,
 unless the caller confirms the rest (``skip_bad``), when they are left out and returned.
-People already in the sheet (same ID number: a partial county) get the export's values as
-new observations on the existing entity; everyone else is new and goes through the
-recorder's bulk path (COPY on PostgreSQL), the same one ``seed`` uses. One transaction.
+
+A county export has up to a million rows, so the whole file is checked as a table, not row
+by row in Python: Arrow reads a clean CSV (anything unusual — title lines, broken quotes,
+blank lines, spreadsheets — goes through the exact row reader instead), DuckDB checks ID
+numbers (shape, province, birth date, MOD 11-2) and finds repeats, households and heads in
+SQL, and only the *distinct* relationship, village and address texts and the rows that fail
+the vectorised ID check reach the Python parsers, which word every finding. New people and
+households are then written set-wise (``store.population.write_new``: COPY of Arrow-built
+CSV on PostgreSQL, ``executemany`` on SQLite); people already in the sheet (a partial
+county) get the export's values through the recorder, which resolves them against what the
+sheet already says. One transaction; progress is reported per stage (read, check, place,
+write) with rows done and total.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from sqlalchemy import Connection, select
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.domain.org_load import cell_text, find_column
-from onesheet.domain.values.idnumber import parse_id_number
+from onesheet.domain.values.idnumber import PROVINCES, WEIGHTS, parse_id_number
 from onesheet.domain.values.parse import parse_for_field
 from onesheet.domain.values.problems import ValueProblem
-from onesheet.linkage.reading import read_export
+from onesheet.linkage.reading import decode, read_export
 from onesheet.services.base import Store, local_today, service, utcnow
-from onesheet.store import audit, ids
+from onesheet.store import audit, ids, population
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
-from onesheet.store.schema import sheet_table, table
 
 SOURCE = "public_security"
-CHUNK = 20000  # entities per recorder call
+CHUNK = 50_000  # entities per COPY round (and per recorder call); progress ticks per round
 MAX_BYTES = 2 << 30
 HEADINGS = {
     "household_no": ("户号", "户编号"),
@@ -61,6 +73,9 @@ HEADINGS = {
 REQUIRED = ("household_no", "relation", "name", "id_number")
 _SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "村委会", "居委会")
 _SPACE = re.compile(r"\s+")
+_WS = " \t\r\n\u3000\xa0"  # what str.strip() (cell_text) takes off a cell, for DuckDB trim
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+STAGES = ("read", "check", "place", "write")
 
 
 @dataclass
@@ -119,29 +134,13 @@ class VillageFinder:
         return next(iter(hits)) if len(hits) == 1 else None
 
 
-@dataclass
-class _Person:
-    row: int
-    household_no: str
-    name: str
-    id_number: str
-    gender: str
-    birth: date
-    relation: str | None
-    address: str
-    village: str
+def _finding(code: str, zh: str, en: str, row: int | None, file: str | None) -> Finding:
+    return Finding(code, zh, en, file=file, row=row)
 
 
-def _county_villages(
-    conn: Connection, county: str | None
-) -> tuple[str, list[tuple[str, str, str]]]:
-    t = table("org_unit")
-    q = select(t.c.code, t.c.name, t.c.parent_code, t.c.county_code, t.c.level).where(
-        t.c.level.in_(("town", "village")), t.c.merged_into.is_(None)
-    )
-    if county:
-        q = q.where(t.c.county_code == county)
-    rows = conn.execute(q).all()
+def _county_villages(store: Store, county: str | None) -> tuple[str, list[tuple[str, str, str]]]:
+    with store.engine.connect() as conn:
+        rows = population.live_towns_and_villages(conn, county)
     counties = sorted({r.county_code for r in rows})
     if not counties:
         raise InvalidInput(
@@ -165,13 +164,324 @@ def _county_villages(
         )
     towns = {r.code: r.name for r in rows if r.level == "town"}
     villages = [
-        (r.code, r.name, towns.get(r.parent_code, "")) for r in rows if r.level == "village"
+        (r.code, r.name, towns.get(r.parent_code or "", "")) for r in rows if r.level == "village"
     ]
     return counties[0], villages
 
 
-def _finding(code: str, zh: str, en: str, row: int | None, file: str | None) -> Finding:
-    return Finding(code, zh, en, file=file, row=row)
+def _columns(headings: list[str], row: int, filename: str | None) -> dict[str, int | None]:
+    cols = {k: find_column(headings, v) for k, v in HEADINGS.items()}
+    missing = [HEADINGS[k][0] for k in REQUIRED if cols[k] is None]
+    if missing or (cols["village"] is None and cols["address"] is None):
+        raise InvalidInput(
+            [
+                _finding(
+                    "bootstrap.headings",
+                    f"缺少列：{'、'.join(missing) or '所属村/社区 或 住址'}",
+                    f"missing columns: {', '.join(missing) or 'village or address'}",
+                    row,
+                    filename,
+                )
+            ]
+        )
+    return cols
+
+
+def _read(data: bytes, filename: str | None) -> tuple[pa.Table, list[Finding]]:
+    """The export as an Arrow table: ``row`` (file row) and one text column per heading key
+    (``""`` where the file has no such column), plus the records the reader refused."""
+    fast = _read_clean_csv(data, filename)
+    if fast is not None:
+        return fast, []
+    export = read_export(data, filename, max_bytes=MAX_BYTES)
+    cols = _columns(export.headings, export.first_row - 1, filename)
+    width = len(export.headings)
+    arrays = {
+        "row": pa.array(range(export.first_row, export.first_row + len(export.rows)), pa.int64())
+    }
+    for key in HEADINGS:
+        i = cols[key]
+        arrays[key] = pa.array(
+            [cell_text(r[i]) if i is not None and i < width else "" for r in export.rows],
+            pa.string(),
+        )
+    return pa.table(arrays), export.findings
+
+
+def _read_clean_csv(data: bytes, filename: str | None) -> pa.Table | None:
+    """Arrow's multi-threaded reader for the usual case — a CSV whose first line is the
+    heading row and whose every later line is one record — else None, and the exact reader
+    (``read_export``) takes the file: title lines, blank or trailing empty lines, a quote
+    that runs over a line end, ragged rows, a spreadsheet. The line count check is what
+    makes the two agree: a record Arrow joined or dropped changes it."""
+    name = (filename or "").lower()
+    if len(data) > MAX_BYTES or name.endswith((".xlsx", ".xls", ".xlsm")):
+        return None
+    if data.startswith((b"PK\x03\x04", bytes.fromhex("D0CF11E0A1B11AE1"))):
+        return None
+    text, encoding = decode(data, filename)
+    cut = text.find("\n")
+    if cut < 0:
+        return None
+    headings = [h.strip() for h in next(csv.reader([text[:cut].rstrip("\r")]))]
+    if sum(1 for h in headings if h) < 2:
+        return None
+    try:
+        cols = _columns(headings, 1, filename)
+    except InvalidInput:
+        return None  # the exact reader words the finding (or finds a later heading row)
+    body = text[cut + 1 :]
+    if not body.strip():
+        return None
+    if not body.endswith("\n"):
+        body += "\n"
+    last = body[body.rstrip("\r\n").rfind("\n") + 1 :]
+    if not last.strip(" ,\r\n\t") or "\n\n" in body or "\n\r\n" in body:
+        return None
+    lines = body.count("\n")
+    payload = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if encoding != "utf-8":
+        payload = text.encode("utf-8")
+    names = [f"c{i}" for i in range(len(headings))]
+    try:
+        grid = pacsv.read_csv(
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if grid.num_rows != lines:
+        return None
+    empty = pa.array([""] * grid.num_rows, pa.string())
+    arrays = {"row": pa.array(range(2, 2 + grid.num_rows), pa.int64())}
+    for key in HEADINGS:
+        i = cols[key]
+        arrays[key] = grid.column(i).combine_chunks() if i is not None else empty
+    return pa.table(arrays)
+
+
+def _id_sql() -> str:
+    """The vectorised ID check (what ``parse_id_number`` accepts without normalising):
+    17 digits and a digit or X, a province code, a real birth date not in the future and
+    not before 1850, and the MOD 11-2 check character. A row failing it goes to the Python
+    parser, which either words the problem or accepts a form it normalises (15 digits, x)."""
+    total = " + ".join(
+        f"(ascii(substr(idn, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(WEIGHTS)
+    )
+    provinces = ", ".join(f"'{p}'" for p in sorted(PROVINCES))
+    return f"""
+        CASE WHEN regexp_full_match(idn, '[0-9]{{17}}[0-9X]')
+              AND substr(idn, 1, 2) IN ({provinces})
+        THEN try_strptime(substr(idn, 7, 8), '%Y%m%d')::DATE END AS birth_fast,
+        CASE WHEN regexp_full_match(idn, '[0-9]{{17}}[0-9X]')
+        THEN substr('10X98765432', (({total}) % 11) + 1, 1) = substr(idn, 18, 1)
+        ELSE false END AS check_ok
+    """
+
+
+def _check(
+    con: duckdb.DuckDBPyConnection,
+    raw: pa.Table,
+    store: Store,
+    day: date,
+    finder: VillageFinder,
+    filename: str | None,
+    tell: Progress,
+) -> list[Finding]:
+    """Check every row and build the households; leaves table ``good`` (one row a usable
+    person, with ``head_row`` of their household) in ``con``. Returns the findings."""
+    total = raw.num_rows
+    con.register("raw", raw)
+    trim = {k: f"trim({k}, '{_WS}')" for k in HEADINGS}
+    con.execute(
+        f"""CREATE TABLE p AS SELECT row, {trim["household_no"]} AS hh, {trim["head"]} AS head,
+        {trim["relation"]} AS rel_raw, {trim["name"]} AS name, {trim["id_number"]} AS idn,
+        {trim["address"]} AS address, {trim["village"]} AS village_raw FROM raw"""
+    )
+    con.execute(f"CREATE TABLE q AS SELECT row, idn, {_id_sql()} FROM p")
+    tell("check", total // 4, total)
+    slow = con.sql(
+        f"""SELECT DISTINCT idn FROM q WHERE NOT (check_ok AND birth_fast IS NOT NULL
+            AND birth_fast <= DATE '{day.isoformat()}' AND year(birth_fast) >= 1850)"""
+    ).fetchall()
+    fixes: dict[str, list[object]] = defaultdict(list)
+    for (idn,) in slow:
+        try:
+            parsed = parse_id_number(idn, today=day)
+            got = [parsed.number, parsed.sex_code, parsed.birth_date, None, None, None]
+        except ValueProblem as p:
+            got = [
+                None,
+                None,
+                None,
+                p.code,
+                f"身份证号：{p.message_zh}",
+                f"ID number: {p.message_en}",
+            ]
+        for k, v in zip(
+            ("idn", "number", "gender", "birth", "code", "zh", "en"), [idn, *got], strict=True
+        ):
+            fixes[k].append(v)
+    _register(con, "idfix", fixes, ("idn", "number", "gender", "birth", "code", "zh", "en"))
+    rel_field = store.dictionary.field("person.relationship_to_head")
+    rels: dict[str, list[object]] = defaultdict(list)
+    for (value,) in con.sql("SELECT DISTINCT rel_raw FROM p").fetchall():
+        try:
+            got = [
+                parse_for_field(rel_field, value, store.dictionary.code_tables),
+                None,
+                None,
+                None,
+            ]
+        except ValueProblem as p:
+            got = [None, p.code, p.message_zh, p.message_en]
+        for k, v in zip(("rel_raw", "rel", "code", "zh", "en"), [value, *got], strict=True):
+            rels[k].append(v)
+    _register(con, "relmap", rels, ("rel_raw", "rel", "code", "zh", "en"))
+    tell("check", total // 2, total)
+    vmap = {
+        v: finder.by_column(v) for (v,) in con.sql("SELECT DISTINCT village_raw FROM p").fetchall()
+    }
+    unknown = [v for v, code in vmap.items() if code is None]
+    _register(con, "vmap", {"village_raw": list(vmap), "code": list(vmap.values())},
+              ("village_raw", "code"))  # fmt: skip
+    con.register("unknown_v", pa.table({"village_raw": pa.array(unknown, pa.string())}))
+    addresses = con.sql(
+        "SELECT DISTINCT address FROM p SEMI JOIN unknown_v USING (village_raw)"
+    ).fetchall()
+    amap = {a: finder.by_address(a) for (a,) in addresses}
+    _register(con, "amap", {"address": list(amap), "code": list(amap.values())},
+              ("address", "code"))  # fmt: skip
+    tell("check", total * 3 // 4, total)
+    con.execute(
+        """CREATE TABLE c AS SELECT p.row, p.hh, p.head, p.name, p.address, p.village_raw, p.idn,
+        CASE WHEN f.idn IS NULL THEN p.idn ELSE f.number END AS number,
+        CASE WHEN f.idn IS NULL THEN
+            CASE WHEN (ascii(substr(p.idn, 17, 1)) - 48) % 2 = 1 THEN '1' ELSE '2' END
+            ELSE f.gender END AS gender,
+        CASE WHEN f.idn IS NULL THEN q.birth_fast ELSE f.birth END AS birth,
+        f.code AS id_code, f.zh AS id_zh, f.en AS id_en,
+        r.rel, r.code AS rel_code, r.zh AS rel_zh, r.en AS rel_en,
+        coalesce(v.code, a.code) AS village
+        FROM p JOIN q USING (row)
+        LEFT JOIN idfix f ON f.idn = p.idn
+        LEFT JOIN relmap r ON r.rel_raw = p.rel_raw
+        LEFT JOIN vmap v ON v.village_raw = p.village_raw
+        LEFT JOIN amap a ON a.address = p.address AND v.code IS NULL"""
+    )
+    con.execute(
+        """CREATE TABLE c2 AS SELECT *,
+        CASE WHEN number IS NOT NULL THEN min(row) OVER (PARTITION BY number) END AS first_row
+        FROM c"""
+    )
+    con.execute(
+        """CREATE TABLE c3 AS SELECT *, (name = '' OR hh = '' OR number IS NULL
+        OR row > first_row OR rel_code IS NOT NULL OR village IS NULL) AS bad FROM c2"""
+    )
+    findings: list[Finding] = []
+    for r in con.sql(
+        """SELECT row, name, hh, id_code, id_zh, id_en, number, first_row, rel_code, rel_zh,
+        rel_en, village, village_raw, address FROM c3 WHERE bad ORDER BY row"""
+    ).fetchall():
+        (n, name, hh, id_code, id_zh, id_en, number, first, rel_code, rel_zh, rel_en,
+         village, given, address) = r  # fmt: skip
+        if not name:
+            findings.append(_finding("bootstrap.name", "姓名为空", "empty name", n, filename))
+        if not hh:
+            findings.append(_finding("bootstrap.household", "户号为空", "empty 户号", n, filename))
+        if id_code:
+            findings.append(_finding(id_code, id_zh, id_en, n, filename))
+        if number is not None and n > first:
+            findings.append(
+                _finding(
+                    "bootstrap.repeated_id",
+                    f"身份证号与第 {first} 行重复",
+                    f"ID number repeats row {first}",
+                    n,
+                    filename,
+                )
+            )
+        if rel_code:
+            findings.append(_finding(rel_code, rel_zh, rel_en, n, filename))
+        if village is None:
+            findings.append(
+                _finding(
+                    "bootstrap.unplaced",
+                    f"无法确定所属村（社区）：“{given or address}”不是本县已装入的村（社区）",
+                    f"no village for {given or address!r} among the county's villages",
+                    n,
+                    filename,
+                )
+            )
+    tell("check", total, total)
+    findings += _households(con, filename)
+    tell("place", total, total)
+    return findings
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: dict[str, list[object]],
+    order: tuple[str, ...],
+) -> None:
+    """A small Python-built lookup table as a DuckDB view (typed even when empty)."""
+    types = {"birth": pa.date32()}
+    con.register(
+        name,
+        pa.table({k: pa.array(columns.get(k, []), types.get(k, pa.string())) for k in order}),
+    )
+
+
+def _households(con: duckdb.DuckDBPyConnection, filename: str | None) -> list[Finding]:
+    """户号 → head and village over the usable rows: a household without exactly one head
+    (by relationship 户主, else the member the 户主 column names) or spread over two villages
+    is a finding for every member row. Leaves ``good`` with each person's ``head_row``."""
+    con.execute(
+        """CREATE TABLE g AS SELECT row, hh, head, name, address, number, gender, birth, rel,
+        village FROM c3 WHERE NOT bad"""
+    )
+    con.execute(
+        """CREATE TABLE hs AS
+        WITH rel_heads AS (SELECT hh, row FROM g WHERE rel IN ('01', '02')),
+        has_rel AS (SELECT DISTINCT hh FROM rel_heads),
+        named AS (
+            SELECT g.hh, g.row FROM g
+            JOIN (SELECT DISTINCT hh, head FROM g WHERE head <> '') n
+              ON n.hh = g.hh AND n.head = g.name
+            ANTI JOIN has_rel h ON h.hh = g.hh),
+        heads AS (SELECT * FROM rel_heads UNION ALL SELECT * FROM named),
+        counted AS (SELECT hh, count(*) AS n_heads, min(row) AS head_row FROM heads GROUP BY hh)
+        SELECT g.hh, min(g.row) AS first_row, count(DISTINCT g.village) AS villages,
+               coalesce(any_value(k.n_heads), 0) AS n_heads, any_value(k.head_row) AS head_row
+        FROM g LEFT JOIN counted k ON k.hh = g.hh GROUP BY g.hh"""
+    )
+    findings = []
+    for no, n, heads in con.sql(
+        """SELECT hs.hh, g.row, hs.n_heads FROM hs JOIN g ON g.hh = hs.hh
+        WHERE hs.n_heads <> 1 OR hs.villages > 1 ORDER BY hs.first_row, g.row"""
+    ).fetchall():
+        if heads != 1:
+            why = ("没有户主", "no head") if heads == 0 else ("有多个户主", "two heads")
+        else:
+            why = ("成员分属不同村（社区）", "members in two villages")
+        findings.append(
+            _finding(
+                "bootstrap.household", f"户号 {no}：{why[0]}", f"household {no}: {why[1]}", n,
+                filename,
+            )
+        )  # fmt: skip
+    con.execute(
+        """CREATE TABLE good AS SELECT g.*, hs.head_row FROM g JOIN hs ON hs.hh = g.hh
+        WHERE hs.n_heads = 1 AND hs.villages = 1"""
+    )
+    return findings
 
 
 @service("bootstrap_population", permission="seed.run", audit="bootstrap")
@@ -184,247 +494,93 @@ def bootstrap_population(
     county: str | None = None,
     as_of: date | None = None,
     skip_bad: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> BootstrapResult:
     """Load the export (see the module); every bad row listed, nothing written unless
-    ``skip_bad`` confirms the rest."""
-    export = read_export(data, filename, max_bytes=MAX_BYTES)
-    cols = {k: find_column(export.headings, v) for k, v in HEADINGS.items()}
-    missing = [HEADINGS[k][0] for k in REQUIRED if cols[k] is None]
-    if missing or (cols["village"] is None and cols["address"] is None):
-        raise InvalidInput(
-            [
-                _finding(
-                    "bootstrap.headings",
-                    f"缺少列：{'、'.join(missing) or '所属村/社区 或 住址'}",
-                    f"missing columns: {', '.join(missing) or 'village or address'}",
-                    export.first_row - 1,
-                    filename,
-                )
-            ]
-        )
+    ``skip_bad`` confirms the rest. ``progress(stage, done, total)`` is called as each of
+    the stages ``read`` (bytes), ``check``, ``place`` and ``write`` (rows) advances."""
+    tell: Progress = progress or (lambda stage, done, total: None)
+    tell("read", 0, len(data))
+    raw, refused = _read(data, filename)
+    tell("read", len(data), len(data))
     day = as_of or local_today()
-    rel_field = store.dictionary.field("person.relationship_to_head")
-    tables = store.dictionary.code_tables
-    with store.engine.connect() as conn:
-        county_code, villages = _county_villages(conn, county)
+    county_code, villages = _county_villages(store, county)
     finder = VillageFinder(villages)
-    findings: list[Finding] = []
-    people: list[_Person] = []
-    seen_ids: dict[str, int] = {}
-    idx = {k: v for k, v in cols.items() if v is not None}
-    width = len(export.headings)
-    for offset, raw in enumerate(export.rows):
-        n = export.first_row + offset
-        cells = {k: cell_text(raw[i]) if i < width else "" for k, i in idx.items()}
-        problems: list[Finding] = []
-        name = cells.get("name", "")
-        hh_no = cells.get("household_no", "")
-        if not name:
-            problems.append(_finding("bootstrap.name", "姓名为空", "empty name", n, filename))
-        if not hh_no:
-            problems.append(_finding("bootstrap.household", "户号为空", "empty 户号", n, filename))
-        number = gender = birth = None
-        try:
-            parsed = parse_id_number(cells.get("id_number", ""), today=day)
-            number, gender, birth = parsed.number, parsed.sex_code, parsed.birth_date
-        except ValueProblem as p:
-            problems.append(
-                _finding(
-                    p.code, f"身份证号：{p.message_zh}", f"ID number: {p.message_en}", n, filename
-                )
-            )
-        if number and number in seen_ids:
-            problems.append(
-                _finding(
-                    "bootstrap.repeated_id",
-                    f"身份证号与第 {seen_ids[number]} 行重复",
-                    f"ID number repeats row {seen_ids[number]}",
-                    n,
-                    filename,
-                )
-            )
-        elif number:
-            seen_ids[number] = n
-        relation = None
-        try:
-            relation = parse_for_field(rel_field, cells.get("relation"), tables)
-        except ValueProblem as p:
-            problems.append(_finding(p.code, p.message_zh, p.message_en, n, filename))
-        address = cells.get("address", "")
-        village = finder.by_column(cells.get("village", "")) or finder.by_address(address)
-        if village is None:
-            given = cells.get("village", "")
-            problems.append(
-                _finding(
-                    "bootstrap.unplaced",
-                    f"无法确定所属村（社区）：“{given or address}”不是本县已装入的村（社区）",
-                    f"no village for {given or address!r} among the county's villages",
-                    n,
-                    filename,
-                )
-            )
-        if problems:
-            findings += problems
-            continue
-        assert number and gender and birth and village
-        people.append(_Person(n, hh_no, name, number, gender, birth, relation, address, village))
-    households, hh_findings = _households(people, export, cols, filename)
-    findings += hh_findings
-    bad_rows = {f.row for f in hh_findings}
-    people = [p for p in people if p.row not in bad_rows]
-    if findings and not skip_bad:
-        raise InvalidInput(findings)
-    result = BootstrapResult(county_code, skipped=findings)
-    with store.transaction() as conn:
-        _write(store, conn, actor, people, households, day, county_code, filename, result, progress)
+    con = duckdb.connect()
+    try:
+        findings = refused + _check(con, raw, store, day, finder, filename, tell)
+        if findings and not skip_bad:
+            raise InvalidInput(findings)
+        result = BootstrapResult(county_code, skipped=findings)
+        with store.transaction() as conn:
+            _write(store, conn, con, actor, day, filename, result, tell)
+    finally:
+        con.close()
     return result
 
 
-def _households(people, export, cols, filename):  # type: ignore[no-untyped-def]
-    """户号 → (head, members, village); households without one head, or in two villages, are
-    findings for every row of theirs."""
-    heads_named = {}
-    if cols["head"] is not None:
-        for offset, raw in enumerate(export.rows):
-            if cols["head"] < len(raw):
-                heads_named[export.first_row + offset] = cell_text(raw[cols["head"]])
-    groups: dict[str, list[_Person]] = defaultdict(list)
-    for p in people:
-        groups[p.household_no].append(p)
-    out: dict[str, tuple[_Person, list[_Person]]] = {}
-    findings: list[Finding] = []
-    for no, members in groups.items():
-        heads = [m for m in members if m.relation in ("01", "02")]
-        if not heads:
-            named = {heads_named.get(m.row) for m in members} - {None, ""}
-            heads = [m for m in members if m.name in named]
-        villages = {m.village for m in members}
-        why = None
-        if len(heads) != 1:
-            why = (
-                "没有户主" if not heads else "有多个户主",
-                "no head" if not heads else "two heads",
-            )
-        elif len(villages) > 1:
-            why = ("成员分属不同村（社区）", "members in two villages")
-        if why:
-            for m in members:
-                findings.append(
-                    _finding(
-                        "bootstrap.household",
-                        f"户号 {no}：{why[0]}",
-                        f"household {no}: {why[1]}",
-                        m.row,
-                        filename,
-                    )
-                )
-            continue
-        out[no] = (heads[0], members)
-    return out, findings
-
-
-def _existing(
-    conn: Connection, kind: str, column: str, keys: list[str]
-) -> dict[str, tuple[int, str]]:
-    """key → (entity id, org code) for keys already in the sheet (a partial county)."""
-    if kind == "person":
-        t = table("entity")
-        key_col, org_col, id_col = t.c.natural_key, t.c.org_code, t.c.id
-        extra = [t.c.entity_type == "person"]
-    else:
-        t = sheet_table(kind)
-        key_col, org_col, id_col = t.c[column], t.c.org_code, t.c.entity_id
-        extra = []
-    found: dict[str, tuple[int, str]] = {}
-    for i in range(0, len(keys), 1000):
-        chunk = keys[i : i + 1000]
-        q = select(key_col, id_col, org_col).where(key_col.in_(chunk), *extra)
-        found |= {k: (eid, org) for k, eid, org in conn.execute(q)}
-    return found
-
-
-def _write(store, conn, actor, people, households, day, county, filename, result, progress):  # type: ignore[no-untyped-def]
+def _write(store, conn, con, actor, day, filename, result, tell):  # type: ignore[no-untyped-def]
+    """Ids for the new entities, then the bulk write of the new ones and the recorder for
+    people and households already in the sheet; one batch, one audit event."""
     now = utcnow()
-    valid = datetime.combine(day, time())
-    known_people = _existing(conn, "person", "", [p.id_number for p in people])
-    known_hh = _existing(conn, "household", "household_no", list(households))
-    new_people = [p for p in people if p.id_number not in known_people]
-    new_hh = [no for no in households if no not in known_hh]
-    block = ids.allocate(conn, "entity", len(new_people) + len(new_hh))
-    person_id = {p.id_number: block[i] for i, p in enumerate(new_people)}
-    person_id |= {k: v[0] for k, v in known_people.items()}
-    hh_id = {no: block[len(new_people) + i] for i, no in enumerate(new_hh)}
-    hh_id |= {k: v[0] for k, v in known_hh.items()}
+    county = result.county_code
+    numbers = [n for (n,) in con.sql("SELECT number FROM good").fetchall()]
+    hh_nos = [n for (n,) in con.sql("SELECT DISTINCT hh FROM good").fetchall()]
+    known_p = population.existing_keys(conn, "person", numbers)
+    known_h = population.existing_keys(conn, "household", hh_nos)
+    con.register("known_p", _known(known_p, "number"))
+    con.register("known_h", _known(known_h, "hh"))
+    new_people = len(numbers) - sum(1 for n in numbers if n in known_p)
+    new_hh = len(hh_nos) - sum(1 for n in hh_nos if n in known_h)
+    block = ids.allocate(conn, "entity", new_people + new_hh)
+    first = block.start
+    con.execute(
+        f"""CREATE TABLE pid AS SELECT g.*, k.eid IS NULL AS is_new,
+        coalesce(k.eid, {first} - 1 + row_number() OVER (PARTITION BY k.eid IS NULL
+                                                          ORDER BY g.row)) AS eid,
+        coalesce(k.org, g.village) AS org
+        FROM good g LEFT JOIN known_p k ON k.key = g.number"""
+    )
+    con.execute(
+        f"""CREATE TABLE hid AS SELECT h.hh, h.eid AS head_eid, h.address, h.village,
+        k.eid IS NULL AS is_new,
+        coalesce(k.eid, {first + new_people} - 1 + row_number() OVER (
+            PARTITION BY k.eid IS NULL ORDER BY h.row)) AS eid
+        FROM pid h LEFT JOIN known_h k ON k.key = h.hh WHERE h.row = h.head_row"""
+    )
     batch_id = ids.allocate(conn, "batch", 1)[0]
     start_batch(
-        conn,
-        batch_id,
-        kind="bootstrap",
-        county_code=county,
-        source=SOURCE,
-        actor=actor.username,
-        now=now,
+        conn, batch_id, kind="bootstrap", county_code=county, source=SOURCE,
+        actor=actor.username, now=now,
         description=f"bootstrap {filename or '-'} as of {day.isoformat()}",
+    )  # fmt: skip
+    total = len(numbers) + len(hh_nos)
+    done = 0
+    tell("write", 0, total)
+    stamp = _Stamp(county, now, datetime.combine(day, time()), actor.username, batch_id)
+    for lo in range(first, first + new_people, CHUNK):
+        hi = min(lo + CHUNK, first + new_people)
+        rows = _new_rows(store, con, stamp, f"is_new AND eid >= {lo} AND eid < {hi}", "")
+        population.write_new(conn, **rows)
+        result.observations += rows["observations"].num_rows
+        done += hi - lo
+        tell("write", done, total)
+    rows = _new_rows(store, con, stamp, "false", "is_new")
+    population.write_new(conn, **rows)
+    result.observations += rows["observations"].num_rows
+    done += new_hh
+    tell("write", done, total)
+    population.count_batch_observations(conn, batch_id, result.observations)
+    result.observations += _record_known(
+        store, conn, con, stamp, lambda n: tell("write", done + n, total)
     )
-    make = tuple.__new__
-    writes: list[EntityWrite] = []
-
-    def flush() -> None:
-        if writes:
-            r = record(
-                conn, store.dictionary, writes, county_code=county, batch_id=batch_id,
-                actor=actor.username, now=now,
-            )  # fmt: skip
-            result.observations += r.observations
-            if progress:
-                progress(sum(1 for w in writes if w.entity_type == "person"))
-            writes.clear()
-
-    for no, (head, _members) in households.items():
-        eid = hh_id[no]
-        values = [
-            ("household.household_no", no),
-            ("household.head", str(person_id[head.id_number])),
-            ("household.address", head.address or None),
-        ]
-        rows = [
-            make(LogRow, (eid, "household", k, v, "value", valid, SOURCE, None))
-            for k, v in values
-            if v
-        ]
-        writes.append(EntityWrite(eid, "household", head.village, rows, is_new=no not in known_hh))
-        if no not in known_hh:
-            result.households_new += 1
-    for p in people:
-        eid = person_id[p.id_number]
-        hh = households.get(p.household_no)
-        values = [
-            ("person.name", p.name),
-            ("person.id_number", p.id_number),
-            ("person.gender", p.gender),
-            ("person.birth_date", p.birth.isoformat()),
-            ("person.relationship_to_head", p.relation),
-            ("person.household", str(hh_id[p.household_no]) if hh else None),
-            ("person.registered_address", p.address or None),
-        ]
-        rows = [
-            make(LogRow, (eid, "person", k, v, "value", valid, SOURCE, None))
-            for k, v in values
-            if v
-        ]
-        is_new = p.id_number not in known_people
-        org = p.village if is_new else known_people[p.id_number][1]
-        writes.append(EntityWrite(eid, "person", org, rows, is_new=is_new, natural_key=p.id_number))
-        result.by_village[p.village] = result.by_village.get(p.village, 0) + 1
-        if is_new:
-            result.people_new += 1
-        else:
-            result.people_existing += 1
-        if len(writes) >= CHUNK:
-            flush()
-    flush()
+    result.people_new, result.people_existing = new_people, len(numbers) - new_people
+    result.households_new = new_hh
+    result.by_village = dict(
+        con.sql("SELECT village, count(*) FROM good GROUP BY village ORDER BY village").fetchall()
+    )
     result.batch_id = batch_id
+    tell("write", total, total)
     audit.write_event(
         conn,
         actor,
@@ -437,3 +593,165 @@ def _write(store, conn, actor, people, households, day, county, filename, result
             f"skipped_rows={len({f.row for f in result.skipped})}"
         ),
     )
+
+
+def _known(found: dict[str, tuple[int, str]], _name: str) -> pa.Table:
+    return pa.table(
+        {
+            "key": pa.array(list(found), pa.string()),
+            "eid": pa.array([v[0] for v in found.values()], pa.int64()),
+            "org": pa.array([v[1] for v in found.values()], pa.string()),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """What every row of the batch carries."""
+
+    county: str
+    now: datetime
+    valid: datetime
+    actor: str
+    batch_id: int
+
+    def sql(self) -> dict[str, str]:
+        fmt = "%Y-%m-%d %H:%M:%S.%f"
+        return {
+            "county": _lit(self.county),
+            "now": _lit(self.now.strftime(fmt)),
+            "valid": _lit(self.valid.strftime(fmt)),
+            "actor": _lit(self.actor),
+            "batch": str(self.batch_id),
+        }
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# field key → (SQL over ``pid`` (people) or ``hid`` (households)) of each value written
+PERSON_VALUES = {
+    "person.name": "name",
+    "person.id_number": "number",
+    "person.gender": "gender",
+    "person.birth_date": "strftime(birth, '%Y-%m-%d')",
+    "person.relationship_to_head": "rel",
+    "person.household": "CAST(hh_eid AS VARCHAR)",
+    "person.registered_address": "address",
+}
+HOUSEHOLD_VALUES = {
+    "household.household_no": "hh",
+    "household.head": "CAST(head_eid AS VARCHAR)",
+    "household.address": "address",
+}
+
+
+def _new_rows(
+    store: Store, con, stamp: _Stamp, people_where: str, hh_where: str
+) -> dict[str, pa.Table]:  # type: ignore[no-untyped-def]
+    """Arrow tables of the new entities selected: entity rows, observations (one a
+    non-empty value, entity by entity) and current-view rows (what the recorder's fast path
+    writes for a new single-valued entity: version 1, typed columns)."""
+    s = stamp.sql()
+    columns = store.dictionary.stored_columns()
+    people = f"""SELECT * FROM (SELECT p.*, h.eid AS hh_eid FROM pid p JOIN hid h
+                 ON h.hh = p.hh) WHERE {people_where}"""
+    households = f"SELECT * FROM hid WHERE {hh_where or 'false'}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW np AS {people}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW nh AS {households}")
+    entities = con.sql(
+        f"""SELECT eid AS id, 'person' AS entity_type, {s["county"]} AS county_code, org AS
+        org_code, number AS natural_key, {s["now"]} AS created_at, {s["batch"]} AS batch_id
+        FROM np UNION ALL
+        SELECT eid, 'household', {s["county"]}, village, NULL, {s["now"]}, {s["batch"]}
+        FROM nh ORDER BY id"""
+    ).to_arrow_table()
+    parts = [
+        f"SELECT eid, 'person' AS t, {i} AS o, '{k}' AS k, {v} AS v FROM np"
+        for i, (k, v) in enumerate(PERSON_VALUES.items())
+    ] + [
+        f"SELECT eid, 'household', {i}, '{k}', {v} FROM nh"
+        for i, (k, v) in enumerate(HOUSEHOLD_VALUES.items())
+    ]
+    observations = con.sql(
+        f"""SELECT {s["county"]} AS county_code, eid AS entity_id, t AS entity_type,
+        k AS field_key, v AS value, 'value' AS kind, {s["valid"]} AS valid_from,
+        {s["now"]} AS recorded_at, '{SOURCE}' AS source, {s["actor"]} AS actor,
+        {s["batch"]} AS batch_id
+        FROM ({" UNION ALL ".join(parts)}) WHERE v IS NOT NULL AND v <> '' ORDER BY eid, o"""
+    ).to_arrow_table()
+    base = f"""eid AS entity_id, {s["county"]} AS county_code, {{org}} AS org_code,
+        1 AS version, {s["now"]} AS updated_at"""
+    typed = {"person.birth_date": "strftime(birth, '%Y-%m-%d')", "person.household": "hh_eid",
+             "household.head": "head_eid"}  # fmt: skip
+
+    def view(values: dict[str, str], source: str, org: str) -> pa.Table:
+        cols = ", ".join(
+            f"NULLIF({typed.get(k, v)}, '') AS {columns[k][0]}"
+            if k not in typed
+            else f"{typed[k]} AS {columns[k][0]}"
+            for k, v in values.items()
+        )
+        return con.sql(f"SELECT {base.format(org=org)}, {cols} FROM {source}").to_arrow_table()
+
+    return {
+        "entities": entities,
+        "observations": observations,
+        "people": view(PERSON_VALUES, "np", "org"),
+        "households": view(HOUSEHOLD_VALUES, "nh", "village"),
+    }
+
+
+def _record_known(store: Store, conn, con, stamp: _Stamp, tick: Callable[[int], None]) -> int:  # type: ignore[no-untyped-def]
+    """People and households already in the sheet (a partial county): the export's values
+    as new observations on the existing entities, resolved by the recorder."""
+    make = tuple.__new__
+    writes: list[EntityWrite] = []
+    written = 0
+    valid = stamp.valid
+
+    def flush() -> None:
+        nonlocal written
+        if writes:
+            r = record(
+                conn, store.dictionary, writes, county_code=stamp.county,
+                batch_id=stamp.batch_id, actor=stamp.actor, now=stamp.now,
+            )  # fmt: skip
+            written += r.observations
+            tick(len(writes))
+            writes.clear()
+
+    def rows_of(eid: int, kind: str, values: list[tuple[str, object]]) -> list[LogRow]:
+        return [
+            make(LogRow, (eid, kind, k, str(v), "value", valid, SOURCE, None))
+            for k, v in values
+            if v is not None and v != ""
+        ]
+
+    for eid, no, head, address, org in con.sql(
+        "SELECT eid, hh, head_eid, address, village FROM hid WHERE NOT is_new"
+    ).fetchall():
+        values = [("household.household_no", no), ("household.head", head),
+                  ("household.address", address)]  # fmt: skip
+        writes.append(EntityWrite(eid, "household", org, rows_of(eid, "household", values)))
+    for eid, org, name, number, gender, birth, rel, hh, address in con.sql(
+        """SELECT p.eid, p.org, p.name, p.number, p.gender, p.birth, p.rel, h.eid, p.address
+        FROM pid p JOIN hid h ON h.hh = p.hh WHERE NOT p.is_new ORDER BY p.row"""
+    ).fetchall():
+        values = [
+            ("person.name", name),
+            ("person.id_number", number),
+            ("person.gender", gender),
+            ("person.birth_date", birth.isoformat()),
+            ("person.relationship_to_head", rel),
+            ("person.household", hh),
+            ("person.registered_address", address),
+        ]
+        writes.append(
+            EntityWrite(eid, "person", org, rows_of(eid, "person", values), natural_key=number)
+        )
+        if len(writes) >= CHUNK:
+            flush()
+    flush()
+    return written
