@@ -138,6 +138,8 @@ def _extra_variants(core: str, raw: str) -> list[str]:
     return [v for v in out if v and v != core]
 
 
+# 紧急联系电话 is the emergency contact's phone, not the subject's.
+_EMERGENCY = re.compile(r"^紧急联系(?!人)(?=电话|方式|手机|号码)")
 # Leaves that name nothing without their group: 时间 of what, 地点 of what.
 _GENERIC_LEAVES = frozenset(
     {"时间", "日期", "年月", "地点", "地址", "名称", "原因", "方式", "类型", "类别", "编号", "号码",
@@ -164,6 +166,7 @@ def read_column(
 ) -> Reading:
     """The lookups for a heading path, given the normalised leaves of the left neighbours."""
     core, hints = normalise_heading(path[-1] if path else "")
+    core = _EMERGENCY.sub("紧急联系人", core)
     variants, exact_only = [core], _extra_variants(core, path[-1] if path else "")
     role: str | None = None
     entity: str | None = None

@@ -17,7 +17,18 @@ from pypinyin import lazy_pinyin
 
 from onesheet.domain.dictionary import Field, FieldType
 from onesheet.ingest.evidence import ValueProfile
-from onesheet.ingest.wordings import FieldIndex, initials, roles_in
+from onesheet.ingest.wordings import ROLE_WORDS, FieldIndex, initials, roles_in
+
+# Two words for one role: a draft about the 出租人 is the one about the 房东.
+ROLE_ALIASES = {
+    "出租人": "房东",
+    "房主": "产权人",
+    "所有权人": "产权人",
+    "权利人": "产权人",
+    "法人": "法定代表人",
+    "帮扶人": "帮扶责任人",
+    "家属": "亲属",
+}
 
 _KIND_TYPE: dict[str, FieldType] = {
     "id_number": "id_number",
@@ -59,10 +70,15 @@ def canonical(concept: str, index: FieldIndex) -> str:
     """
     if _RELATION_TO_SUBJECT.match(concept):
         return "与本人关系"
+    if concept in ROLE_WORDS or concept in ROLE_ALIASES:  # 监护人 = 监护人姓名
+        return ROLE_ALIASES.get(concept, concept) + "姓名"
     for cut in range(1, len(concept) - 1):
         prefix, suffix = concept[:cut], concept[cut:]
         if not roles_in(prefix):
             continue
+        prefix = ROLE_ALIASES.get(prefix, prefix)
+        if suffix in ("姓名", "名字"):
+            return prefix + "姓名"
         exact = index.exact_scores(suffix)
         if exact:
             keys = sorted(exact, key=lambda k: (not k.startswith("person."), k))
