@@ -260,3 +260,36 @@ def test_place_forms_import_collect_and_report(store):
         store, CLI_ADMIN, entry["id"], entity_id=by_name[f"{na}小学"]["entity_id"], reason="错字"
     )
     assert decided.status == "linked" and len(places(store)) == 8
+
+
+def test_a_place_no_village_can_hold_is_refused_with_its_row_and_nothing_half_written(store):
+    seed_small(store, people=20)
+    (va, ta, na), _ = two_villages(store)
+    emg = clerk("emergency")
+    headings = ["避难场所名称", "地址", "可容纳人数"]
+    rows = [
+        [f"{na}文化礼堂", f"{ta}{na}礼堂路1号", 400],
+        ["无名广场", "环城北路", 900],  # no village in the address, no 所属村 column
+        [f"{na}公园", f"{ta}{na}公园路", "约三百人"],  # not a number
+    ]
+    summary = data_import.import_file(
+        store, emg, export_xlsx(headings, rows), department="emergency",
+        filename="避难场所.xlsx", entity="place",
+    )  # fmt: skip
+    codes = {(f.code, f.row) for f in summary.findings}
+    assert ("place.no_village", 3) in codes
+    assert any(f.row == 4 and f.column == "C" for f in summary.findings)
+    assert (summary.created, summary.rejected) == (1, 2)
+    held = places(store)
+    assert [(p["name"], p["org_code"], p["kind"]) for p in held] == [(f"{na}文化礼堂", va, "02")]
+    message = next(f for f in summary.findings if f.code == "place.no_village").message("zh")
+    assert "所属村（社区）" in message
+
+    # corrected with a 所属村（社区） column, the refused place lands in that village
+    fixed = [[*rows[1], na]]
+    again = data_import.import_file(
+        store, emg, export_xlsx([*headings, "所属村（社区）"], fixed), department="emergency",
+        filename="避难场所（补充）.xlsx", entity="place",
+    )  # fmt: skip
+    assert (again.created, again.rejected) == (1, 0)
+    assert {p["org_code"] for p in places(store)} == {va}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onesheet.domain.dictionary import Dictionary
+from onesheet.domain.findings import Finding
 from onesheet.ingest.population import place_filter
 from onesheet.linkage.link import Outcome
 from onesheet.linkage.place import PlaceRecord, link_places, place_name_key
@@ -46,20 +47,53 @@ def home(
     default: str,
     villages: Sequence[tuple[str, str]],
 ) -> str | None:
-    """A place's village from its 所属村/所属乡镇 column (the name exactly), else from its
-    address (a village or town name inside it); None when neither names one."""
+    """A place's village from its 所属村（社区） column (the name exactly; inside the town a
+    所属乡镇 column names, when there is one), else from its address (a village or town name
+    inside it); None when neither names one."""
     extra = extra or {}
-    for key in ("place.village", "place.town"):
-        named = str(extra.get(key) or "").strip()
-        if named:
-            for code, name in villages:
-                if name == named and code.startswith(default[:6]):
-                    return code
+    village = str(extra.get("place.village") or "").strip()
+    town = str(extra.get("place.town") or "").strip()
+    towns = [c for c, n in villages if n == town and len(c) < 12] if town else []
+    for code, name in villages if village else ():  # that village (in the named town)
+        if (
+            name == village
+            and len(code) >= 12
+            and code.startswith(default[:6])
+            and (not towns or any(code.startswith(t) for t in towns))
+        ):
+            return code
     address = str(values.get("place.address") or "")
     for code, name in villages:
         if name and name in address:
             return code
     return None
+
+
+def placed(
+    rows: list[ParsedRow], default: str, villages: Sequence[tuple[str, str]], filename: str
+) -> tuple[list[ParsedRow], list[Finding]]:
+    """The rows that lie in a village, and a finding for each that does not: a place is
+    asked about by its village, so one the county cannot place is refused, not parked at
+    the county (a village's own import places its rows in the village)."""
+    ok: list[ParsedRow] = []
+    bad: list[Finding] = []
+    for row in rows:
+        where = home(row.values, row.extra, default, villages) or default
+        if len(where) >= 12:
+            ok.append(row)
+            continue
+        bad.append(
+            Finding(
+                "place.no_village",
+                "无法确定场所所在的村（社区）：请在地址中写明村（社区）名称，或增加“所属村（社区）”列",
+                "cannot tell which village the place lies in: name the village in the address "
+                "or add a 所属村（社区） column",
+                file=filename,
+                row=row.row_no,
+                field="place.address",
+            )
+        )
+    return ok, bad
 
 
 def link(

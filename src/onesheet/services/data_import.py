@@ -240,7 +240,7 @@ def _read(conn: Connection, job: _Job, *, lock: bool = False) -> _View:
     if view.earlier is not None:
         return view
     if job.rows is None:
-        _parse(job)
+        _parse(job, link_store.villages(conn, county), _default_home(job.actor, county))
     rows = job.rows or []
     entity = job.summary.entity
     if entity == "enterprise":
@@ -257,8 +257,9 @@ def _read(conn: Connection, job: _Job, *, lock: bool = False) -> _View:
     return view
 
 
-def _parse(job: _Job) -> None:
-    """Map the columns and check every value (pure): accepted rows and findings."""
+def _parse(job: _Job, villages: list[tuple[str, str]], home: str) -> None:
+    """Map the columns and check every value (pure): accepted rows and findings. A place
+    must lie in a village: ``villages`` and the actor's ``home`` place it."""
     summary, store, progress, table = job.summary, job.store, job.progress, job.table
     samples = {
         c: [r[c] for r in table.rows[:30] if r[c] is not None] for c in range(len(table.headings))
@@ -284,6 +285,8 @@ def _parse(job: _Job) -> None:
     rows, unknown = _identifiable(rows, summary.file, summary.entity)
     if summary.entity == "place":  # org names place the row; the file's kind fills gaps
         place_rows.prepare(rows, store.dictionary, table.headings, summary.file)
+        rows, unplaced = place_rows.placed(rows, home, villages, summary.file)
+        unknown += unplaced
     summary.findings = job.refused = table.findings + findings + unknown
     summary.rows_read = sum(1 for r in table.rows if any(v is not None for v in r))
     summary.rows_read += len({f.row for f in table.findings})  # refused while reading
