@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from onesheet.cli.common import actor, console, fail, friendly_errors, open_store, print_json
 from onesheet.services import import_jobs
@@ -60,7 +60,8 @@ def list_command(
     if as_json:
         print_json([_plain(j) for j in found])
         return
-    table = Table("任务", "用户", "文件", "来源部门", "状态", "进度", "次数", "创建", "结束")
+    table = Table(Column("任务", no_wrap=True, min_width=24), "用户", "文件", "来源", "状态",
+                  "进度", "次", "创建")  # fmt: skip
     for j in found:
         table.add_row(
             j.id,
@@ -70,8 +71,7 @@ def list_command(
             _status(j),
             _progress(j),
             str(j.attempt),
-            _when(j.created_at),
-            _when(j.finished_at),
+            _when(j.created_at)[5:16],
         )
     console.print(table)
     console.print(f"共 {len(found)} 个任务 ({len(found)} jobs)")
