@@ -247,7 +247,7 @@ def _row_kind(g: _Grid, r: int, vocab: frozenset[str]) -> str:
             return "group"
         if _NOTE.match(longest) or len(longest) > 60:
             return "note"
-        if len(filled) >= 2 and _tops_a_block(g, r):
+        if (len(filled) >= 2 or _lone_group(g, r, longest)) and _tops_a_block(g, r):
             return "heading"
         if len(filled) == 1 or covered * 2 < g.width or len(filled) < 3:
             return "title"
@@ -262,6 +262,21 @@ def _vocab_hit(text: str, vocab: frozenset[str]) -> bool:
     from onesheet.ingest.normalise import normalise_heading  # local: avoid a cycle
 
     return normalise_heading(text)[0] in vocab
+
+
+def _lone_group(g: _Grid, r: int, text: str) -> bool:
+    """One short label, not a title's words, typed over a column inside the table below
+    (监护人 above 姓名 电话): a group heading, where a title starts at the left edge."""
+    c = g.filled(r)[0]
+    below = g.filled(r + 1) if r + 1 < len(g.cells) else []
+    t = "".join(text.split())
+    return (
+        len(below) >= 3
+        and below[0] < c <= below[-1]
+        and g.cells[r + 1][c] is not None
+        and len(t) <= 8
+        and not _TITLE_WORDS.search(t)
+    )
 
 
 def _tops_a_block(g: _Grid, r: int) -> bool:
