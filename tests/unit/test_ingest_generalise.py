@@ -242,3 +242,15 @@ def test_one_new_concept_worded_two_ways_on_two_forms_is_one_draft(first, second
     assert m1.status == "new" and m1.draft is not None
     (m2,) = _match(second, drafts=[m1.draft])
     assert (m2.status, m2.field) == ("matched", m1.draft.key)
+
+
+def test_a_row_of_units_under_the_headings_is_part_of_the_heading():
+    rows = [
+        ["姓名", "身份证号码", "家庭人口", "住房面积", "补助金额"],
+        [None, None, "人", "㎡", "（元）"],
+        ["张三", ID1, 4, 120.5, 3000],
+    ]
+    a = _analyse(_xlsx(rows))
+    assert a.header_rows == [1, 2]
+    assert [m.heading for m in a.columns][2:] == ["家庭人口（人）", "住房面积（㎡）", "补助金额（元）"]
+    assert a.samples["C"] == [4]  # the units are not a data row

@@ -417,7 +417,11 @@ def _heading_end(g: _Grid, h0: int, vocab: frozenset[str] = frozenset()) -> int:
         )
         under_blank = any(not any(g.text(r, c) for r in range(h0, h1 + 1)) for c in g.filled(nxt))
         if not (
-            group_above or under_blank or _filled_group(g, h1, nxt) or _known_row(g, nxt, vocab)
+            group_above
+            or under_blank
+            or _filled_group(g, h1, nxt)
+            or _known_row(g, nxt, vocab)
+            or _units_row(g, nxt)
         ):
             return h1
         h1 = nxt
@@ -431,6 +435,24 @@ def _known_row(g: _Grid, r: int, vocab: frozenset[str]) -> bool:
         return False
     known = {text_of(g.cells[r][c]) for c in filled if _vocab_hit(text_of(g.cells[r][c]), vocab)}
     return len(known) >= 2 and len(known) * 2 >= len(filled)
+
+
+_UNIT_WORD = re.compile(
+    r"^[(（]?(元|万元|千元|人|户|个|间|次|岁|周岁|亩|㎡|m2|m²|平方米|平米|米|公斤|千克|kg|cm|%|"
+    r"元/月|元/人|元/年|元/户|人/户|小时|天|年|月|层|套|辆|头|只|吨)[)）]?$",
+    re.I,
+)
+
+
+def _is_unit(text: str) -> bool:
+    return bool(_UNIT_WORD.match("".join(text.split())))
+
+
+def _units_row(g: _Grid, r: int) -> bool:
+    """A row of units under the headings (元, 人, ㎡ …): part of the heading, a note on each
+    column, not the first data row."""
+    filled = g.filled(r)
+    return len(filled) >= 2 and all(_is_unit(text_of(g.cells[r][c])) for c in filled)
 
 
 def _filled_group(g: _Grid, r: int, nxt: int) -> bool:
@@ -497,7 +519,9 @@ def _heading_columns(g: _Grid, h0: int, h1: int, virtual: list[Range]) -> list[H
         for r in range(h0, h1 + 1):
             rr, cc = owner.get((r, c), (r, c))
             t = text_of(g.cells[rr][cc])
-            if t and (not path or path[-1] != t):
+            if t and path and _is_unit(t):
+                path[-1] = f"{path[-1]}（{t.strip('()（）')}）"  # a units row: a note
+            elif t and (not path or path[-1] != t):
                 path.append(t)
         cols.append(HeadingColumn(c, path))
     named = [i for i, col in enumerate(cols) if col.path]
