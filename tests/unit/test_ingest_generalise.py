@@ -252,5 +252,6 @@ def test_a_row_of_units_under_the_headings_is_part_of_the_heading():
     ]
     a = _analyse(_xlsx(rows))
     assert a.header_rows == [1, 2]
-    assert [m.heading for m in a.columns][2:] == ["家庭人口（人）", "住房面积（㎡）", "补助金额（元）"]
+    headings = [m.heading for m in a.columns][2:]
+    assert headings == ["家庭人口（人）", "住房面积（㎡）", "补助金额（元）"]
     assert a.samples["C"] == [4]  # the units are not a data row
