@@ -255,3 +255,18 @@ def test_a_row_of_units_under_the_headings_is_part_of_the_heading():
     headings = [m.heading for m in a.columns][2:]
     assert headings == ["家庭人口（人）", "住房面积（㎡）", "补助金额（元）"]
     assert a.samples["C"] == [4]  # the units are not a data row
+
+
+def test_a_cover_sheet_before_the_form_is_passed_over_and_said_so():
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    cover = book.add_worksheet("封面")
+    for r, line in enumerate(["某县2024年低保对象花名册", "某县民政局", "2024年6月"]):
+        cover.write(r * 2, 0, line)
+    form = book.add_worksheet("花名册")
+    for r, row in enumerate([["姓名", "身份证号码", "联系电话"], ["张三", ID1, "13812345678"]]):
+        form.write_row(r, 0, row)
+    book.close()
+    a = _analyse(buf.getvalue())
+    assert a.sheet == "花名册"
+    assert any(n.code == "sheet.picked" and "封面" in n.message("zh") for n in a.notes)

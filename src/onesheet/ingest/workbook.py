@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -312,7 +313,8 @@ _CODE_VALUE = re.compile(r"^[0-9A-Za-z]{1,6}\s*[-－—:：.、]\s*\S+$")
 
 
 def sheet_role(name: str, rows: list[list[object]]) -> tuple[str, str]:
-    """``form`` / ``instructions`` / ``codes`` / ``empty`` for one sheet, with the reason.
+    """``form`` / ``instructions`` / ``codes`` / ``cover`` / ``empty`` for one sheet, with
+    the reason (a cover page has lines of text but no row of two cells).
 
     A sheet's name says it first (填写说明, 相关数据字典项, 字典勿动); otherwise its cells:
     instructions are long sentences in one or two columns; a code list is columns of
@@ -341,12 +343,15 @@ def sheet_role(name: str, rows: list[list[object]]) -> tuple[str, str]:
     coded = sum(1 for t in texts if _CODE_VALUE.match(t)) / len(texts)
     if (len(top) >= 2 and colon_top >= 0.6) or coded >= 0.5:
         return "codes", "内容为代码列表"
+    per_row = Counter(r for r, _, _ in values)
+    if max(per_row.values()) < 2:  # a cover page: title, department, date — no table
+        return "cover", "只有单列文字，没有表格"
     return "form", ""
 
 
 _ROLE_ROWS = 200  # a sheet's role shows in its first rows
 
-_ROLE_ZH = {"instructions": "填写说明", "codes": "代码表", "empty": "空表"}
+_ROLE_ZH = {"instructions": "填写说明", "codes": "代码表", "empty": "空表", "cover": "封面"}
 
 
 def _pick_sheet(
