@@ -52,7 +52,7 @@ register(
         "fields_fill": ("填充率", "Filled"),
         "fields_fill_towns": ("各乡镇（街道）填充率", "Filled, per town"),
         "fields_derived": ("计算得出", "Computed"),
-        "fields_held": ("已有值", "holding a value"),
+        "fields_held": ("已有值", "with a value:"),
         "fields_entity_person": ("人口", "People"),
         "fields_entity_household": ("户", "Households"),
         "fields_entity_enterprise": ("企业", "Enterprises"),
