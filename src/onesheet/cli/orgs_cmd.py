@@ -81,13 +81,15 @@ def load_command(
     plan = result.plan
     for change in plan.changes:
         console.print(change.describe(), markup=False)
-    c = plan.counts()
+    c = org_tree.plan_counts(plan)
+    merged = f"撤并 {c['merge']}，迁移 {c['move']}，" if c["merge"] or c["move"] else ""
     summary = (
         f"县 {plan.county_code}：新增 {c['add']}，更名 {c['rename']}，类别变更 {c['reclass']}，"
-        f"未变 {c['unchanged']}，文件中缺少 {c['absent']}"
+        f"{merged}未变 {c['unchanged']}，文件中缺少 {c['absent']}"
     )
     if result.applied:
-        console.print(f"已装入 (applied)：{summary}")
+        followed = "，".join(f"{k} {v}" for k, v in sorted(result.followed.items()))
+        console.print(f"已装入 (applied)：{summary}" + (f"；随迁：{followed}" if followed else ""))
     else:
         console.print(f"仅预览，未写入 (dry run)：{summary}")
 
@@ -137,7 +139,11 @@ def merge_command(
     into: Annotated[str, typer.Option("--into", help="并入的机构代码")],
     effective: Annotated[str | None, typer.Option("--effective", help="生效日期")] = None,
 ) -> None:
-    """记录撤并：旧机构保留并指向新机构（不删除）(record a merger)."""
+    """记录撤并：旧机构保留并指向新机构（不删除），人员、户与未完成任务随迁 (record a merger)."""
     with friendly_errors():
-        org_tree.merge_org(open_store(), actor(), code, into, effective=_day(effective))
-    console.print(f"已记录：{code} 并入 {into}")
+        moved = org_tree.merge_org(open_store(), actor(), code, into, effective=_day(effective))
+    followed = "，".join(f"{k} {v}" for k, v in sorted(moved.entities.items())) or "无"
+    console.print(
+        f"已记录：{code} 并入 {into}；随迁 {followed}；未完成任务移交 {moved.open_tasks_moved}，"
+        f"并入同期任务 {moved.open_tasks_joined}"
+    )

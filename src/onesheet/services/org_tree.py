@@ -6,28 +6,74 @@ under a parent, one county), and compares them with the database. ``apply=False`
 returns the diff; otherwise the whole diff is applied in one transaction: new units added,
 renamed or reclassed units (村 → 社区, a new 城乡分类代码) changed in place with a dated
 ``org_event`` each, so ``org_as_of`` still reads the old name for earlier days. Units the file
-no longer lists are reported, never deleted; ``merge_org`` records a merger.
+no longer lists are reported, never deleted.
+
+A merger (a village merged into another) comes either from ``merge_org`` or from a later
+file whose 并入 column names a unit's survivor; a village that reappears under the same name
+with another town's code is a move. Either way the old unit keeps its row (ended, pointing
+at the survivor), a dated ``org_event`` is written, and everything placed in it follows
+(``org_events.move_members``: people, households, their sheet rows, open conflicts and open
+collection tasks), each moved entity with a placement observation dated the merger, so
+``entity_org_as_of`` still answers the old village for any earlier day.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from onesheet.domain.access import Actor
-from onesheet.domain.findings import Finding, InvalidInput
-from onesheet.domain.org_load import Plan, parse_divisions, parse_grids, plan_changes
+from onesheet.domain.findings import Finding, InvalidInput, finding
+from onesheet.domain.org_load import (
+    Change,
+    Plan,
+    cell_text,
+    find_column,
+    parse_divisions,
+    parse_grids,
+    plan_changes,
+    short_code,
+)
+from onesheet.domain.orgunits import OrgUnit
 from onesheet.domain.synth.reference import divisions
 from onesheet.linkage.reading import read_export
 from onesheet.services.base import Store, local_today, service, utcnow
-from onesheet.store import audit, org_events, orgs
-from onesheet.store.org_events import OrgEvent, UnitAsOf
+from onesheet.store import audit, ids, org_events, orgs
+from onesheet.store.org_events import Moved, OrgEvent, UnitAsOf
+from onesheet.store.recorder import start_batch
+
+MERGE_HEADINGS = ("并入", "并入代码", "撤并入", "并入单位代码", "合并入", "merged_into")
+KINDS = ("add", "rename", "reclass", "merge", "move", "absent")
+
+
+@dataclass
+class OrgChange(Change):
+    """A change of the diff that ``domain.org_load`` does not make itself: a ``merge`` (the
+    file's 并入 column) or a ``move`` (the same name under another town's code)."""
+
+    into_code: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "merge":
+            return f"> 撤并 {self.code} {self.old_name} 并入 {self.into_code} {self.new_name}"
+        if self.kind == "move":
+            return f"> 迁移 {self.code} {self.old_name} → 新代码 {self.into_code}（人员随迁）"
+        return super().describe()
+
+
+def plan_counts(plan: Plan) -> dict[str, int]:
+    """How many changes of each kind, merges and moves included, and the unchanged."""
+    counts = dict.fromkeys(KINDS, 0)
+    for c in plan.changes:
+        counts[c.kind] = counts.get(c.kind, 0) + 1
+    return counts | {"unchanged": plan.unchanged}
 
 
 @dataclass(frozen=True)
 class LoadResult:
     plan: Plan
     applied: bool
+    followed: dict[str, int] = field(default_factory=dict)  # entity type → moved by mergers
 
 
 def _read(data: bytes, filename: str | None):  # type: ignore[no-untyped-def]
@@ -81,6 +127,8 @@ def load_org_tree(
                 filename,
             )
         )
+    merges, merge_findings = _merge_column(table, units, filename)
+    findings += merge_findings
     if findings:
         raise InvalidInput(findings)
     county = loaded.county_code
@@ -88,8 +136,32 @@ def load_org_tree(
     day = effective or local_today()
     with store.transaction() as conn:
         existing, classes = org_events.county_units(conn, county)
-        plan = plan_changes(
-            county, units, loaded.urban_rural, existing, classes, with_grids=grids is not None
+        live = {u.code: u for u in existing}
+        unknown = [
+            Finding(
+                "orgs.merge_unknown",
+                f"第 {row} 行：{code} 并入 {into}，但 {code if code not in live else into} "
+                "尚未装入",
+                f"row {row}: {code} merges into {into}, but it is not loaded",
+                filename,
+                row,
+            )
+            for code, (into, row) in merges.items()
+            if code not in live or (into not in live and into not in {u.code for u in units})
+        ]
+        if unknown:
+            raise InvalidInput(unknown)
+        plan = _with_merges_and_moves(
+            plan_changes(
+                county,
+                [u for u in units if u.code not in merges],
+                loaded.urban_rural,
+                existing,
+                classes,
+                with_grids=grids is not None,
+            ),
+            {c: into for c, (into, _) in merges.items()},
+            {u.code: u.name for u in [*existing, *units]},
         )
         if not apply:
             return LoadResult(plan, False)
@@ -116,7 +188,19 @@ def load_org_tree(
                 )  # fmt: skip
         now = utcnow()
         org_events.add_events(conn, county, events, now)
-        counts = plan.counts()
+        followed: dict[str, int] = {}
+        batch_id = None
+        for c in plan.changes:
+            if c.kind in ("merge", "move") and isinstance(c, OrgChange) and c.into_code:
+                if batch_id is None:
+                    batch_id = _merge_batch(conn, county, actor, now, filename or c.kind)
+                moved = _merge(
+                    conn, actor, live[c.code], c.into_code, day, batch_id, now,
+                    kind=c.kind, note=filename or "",
+                )  # fmt: skip
+                for k, v in moved.entities.items():
+                    followed[k] = followed.get(k, 0) + v
+        counts = plan_counts(plan)
         audit.write_event(
             conn,
             actor,
@@ -125,60 +209,140 @@ def load_org_tree(
             county_code=county,
             detail=f"{filename or '-'} " + " ".join(f"{k}={v}" for k, v in counts.items()),
         )
-        return LoadResult(plan, True)
+        return LoadResult(plan, True, followed)
+
+
+def _merge_column(
+    table, units: list[OrgUnit], filename: str | None
+) -> tuple[dict[str, tuple[str, int]], list[Finding]]:  # type: ignore[no-untyped-def]
+    """unit code → (survivor code, file row) from the optional 并入 column."""
+    mi = find_column(table.headings, MERGE_HEADINGS)
+    ci = find_column(table.headings, ("统计用区划代码", "区划代码", "行政区划代码", "代码", "code"))
+    if mi is None or ci is None:
+        return {}, []
+    levels = {u.code: u.level for u in units}
+    out: dict[str, tuple[str, int]] = {}
+    findings: list[Finding] = []
+    for offset, row in enumerate(table.rows):
+        n = table.first_row + offset
+        into_text = cell_text(row[mi] if mi < len(row) else None)
+        if not into_text:
+            continue
+        own = short_code(cell_text(row[ci] if ci < len(row) else None))
+        into = short_code(into_text)
+        if own is None or into is None or own[0] != into[0] or own[1] == into[1]:
+            findings.append(
+                Finding(
+                    "orgs.merge_level",
+                    f"第 {n} 行：并入代码 {into_text} 不是同一层级的另一机构",
+                    f"row {n}: merge target {into_text} is not another unit of the same level",
+                    filename,
+                    n,
+                )
+            )
+            continue
+        if own[1] in levels:
+            out[own[1]] = (into[1], n)
+    return out, findings
+
+
+def _with_merges_and_moves(plan: Plan, merges: dict[str, str], names: dict[str, str]) -> Plan:
+    """The plan with the merged units' absences turned into merges, and a unit gone from
+    one town that reappears under the same name in another turned into a move."""
+    added = {(c.level, c.new_name): c for c in plan.changes if c.kind == "add"}
+    out: list[Change] = []
+    for c in plan.changes:
+        if c.kind == "absent" and c.code in merges:
+            into = merges[c.code]
+            out.append(
+                OrgChange("merge", c.code, c.level, old_name=c.old_name,
+                          new_name=names.get(into), into_code=into)
+            )  # fmt: skip
+            continue
+        new = added.get((c.level, c.old_name)) if c.kind == "absent" else None
+        if new is not None and c.level == "village" and new.code[:9] != c.code[:9]:
+            out.append(
+                OrgChange("move", c.code, c.level, old_name=c.old_name,
+                          new_name=c.old_name, into_code=new.code)
+            )  # fmt: skip
+            continue
+        out.append(c)
+    plan.changes = out
+    return plan
+
+
+def _merge_batch(conn, county: str, actor: Actor, now: datetime, what: str) -> int:  # type: ignore[no-untyped-def]
+    batch_id = ids.allocate(conn, "batch", 1)[0]
+    start_batch(
+        conn, batch_id, kind="org_merge", county_code=county, source=org_events.PLACEMENT_SOURCE,
+        actor=actor.username, now=now, description=f"org merge {what}",
+    )  # fmt: skip
+    return batch_id
+
+
+def _merge(
+    conn, actor: Actor, old: OrgUnit, into: str, day: date, batch_id: int, now: datetime,
+    *, kind: str = "merge", note: str = "",
+) -> Moved:  # type: ignore[no-untyped-def]  # fmt: skip
+    """Mark ``old`` merged into ``into`` on ``day`` with a dated event, and move what was
+    placed in it (see the module)."""
+    new = orgs.get_org(conn, into)
+    org_events.mark_merged(conn, old.code, into, day)
+    org_events.add_events(
+        conn,
+        old.county_code,
+        [
+            OrgEvent(
+                old.code,
+                kind,
+                day,
+                old.name,
+                new.name if new else None,
+                old.kind,
+                new.kind if new else None,
+                None,
+                None,
+                into,
+                actor.username,
+                note,
+            )
+        ],
+        now,
+    )
+    return org_events.move_members(
+        conn, county=old.county_code, old=old.code, new=into, effective=day,
+        batch_id=batch_id, actor=actor.username, now=now, why=kind,
+    )  # fmt: skip
 
 
 @service("orgs_merge", permission="seed.run", audit="orgs.merge")
 def merge_org(
     store: Store, actor: Actor, code: str, into: str, *, effective: date | None = None
-) -> None:
+) -> Moved:
     """Record that unit ``code`` was merged into ``into`` on ``effective``: the old unit
-    keeps its row (ended, pointing at the survivor) and its history; nothing is deleted."""
+    keeps its row (ended, pointing at the survivor) and its history; nothing is deleted.
+    Its people, households and open tasks follow the survivor (see the module)."""
     day = effective or local_today()
     with store.transaction() as conn:
         old, new = orgs.get_org(conn, code), orgs.get_org(conn, into)
         problems = []
         if old is None or new is None:
-            problems.append(
-                Finding("orgs.unknown", f"机构 {code} 或 {into} 不存在", "unknown org unit")
-            )
+            problems.append(finding("orgs.unknown", code=code, into=into))
         elif old.level != new.level or old.county_code != new.county_code or code == into:
-            problems.append(
-                Finding(
-                    "orgs.merge_level",
-                    "只能并入同一县内同一层级的另一机构",
-                    "a unit merges only into another of the same level and county",
-                )
-            )
+            problems.append(finding("orgs.merge_level"))
         if problems:
             raise InvalidInput(problems)
         assert old is not None and new is not None
-        org_events.mark_merged(conn, code, into, day)
-        org_events.add_events(
-            conn,
-            old.county_code,
-            [
-                OrgEvent(
-                    code,
-                    "merge",
-                    day,
-                    old.name,
-                    new.name,
-                    old.kind,
-                    new.kind,
-                    None,
-                    None,
-                    into,
-                    actor.username,
-                    "",
-                )
-            ],
-            utcnow(),
-        )
+        now = utcnow()
+        batch_id = _merge_batch(conn, old.county_code, actor, now, f"{code}→{into}")
+        moved = _merge(conn, actor, old, into, day, batch_id, now)
+        followed = " ".join(f"{k}={v}" for k, v in sorted(moved.entities.items()))
         audit.write_event(
-            conn, actor, "orgs.merge", now=utcnow(), county_code=old.county_code,
-            detail=f"{code} → {into} {day.isoformat()}",
+            conn, actor, "orgs.merge", now=now, county_code=old.county_code,
+            detail=f"{code} → {into} {day.isoformat()} {followed} "
+            f"tasks_moved={moved.open_tasks_moved} tasks_joined={moved.open_tasks_joined}",
         )  # fmt: skip
+        return moved
 
 
 @service("orgs_as_of", permission="orgs.read", audit=None)
@@ -194,3 +358,11 @@ def org_history(store: Store, actor: Actor, code: str) -> list[OrgEvent]:
     """Every dated change of one unit."""
     with store.engine.connect() as conn:
         return org_events.events_of(conn, code)
+
+
+@service("orgs_entity_as_of", permission="orgs.read", audit=None)
+def entity_org_as_of(store: Store, actor: Actor, entity_id: int, day: date) -> str | None:
+    """The unit an entity (person, household, …) was placed in on ``day``: before a
+    merger, the merged village; from its date on, the survivor."""
+    with store.engine.connect() as conn:
+        return org_events.entity_org_as_of(conn, entity_id, day)

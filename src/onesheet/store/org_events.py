@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from onesheet.domain.orgunits import OrgUnit
-from onesheet.store.schema import table
+from onesheet.store import observation_log
+from onesheet.store.observation_log import LogRow
+from onesheet.store.schema import sheet_table, table
 
 
 @dataclass(frozen=True)
@@ -169,3 +171,147 @@ def unit_as_of(conn: Connection, code: str, day: date) -> UnitAsOf | None:
             kind = e.old_kind or kind
             klass = e.old_class
     return UnitAsOf(code, name, kind, klass, existed, merged)
+
+
+# The placement of an entity in the org tree is a column of ``entity`` and of its sheet row,
+# not a dictionary field; a move (a merger's people following the survivor) is logged as an
+# observation of this pseudo-field so the log still says where the entity was before: the
+# value is the new unit, ``reason`` names the old one ("merge 330523001211→330523001030").
+# Readers that resolve fields skip keys the dictionary does not know.
+PLACEMENT = "entity.org_code"
+PLACEMENT_SOURCE = "org_tree"
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What followed a merged unit to its survivor."""
+
+    entities: dict[str, int]  # entity type → how many
+    open_tasks_moved: int
+    open_tasks_joined: int  # open tasks folded into the survivor's task of the same period
+
+
+def move_members(
+    conn: Connection,
+    *,
+    county: str,
+    old: str,
+    new: str,
+    effective: date,
+    batch_id: int,
+    actor: str,
+    now: datetime,
+    why: str = "merge",
+) -> Moved:
+    """Everything placed in ``old`` follows ``new``: entities and their sheet rows (version
+    bumped, so an editor holding the old row is refused), their open conflicts, and open
+    collection tasks (joined into the survivor's open task of the same template and period
+    when it has one; the emptied task is marked ``merged``, never deleted). Each moved
+    entity gets a placement observation dated ``effective``. Done tasks stay with the old
+    unit: they are its history."""
+    ent = table("entity")
+    members = conn.execute(
+        select(ent.c.id, ent.c.entity_type).where(ent.c.org_code == old).order_by(ent.c.id)
+    ).all()
+    valid = datetime.combine(effective, datetime.min.time())
+    reason = f"{why} {old}→{new}"
+    if members:  # (an empty executemany is an error on SQLite)
+        observation_log.append(
+            conn,
+            [
+                LogRow(eid, etype, PLACEMENT, new, "value", valid, PLACEMENT_SOURCE, reason)
+                for eid, etype in members
+            ],
+            county_code=county,
+            batch_id=batch_id,
+            actor=actor,
+            recorded_at=now,
+        )
+    counts: dict[str, int] = {}
+    for _, etype in members:
+        counts[etype] = counts.get(etype, 0) + 1
+    conn.execute(update(ent).where(ent.c.org_code == old).values(org_code=new))
+    for etype in counts:
+        t = sheet_table(etype)
+        conn.execute(
+            update(t)
+            .where(t.c.org_code == old)
+            .values(org_code=new, version=t.c.version + 1, updated_at=now)
+        )
+    c = table("conflict")
+    conn.execute(update(c).where(c.c.org_code == old).values(org_code=new))
+    moved, joined = _move_tasks(conn, old, new)
+    return Moved(counts, moved, joined)
+
+
+def _move_tasks(conn: Connection, old: str, new: str) -> tuple[int, int]:
+    task, item = table("collection_task"), table("task_item")
+    open_old = conn.execute(
+        select(task.c.id, task.c.template_id, task.c.period).where(
+            task.c.org_code == old, task.c.status == "open"
+        )
+    ).all()
+    moved = joined = 0
+    for tid, template, period in open_old:
+        target = conn.execute(
+            select(task.c.id).where(
+                task.c.org_code == new,
+                task.c.template_id == template,
+                task.c.period == period,
+            )
+        ).scalar_one_or_none()
+        if target is None:
+            conn.execute(
+                update(task)
+                .where(task.c.id == tid)
+                .values(org_code=new, version=task.c.version + 1)
+            )
+            moved += 1
+            continue
+        conn.execute(update(item).where(item.c.task_id == tid).values(task_id=target))
+        totals = conn.execute(
+            select(
+                func.count(),
+                func.count().filter(item.c.status == "filled"),
+            ).where(item.c.task_id == target)
+        ).one()
+        conn.execute(
+            update(task)
+            .where(task.c.id == target)
+            .values(
+                items_total=totals[0],
+                items_filled=totals[1],
+                status="open",
+                completed_at=None,
+                version=task.c.version + 1,
+            )
+        )
+        conn.execute(
+            update(task)
+            .where(task.c.id == tid)
+            .values(status="merged", items_total=0, items_filled=0, version=task.c.version + 1)
+        )
+        joined += 1
+    return moved, joined
+
+
+def entity_org_as_of(conn: Connection, entity_id: int, day: date) -> str | None:
+    """The unit the entity was placed in on ``day``: the old unit of the first move dated
+    after ``day``, else where it is now (None: no such entity)."""
+    ent, log = table("entity"), table("observation")
+    now = conn.execute(select(ent.c.org_code).where(ent.c.id == entity_id)).scalar_one_or_none()
+    if now is None:
+        return None
+    first_after = conn.execute(
+        select(log.c.reason)
+        .where(
+            log.c.entity_id == entity_id,
+            log.c.field_key == PLACEMENT,
+            log.c.valid_from > datetime.combine(day, datetime.max.time()),
+        )
+        .order_by(log.c.valid_from, log.c.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if first_after:
+        return str(first_after).split(" ", 1)[1].split("→", 1)[0]
+    return str(now)
