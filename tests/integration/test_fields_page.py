@@ -209,6 +209,9 @@ def test_task_inputs_show_units_and_refusals_name_the_person(store):
     assert re.search(
         re.escape(money) + r'[^>]*>\s*<span class="unit" data-unit="元">元</span>', html
     )
+    api = client.get(f"/api/tasks/{summary.id}").json()
+    mine = next(e for e in api["entities"] if e["entity_id"] == person.entity_id)
+    assert {v["field"]: v["unit"] for v in mine["values"]}["person.x_wwje"] == "元"
     before = (_count(store, "observation"), _count(store, "sheet_value"), _count(store, "batch"))
     values = {
         (person.entity_id, "person.x_wwje"): "300",  # fits

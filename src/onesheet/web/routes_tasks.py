@@ -141,6 +141,7 @@ def api_task(
                         "field": i.field_key,
                         "label": i.label_zh,
                         "input": i.kind,
+                        "unit": i.unit,
                         "reason": i.reason,
                         "choices": [{"value": v, "label": lb} for v, lb in i.choices],
                     }
