@@ -81,7 +81,7 @@ def load_command(
     plan = result.plan
     for change in plan.changes:
         console.print(change.describe(), markup=False)
-    c = org_tree.plan_counts(plan)
+    c = result.counts()
     merged = f"撤并 {c['merge']}，迁移 {c['move']}，" if c["merge"] or c["move"] else ""
     summary = (
         f"县 {plan.county_code}：新增 {c['add']}，更名 {c['rename']}，类别变更 {c['reclass']}，"

@@ -61,19 +61,18 @@ class OrgChange(Change):
         return super().describe()
 
 
-def plan_counts(plan: Plan) -> dict[str, int]:
-    """How many changes of each kind, merges and moves included, and the unchanged."""
-    counts = dict.fromkeys(KINDS, 0)
-    for c in plan.changes:
-        counts[c.kind] = counts.get(c.kind, 0) + 1
-    return counts | {"unchanged": plan.unchanged}
-
-
 @dataclass(frozen=True)
 class LoadResult:
     plan: Plan
     applied: bool
     followed: dict[str, int] = field(default_factory=dict)  # entity type → moved by mergers
+
+    def counts(self) -> dict[str, int]:
+        """How many changes of each kind, merges and moves included, and the unchanged."""
+        counts = dict.fromkeys(KINDS, 0)
+        for c in self.plan.changes:
+            counts[c.kind] = counts.get(c.kind, 0) + 1
+        return counts | {"unchanged": self.plan.unchanged}
 
 
 def _read(data: bytes, filename: str | None):  # type: ignore[no-untyped-def]
@@ -200,7 +199,7 @@ def load_org_tree(
                 )  # fmt: skip
                 for k, v in moved.entities.items():
                     followed[k] = followed.get(k, 0) + v
-        counts = plan_counts(plan)
+        counts = LoadResult(plan, True).counts()
         audit.write_event(
             conn,
             actor,
