@@ -270,3 +270,17 @@ def test_a_cover_sheet_before_the_form_is_passed_over_and_said_so():
     a = _analyse(buf.getvalue())
     assert a.sheet == "花名册"
     assert any(n.code == "sheet.picked" and "封面" in n.message("zh") for n in a.notes)
+
+
+@pytest.mark.parametrize(
+    ("heading", "key"),
+    [
+        ("组别", "person.village_group"),  # a wording, not the homophone of 族别
+        ("户籍地址/身份证地址", "person.registered_address"),
+        ("手机号码/座机", "person.phone"),
+        ("参保类型（医保）", "person.medical_insurance_type"),
+    ],
+)
+def test_a_heading_that_is_a_wording_alternatives_and_bracketed_qualifiers(heading, key):
+    (m,) = _match(heading)
+    assert (m.status, m.field) == ("matched", key)

@@ -135,6 +135,12 @@ def _extra_variants(core: str, raw: str) -> list[str]:
         inner, tail = m.group(1), m.group(2)
         if tail and len(inner) >= 2:
             out.append(normalise_heading(inner + tail)[0])
+    parts = [p for p in re.split(r"[/、]|或", core) if len(p) >= 2]
+    if len(parts) >= 2:  # 身份证号/护照号, 手机号码/座机: each way of writing it
+        out += parts
+    for hint in normalise_heading(raw)[1]:
+        if 2 <= len(hint) <= 4 and not re.search(r"\d|是|否|/", hint):
+            out.append(hint + core)  # 参保类型（医保） → 医保参保类型
     return [v for v in out if v and v != core]
 
 

@@ -49,6 +49,7 @@ QUALIFIERS = re.compile(
 )
 EXACT, STEM, HOMOPHONE = 1.0, 0.95, 0.9
 _FUZZY_WEIGHT, _PINYIN_WEIGHT = 0.95, 0.92
+_BELOW_EXACT = 0.8
 _SUBSTITUTED = 0.45  # with value evidence still below UNCERTAIN_AT: a new field
 
 
@@ -209,11 +210,14 @@ class FieldIndex:
         for i, choice in enumerate(self.choices):
             if len(choice) >= 2 and choice != text and (choice in text or text in choice):
                 offer(i, _containment(text, choice))
+        # A heading that *is* one field's wording is not another's homophone or near miss
+        # (组别 is the village group, not 族别 the ethnicity).
+        ceiling = _BELOW_EXACT if out else 1.0
         for i, score in per_choice.items():
             choice = self.choices[i]
             if choice == text:
                 continue
-            score = min(score, _guard(text, choice, roles, self.choice_roles[i]))
+            score = min(score, ceiling, _guard(text, choice, roles, self.choice_roles[i]))
             for key, base in self.exact[choice].items():
                 value = score * base
                 if value > out.get(key, 0.0) and value > 0.4:
