@@ -60,7 +60,7 @@ def test_reference_commands(cli, tmp_path):
     cli("init")
     fields = json.loads(cli("fields", "list", "--json").stdout)
     assert len(fields) >= 80
-    assert {f["entity"] for f in fields} == {"person", "household", "enterprise", "house"}
+    assert {f["entity"] for f in fields} == {"person", "household", "enterprise", "house", "place"}
     houses = json.loads(cli("fields", "list", "--entity", "house", "--json").stdout)
     assert houses and all(f["entity"] == "house" for f in houses)
     assert cli("fields", "list", "--entity", "car").exit_code == 2
