@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
@@ -99,12 +100,24 @@ def login(store: Store, username: str, password: str, *, now: datetime | None = 
     return Ticket(token, csrf, actor)
 
 
-def session_actor(store: Store, token: str) -> tuple[Actor, str] | None:
-    """The actor and CSRF token of a live session cookie, or None."""
+class Session(NamedTuple):
+    """A live session: who it acts for, its CSRF token, and whether its user must still
+    replace a one-time password (the web sends such a user to the password page)."""
+
+    actor: Actor
+    csrf: str
+    must_change_password: bool
+
+
+def session_actor(store: Store, token: str) -> Session | None:
+    """The actor and CSRF token of a live session cookie of an enabled user, or None.
+
+    Session and user are read in one statement: this runs on every signed-in request."""
     with store.reading() as conn:
-        found = sessions.find_session(conn, token, utcnow())
-        actor = _actor(conn, found[0]) if found else None
-    return (actor, found[1]) if actor and found else None
+        found = sessions.session_user(conn, token, utcnow())
+    if found is None or found.csrf is None:
+        return None
+    return Session(_actor_of(found), found.csrf, found.must_change_password)
 
 
 def logout(store: Store, token: str) -> None:
@@ -122,14 +135,17 @@ def token_actor(store: Store, token: str) -> Actor | None:
     """
     now = utcnow()
     with store.reading() as conn:
-        found = sessions.find_api_token(conn, token, now)
-        actor = _actor(conn, found.username) if found else None
-    if found is None or actor is None:
+        found = sessions.token_user(conn, token, now)
+    if found is None or found.token_id is None:
         return None
     if found.last_used_at is None or found.last_used_at <= now - LAST_USED_EVERY:
         with store.transaction() as conn:
-            sessions.note_token_use(conn, found.id, now, LAST_USED_EVERY)
-    return actor
+            sessions.note_token_use(conn, found.token_id, now, LAST_USED_EVERY)
+    return _actor_of(found)
+
+
+def _actor_of(user: sessions.SignedInUser) -> Actor:
+    return Actor(user.username, user.role, user.org_code or None, user.department)
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,67 @@ def insert_session(
     )
 
 
-def find_session(conn: Connection, token: str, now: datetime) -> tuple[str, str] | None:
-    """(username, csrf token) of a live session, or None."""
+@dataclass(frozen=True)
+class SignedInUser:
+    """Who a live session or API token acts for, read with the credential in one statement:
+    the user's role, org and department, and whether it still has a one-time password."""
+
+    username: str
+    role: str
+    org_code: str | None
+    department: str | None
+    must_change_password: bool
+    csrf: str | None  # the session's CSRF token; None for an API token
+    token_id: int | None  # the API token's id; None for a session
+    last_used_at: datetime | None  # the API token's last use
+
+
+def _user_columns():  # type: ignore[no-untyped-def]
+    u = table("app_user")
+    return (u, [u.c.username, u.c.role, u.c.org_code, u.c.department, u.c.must_change_password])
+
+
+def _signed_in(  # type: ignore[no-untyped-def]
+    row,
+    *,
+    csrf: str | None = None,
+    token_id: int | None = None,
+    last_used_at: datetime | None = None,
+) -> SignedInUser:
+    return SignedInUser(
+        row.username, row.role, row.org_code, row.department,
+        bool(row.must_change_password), csrf, token_id, last_used_at,
+    )  # fmt: skip
+
+
+def session_user(conn: Connection, token: str, now: datetime) -> SignedInUser | None:
+    """The enabled user of a live session, with its CSRF token, or None (one statement on
+    every signed-in request instead of one for the session and one for its user)."""
     t = table("web_session")
+    u, cols = _user_columns()
     row = conn.execute(
-        select(t.c.username, t.c.csrf_token).where(
-            t.c.token_hash == digest(token), t.c.expires_at > now
+        select(*cols, t.c.csrf_token)
+        .join(u, u.c.username == t.c.username)
+        .where(t.c.token_hash == digest(token), t.c.expires_at > now, u.c.disabled_at.is_(None))
+    ).one_or_none()
+    return _signed_in(row, csrf=row.csrf_token) if row else None
+
+
+def token_user(conn: Connection, token: str, now: datetime) -> SignedInUser | None:
+    """The enabled user of an API token that is neither revoked nor expired, or None."""
+    t = table("api_token")
+    u, cols = _user_columns()
+    row = conn.execute(
+        select(*cols, t.c.id, t.c.last_used_at)
+        .join(u, u.c.username == t.c.username)
+        .where(
+            t.c.token_hash == digest(token),
+            t.c.revoked_at.is_(None),
+            t.c.expires_at > now,
+            u.c.disabled_at.is_(None),
         )
     ).one_or_none()
-    return (row.username, row.csrf_token) if row else None
+    return _signed_in(row, token_id=row.id, last_used_at=row.last_used_at) if row else None
 
 
 def delete_session(conn: Connection, token: str) -> None:
@@ -69,28 +121,6 @@ def insert_api_token(
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
-
-
-@dataclass(frozen=True)
-class LiveToken:
-    """An API token that may be used now: its id, user and when it was last used."""
-
-    id: int
-    username: str
-    last_used_at: datetime | None
-
-
-def find_api_token(conn: Connection, token: str, now: datetime) -> LiveToken | None:
-    """The token if it is neither revoked nor expired (no expiry recorded = expired)."""
-    t = table("api_token")
-    row = conn.execute(
-        select(t.c.id, t.c.username, t.c.last_used_at).where(
-            t.c.token_hash == digest(token),
-            t.c.revoked_at.is_(None),
-            t.c.expires_at > now,
-        )
-    ).one_or_none()
-    return LiveToken(row.id, row.username, row.last_used_at) if row else None
 
 
 def note_token_use(conn: Connection, token_id: int, now: datetime, every: timedelta) -> None:

@@ -11,6 +11,7 @@ import hmac
 from dataclasses import dataclass
 
 from fastapi import Request
+from starlette.types import Scope
 
 from onesheet.domain.access import Actor
 from onesheet.services import auth
@@ -46,10 +47,28 @@ def caller_of(request: Request, store: Store) -> Caller:
             raise NotSignedIn
         return Caller(actor, None, "token")
     token = request.cookies.get(SESSION_COOKIE)
-    found = auth.session_actor(store, token) if token else None
+    found = session_of(request.scope, store, token) if token else None
     if found is None:
         raise NotSignedIn
-    return Caller(found[0], found[1], "session")
+    return Caller(found.actor, found.csrf, "session")
+
+
+_SESSION_KEY = "onesheet.session"
+
+
+def session_of(scope: Scope, store: Store, token: str) -> auth.Session | None:
+    """The live session of cookie ``token``, looked up once per request.
+
+    The first-sign-in middleware and the route's caller both need it; the answer is kept
+    in the request's ASGI scope (keyed by the token, so a session opened by this very
+    request is looked up afresh), and never outlives the request: a session that ends or a
+    user who is disabled is refused from the next request on."""
+    kept = scope.get(_SESSION_KEY)
+    if kept is not None and kept[0] == token:
+        return kept[1]  # type: ignore[no-any-return]
+    found = auth.session_actor(store, token)
+    scope[_SESSION_KEY] = (token, found)
+    return found
 
 
 def secure(request: Request) -> bool:

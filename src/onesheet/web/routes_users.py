@@ -2,31 +2,35 @@
 
 * ``/account/password``: anyone signed in changes their own password (policy in
   ``domain/passwords``). An account still on its one-time password is sent here by
-  ``first_sign_in`` before any other page and refused (403) by the API until it has changed.
+  ``FirstSignIn`` before any other page and refused (403) by the API until it has changed.
 * ``/admin/users``: accounts with filters (role, org subtree, state), the last sign-in,
   disable / enable, and a password reset whose one-time password is shown once.
 
-``install(app)`` adds the router and the ``first_sign_in`` middleware, which also records
+``install(app)`` adds the router and the ``FirstSignIn`` middleware, which also records
 each successful sign-in (the account list's "last sign-in").
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onesheet.domain.access import ROLE_LABELS_ZH, ROLES, AccessDenied
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import accounts, auth, users
 from onesheet.services.errors import OperationalError, PoolTimeout
-from onesheet.web.auth import SESSION_COOKIE, Caller, check_csrf
+from onesheet.web.auth import SESSION_COOKIE, Caller, check_csrf, session_of
 from onesheet.web.errors import BUSY, RETRY_AFTER_SECONDS, answer, is_busy
 from onesheet.web.i18n import register
 from onesheet.web.pages import lang_of, page_caller, render, store_of
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 CallerDep = Annotated[Caller, Depends(page_caller)]
 
@@ -192,56 +196,95 @@ def users_action(
     return RedirectResponse("/admin/users", status_code=303)
 
 
-async def first_sign_in(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
+class FirstSignIn:
     """Send an account on its one-time password to the change page; note sign-ins.
 
-    It runs outside the app's exception handlers, so a busy database (classified as
-    ``web/errors.is_busy`` does) is answered here: 503 with ``Retry-After``."""
-    try:
-        return await _first_sign_in(request, call_next)
-    except (OperationalError, PoolTimeout) as exc:
-        if not is_busy(exc):
-            raise
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return answer(request, 503, *BUSY, "busy", headers)
+    A plain ASGI middleware (``BaseHTTPMiddleware`` costs a task group and a body stream
+    per request). It looks the session up once, off the event loop, and keeps it in the
+    scope, where the route's caller (``web/auth.session_of``) finds it instead of reading
+    it again. It runs outside the app's exception handlers, so a busy database (classified
+    as ``web/errors.is_busy`` does) is answered here: 503 with ``Retry-After``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            refused = await run_in_threadpool(_forced_change, request)
+        except (OperationalError, PoolTimeout) as exc:
+            if not is_busy(exc):
+                raise
+            refused = answer(request, 503, *BUSY, "busy", {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        if request.method == "POST" and request.url.path == "/login":
+            send = _after_login(request, send)
+        await self.app(scope, receive, send)
 
 
-async def _first_sign_in(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    store = store_of(request)
+def _forced_change(request: Request) -> Response | None:
+    """The redirect (pages) or 403 (API, changes) for a session still on a one-time
+    password, or None to let the request through."""
     path = request.url.path
     token = request.cookies.get(SESSION_COOKIE)
-    if token and not path.startswith(OPEN_PATHS):
-        found = auth.session_actor(store, token)
-        if found is not None and accounts.must_change_password(store, found[0]):
-            if request.method == "GET" and not path.startswith("/api/"):
-                return RedirectResponse(PASSWORD_PAGE, status_code=303)
-            return JSONResponse(
-                {"detail": "须先修改一次性密码 (change the one-time password first)"},
-                status_code=403,
-            )
-    response = await call_next(request)
-    if path == "/login" and request.method == "POST" and response.status_code == 303:
-        new = _session_cookie(response)
-        found = auth.session_actor(store, new) if new else None
-        if found is not None:
-            accounts.record_sign_in(store, found[0])
-            if accounts.must_change_password(store, found[0]):
-                response.headers["location"] = PASSWORD_PAGE
-    return response
+    if not token or path.startswith(OPEN_PATHS):
+        return None
+    found = session_of(request.scope, store_of(request), token)
+    if found is None or not found.must_change_password:
+        return None
+    if request.method == "GET" and not path.startswith("/api/"):
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+    return JSONResponse(
+        {"detail": "须先修改一次性密码 (change the one-time password first)"},
+        status_code=403,
+    )
 
 
-def _session_cookie(response: Response) -> str | None:
-    for name, value in response.raw_headers:
-        if name.lower() == b"set-cookie" and value.startswith(SESSION_COOKIE.encode() + b"="):
-            return value.split(b";", 1)[0].split(b"=", 1)[1].decode()
+def _after_login(request: Request, send: Send) -> Send:
+    """``send`` that notes a successful sign-in and sends an account on its one-time
+    password to the change page instead of where the login was going."""
+
+    async def noting(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 303:
+            headers = MutableHeaders(scope=message)
+            new = _session_cookie(headers.getlist("set-cookie"))
+            try:
+                found = await run_in_threadpool(_signed_in, request, new) if new else None
+            except (OperationalError, PoolTimeout) as exc:
+                if not is_busy(exc):
+                    raise
+                # signed in all the same; the next request is sent to the password page
+                log.warning("could not note a sign-in: the database is busy")
+                found = None
+            if found is not None and found.must_change_password:
+                headers["location"] = PASSWORD_PAGE
+        await send(message)
+
+    return noting
+
+
+def _signed_in(request: Request, token: str) -> auth.Session | None:
+    store = store_of(request)
+    found = session_of(request.scope, store, token)
+    if found is not None:
+        accounts.record_sign_in(store, found.actor)
+    return found
+
+
+def _session_cookie(cookies: list[str]) -> str | None:
+    prefix = SESSION_COOKIE + "="
+    for value in cookies:
+        if value.startswith(prefix):
+            return value.split(";", 1)[0][len(prefix) :]
     return None
 
 
 def install(app: FastAPI) -> None:
     """Add the account pages and the first-sign-in middleware to the app."""
     app.include_router(router)
-    app.middleware("http")(first_sign_in)
+    app.add_middleware(FirstSignIn)
