@@ -194,8 +194,11 @@ def _rank(
         or (reading.role_entity if form_entity == "person" else None)
         or form_entity
     )
-    if reading.role is None and reading.core in scoring.BARE_ADDRESS:
-        key = scoring.SUBJECT_ADDRESS.get(col_entity)
+    for bare, subject in (
+        (scoring.BARE_ADDRESS, scoring.SUBJECT_ADDRESS),
+        (scoring.BARE_NAME, scoring.SUBJECT_NAME),
+    ):
+        key = subject.get(col_entity) if reading.role is None and reading.core in bare else None
         if key in index.fields:
             words[key] = max(words.get(key, 0.0), 0.9)
     if col_entity == form_entity and reading.role is None:

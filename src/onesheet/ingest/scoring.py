@@ -73,6 +73,9 @@ SUBJECT_ADDRESS = {
     "place": "place.address",
 }
 BARE_ADDRESS = frozenset({"地址", "详细地址", "具体地址", "所在地址", "地点", "位置", "所在位置"})
+# A bare 名称 names the row's own unit on a list of units (a person has a 姓名, not a 名称).
+SUBJECT_NAME = {"enterprise": "enterprise.name", "place": "place.name"}
+BARE_NAME = frozenset({"名称", "全称", "单位全称", "名称全称"})
 _HINT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"18位|身份证", ("id_number",)),
     (r"手机|11位|电话", ("phone",)),

@@ -212,13 +212,15 @@ class FieldIndex:
                 offer(i, _containment(text, choice))
         # A heading that *is* one field's wording is not another's homophone or near miss
         # (组别 is the village group, not 族别 the ethnicity).
-        ceiling = _BELOW_EXACT if out else 1.0
+        exact_entities = {k.split(".", 1)[0] for k in out}
         for i, score in per_choice.items():
             choice = self.choices[i]
             if choice == text:
                 continue
-            score = min(score, ceiling, _guard(text, choice, roles, self.choice_roles[i]))
+            score = min(score, _guard(text, choice, roles, self.choice_roles[i]))
             for key, base in self.exact[choice].items():
+                if key.split(".", 1)[0] in exact_entities:
+                    base = min(base, _BELOW_EXACT)  # the entity already has this wording
                 value = score * base
                 if value > out.get(key, 0.0) and value > 0.4:
                     out[key] = value
