@@ -75,7 +75,9 @@ class County:
     """A seeded county on one backend, its server, and helpers to look inside it.
 
     ``live()`` is the running server (started if there is none: the real CLI's ``serve``
-    through ``failpoint.py``, every failpoint disarmed). The tests of one county share it,
+    through ``failpoint.py``, every failpoint disarmed). The server starts each import
+    job's runner process through ``failpoint.py`` too (``ONESHEET_JOB_RUNNER``), so an
+    import pauses in its runner, whose pid the marker gives. The tests of one county share it,
     so a test that kills it starts the next one, and that restarted server is what it checks.
     The server's temp files go to ``tmpdir``.
     """
@@ -105,6 +107,8 @@ class County:
         env = {
             **self.served.env,
             "ONESHEET_FAILPOINT_DIR": str(self.marks),
+            # import jobs run in processes of their own: the same CLI with the failpoints
+            "ONESHEET_JOB_RUNNER": " ".join([*FAILPOINT_CLI, "jobs", "run"]),
             "TMPDIR": str(self.tmpdir),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         }

@@ -23,7 +23,9 @@ Failpoints:
     the recorder's write of an import's batch (``services.data_import.record``): the pause
     comes after every observation of the batch has been written, before the review queue,
     the audit event and the commit. The marker counts the batch's observations in the
-    transaction.
+    transaction. An API import runs in its job's runner process (``jobs run``, started
+    through this module when ``ONESHEET_JOB_RUNNER`` says so): the marker's pid is the
+    runner's, not the server's.
 
 Without ``ONESHEET_FAILPOINT_DIR`` this is plain ``onesheet``.
 """
