@@ -284,3 +284,15 @@ def test_a_cover_sheet_before_the_form_is_passed_over_and_said_so():
 def test_a_heading_that_is_a_wording_alternatives_and_bracketed_qualifiers(heading, key):
     (m,) = _match(heading)
     assert (m.status, m.field) == ("matched", key)
+
+
+def test_a_bare_name_or_attribute_on_a_list_of_units_is_the_units_own():
+    rows = [
+        ["企业名录"],
+        ["名称", "统一社会信用代码", "法定代表人", "状态", "地址"],
+        ["某某有限公司", "91330523MA2B3C4D5E", "李四", "存续", "余村1号"],
+    ]
+    got = _by_heading(_analyse(_xlsx(rows)))
+    assert got["名称"] == "enterprise.name"
+    assert got["状态"] == "enterprise.status"
+    assert got["地址"] == "enterprise.address"

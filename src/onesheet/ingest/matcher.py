@@ -201,6 +201,14 @@ def _rank(
         key = subject.get(col_entity) if reading.role is None and reading.core in bare else None
         if key in index.fields:
             words[key] = max(words.get(key, 0.0), 0.9)
+    if (
+        reading.role is None
+        and reading.core in _BARE_ATTRIBUTES
+        and max(words.values(), default=0) < 0.85
+    ):
+        key = _only_field_ending(reading.core, col_entity, index)
+        if key:
+            words[key] = 0.88
     if col_entity == form_entity and reading.role is None:
         for src, dst in scoring.SUBJECT_MAP.get(form_entity, {}).items():
             if src in words and dst in index.fields:
@@ -215,6 +223,22 @@ def _rank(
         for key, s in scoring.value_candidates(prof, index.fields, col_entity).items():
             final[key] = max(final.get(key, 0.0), s)
     return sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+# A bare attribute noun (状态, 等级, 性质) names the row's own one, when its entity has
+# exactly one field worded "… + noun" (an enterprise's 状态 is its 经营状态).
+_BARE_ATTRIBUTES = frozenset({"状态", "状况", "等级", "级别", "性质", "规模", "类型", "类别"})
+
+
+def _only_field_ending(noun: str, entity: str, index: FieldIndex) -> str | None:
+    keys = {
+        key
+        for text, slot in index.exact.items()
+        if text.endswith(noun) and len(text) > len(noun)
+        for key in slot
+        if key.startswith(entity + ".") and index.fields[key].status != "draft"
+    }
+    return keys.pop() if len(keys) == 1 else None
 
 
 def _decide(m: ColumnMatch, ranked: list[tuple[str, float]]) -> None:
