@@ -19,6 +19,7 @@ from onesheet.cli.main import app as cli_app
 from onesheet.domain.access import CLI_ADMIN, Actor
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import county_fields, forms, sheet_admin, tasks
+from onesheet.services import county_fields_catalogue as catalogue_module
 from onesheet.services.base import Store
 from onesheet.services.county_fields_catalogue import catalogue_page
 from onesheet.services.users import add_user
@@ -108,6 +109,22 @@ def test_fill_rates_per_town_come_from_the_store(learnt):
         catalogue_page(store, ADMIN, entity="car")
 
 
+def test_fill_counts_are_kept_until_a_write_or_within_their_cost(store, monkeypatch):
+    seed_small(store, people=40)
+    _approved(store, WEIWEN)
+
+    def held() -> int | None:
+        found = catalogue_page(store, ADMIN, query="慰问方式")
+        return next(e.values for e in found.entries if e.key == "person.x_wwfs")
+
+    monkeypatch.setattr(catalogue_module, "STALE_FACTOR", 1e9)  # as if counting were slow
+    assert held() == 0
+    _, typed = _fill_one_village(store)
+    assert held() == 0  # a slow count is reused for a while, even after a write
+    monkeypatch.setattr(catalogue_module, "STALE_FACTOR", 0.0)
+    assert held() == len(typed)  # the write moved the newest batch: counted again
+
+
 def test_catalogue_page_in_chinese_and_english_and_the_cli(learnt, database_url):
     store, tid, cadre, typed = learnt
     add_user(store, CLI_ADMIN, "mz1", role="department", org_code=COUNTY, password=PASSWORD,
@@ -118,6 +135,7 @@ def test_catalogue_page_in_chinese_and_english_and_the_cli(learnt, database_url)
     assert page.status_code == 200
     html = page.text
     assert "数据元目录" in html and 'href="/fields"' in html  # the menu links it
+    assert "填充率统计于" in html
     card = re.search(r'<article[^>]*id="field-person.x_wwfs".*?</article>', html, re.S).group(0)
     for text in ("慰问方式", "代码（选项）", "退役军人事务局", "春节走访慰问登记表", "县级字段"):
         assert text in card, text

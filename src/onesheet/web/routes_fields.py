@@ -21,6 +21,7 @@ from onesheet.domain.access import PERMISSIONS
 from onesheet.domain.dictionary import ENTITY_TYPES
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import county_fields, county_fields_catalogue
+from onesheet.services.base import CHINA_OFFSET
 from onesheet.services.forms import NEW_FIELD_TYPES, TYPE_LABELS_ZH
 from onesheet.web.api_fields import check_samples_readable
 from onesheet.web.auth import Caller, check_csrf
@@ -41,6 +42,7 @@ register(
         ),
         "fields_all_entities": ("全部对象", "All entities"),
         "fields_count": ("共 {n}/{total} 个字段", "{n} of {total} fields"),
+        "fields_counted_at": ("填充率统计于 {at}（北京时间）", "fill rates counted {at} (UTC+8)"),
         "fields_none": ("没有符合条件的字段", "No field matches"),
         "fields_type": ("类型", "Type"),
         "fields_unit": ("单位", "Unit"),
@@ -117,6 +119,9 @@ def fields_page(
         "entities": ENTITY_TYPES,
         "awaiting": awaiting,
         "types": dict(_types(lang_of(request))),
+        "counted_at": (found.counted_at + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M")
+        if found.counted_at
+        else "",
     }
     return render(request, "fields_catalogue.html", ctx)
 
