@@ -76,6 +76,7 @@ class StyleForm:
     above: list[list[tuple[int, object]]] = field(default_factory=list)  # rows before title
     below_title: list[list[tuple[int, object]]] = field(default_factory=list)  # unit/notes
     numbering: bool = False
+    units: list[str | None] | None = None  # a row of units under the headings (heading)
     footer: list[str] = field(default_factory=lambda: ["填表人：　　　　审核人：　　　　日期："])
     sheet: str = "Sheet1"
     before_sheets: dict[str, list[list[object]]] = field(default_factory=dict)
@@ -135,6 +136,11 @@ def layout(form: StyleForm) -> tuple[Grid, list[int]]:
     h0 = r
     _heading(g, form.columns, r, 0, r + d - 1, form.typed)
     r += d
+    if form.units:
+        for c, u in enumerate(form.units):
+            g.put(r, c, u)
+        r += 1
+        d += 1
     if form.numbering:
         for c in range(n):
             g.put(r, c, c + 1)
@@ -870,10 +876,102 @@ def yibao_fill() -> StyleForm:
     )
 
 
+def liushou_lone_group() -> StyleForm:
+    """内蒙古: 留守儿童 — a cover sheet first; headings on the bottom row without merges and
+    one group label (监护人) typed once above its three columns."""
+    p = Province(7310, "150221", "土默特右旗", [("萨拉齐镇", "东老藏营村"), ("双龙镇", "沟门村")])
+    rows = []
+    for i in range(8):
+        g = p.gender()
+        b = p.birth(6, 15)
+        rows.append([
+            i + 1, p.name(g), g, b, p.id_number(b, g), p.choice(["萨拉齐第一小学", "双龙中学"]),
+            p.name(), p.choice(["祖父", "祖母", "外祖母"]), p.mobile(),
+            p.choice(["包头市", "呼和浩特市", "鄂尔多斯市"]), None,
+        ])  # fmt: skip
+    cover = [["土默特右旗农村留守儿童信息台账"], [None], ["萨拉齐镇人民政府"], [None], ["2024年"]]
+    return StyleForm(
+        file="neimenggu_liushou.xlsx",
+        department="民政",
+        title="农村留守儿童信息登记表",
+        columns=[
+            "序号",
+            "儿童姓名",
+            "性别",
+            "出生日期",
+            "身份证号",
+            "就读学校",
+            ("监护人", ["姓名", "与儿童关系", "联系电话"]),
+            "父母务工地",
+            "备注",
+        ],
+        truth=[
+            "layout",
+            "person.name",
+            "person.gender",
+            "person.birth_date",
+            "person.id_number",
+            "person.school",
+            "new:guardian_name",
+            "new:guardian_relationship",
+            "new:guardian_phone",
+            "new:parents_work_location",
+            "layout",
+        ],
+        rows=rows,
+        entity="person",
+        typed="bottom",
+        filter={"field": "person.is_left_behind", "op": "eq", "value": "1"},
+        sheet="登记表",
+        before_sheets={"封面": cover},
+    )
+
+
+def gengdi_units_row() -> StyleForm:
+    """山西: 耕地地力保护补贴 — a household list with a row of units under the headings."""
+    p = Province(7311, "140928", "五寨县", [("砚城镇", "城关村"), ("小河头镇", "小河头村")])
+    rows = []
+    for i in range(9):
+        g = p.gender()
+        b = p.birth(35, 80)
+        area = round(p.r.uniform(3, 30), 1)
+        rows.append([
+            i + 1, p.name(g), p.id_number(b, g), area, 95.5, round(area * 95.5, 2),
+            f"6230{p.digits(15)}",
+        ])  # fmt: skip
+    return StyleForm(
+        file="shanxi_gengdi.xlsx",
+        department="农业农村",
+        title="2024年耕地地力保护补贴发放清册",
+        columns=[
+            "序号",
+            "户主姓名",
+            "身份证号码",
+            "承包面积",
+            "补贴标准",
+            "补贴金额",
+            "一卡通账号",
+        ],  # noqa: E501
+        units=[None, None, None, "亩", "元/亩", "元", None],
+        truth=[
+            "layout",
+            "household.head_name",
+            "household.head_id_number",
+            "household.arable_land_area",
+            "new:farmland_subsidy_rate",
+            "new:farmland_subsidy_amount",
+            "person.bank_account",
+        ],
+        rows=rows,
+        entity="household",
+        below_title=[[(0, "乡镇：　　　　村："), (5, "单位：亩、元")]],
+    )
+
+
 def style_forms() -> list[StyleForm]:
     random.seed(0)
     return [
         gaoling_ods(), canji_xls(), tuiyi_three_rows(), weifang_house(), anquan_house(),
         qiye_safety(), getihu_xls(), questionnaire(), wps_export(), with_instructions(),
-        jiance_household(), yibao_fill(),
+        jiance_household(), yibao_fill(), liushou_lone_group(), gengdi_units_row(),
     ]  # fmt: skip

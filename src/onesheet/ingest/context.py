@@ -267,7 +267,7 @@ _NAMED_THING = re.compile(
     r"^(企业|公司|单位|学校|组织|社会组织|机构|医院|合作社|商户|门店|店铺|字号|危险源|经营主体)"
     r"(详细)?(名称|全称)$|^(场所|房屋|建筑|建筑物|小区|楼栋|设施|避难场所)(名称|编号)$"
 )
-_HOUSE_WORDS = re.compile(r"房屋|建筑|建房|结构|层数|宅基地|危房|产权|面积")
+_HOUSE_WORDS = re.compile(r"房屋|建筑|建房|结构|层数|宅基地|危房|产权")
 
 
 def _sharing_entities(exact: dict[str, float], entity: str) -> list[str]:
@@ -304,8 +304,9 @@ def guess_entity(
                     # 户主姓名 is a household's head and a house's owner alike: a wording
                     # several entities share says only "one of these".
                     sharing = _sharing_entities(concept, ent)
-                    for e in sharing:
-                        scores[e] += w / len(sharing)
+                    for e in sharing:  # the field it is the label of keeps the larger share
+                        own = 1.0 if len(sharing) == 1 else 0.6 if e == ent else 0.4
+                        scores[e] += w * own / max(1, len(sharing) - 1) ** (e != ent)
                     evidence.append(f"{r.concept or r.core} → {'/'.join(sharing)}")
                     break
             else:

@@ -70,6 +70,9 @@ def canonical(concept: str, index: FieldIndex) -> str:
     """
     if _RELATION_TO_SUBJECT.match(concept):
         return "与本人关系"
+    role = next((r for r in ROLE_WORDS if concept.startswith(r)), None)
+    if role and _RELATION_TO_SUBJECT.match(concept[len(role) :]):
+        return "与本人关系"  # 监护人/与儿童关系: the guardian's relationship to the child
     if concept in ROLE_WORDS or concept in ROLE_ALIASES:  # 监护人 = 监护人姓名
         return ROLE_ALIASES.get(concept, concept) + "姓名"
     for cut in range(1, len(concept) - 1):

@@ -437,11 +437,11 @@ def _known_row(g: _Grid, r: int, vocab: frozenset[str]) -> bool:
     return len(known) >= 2 and len(known) * 2 >= len(filled)
 
 
-_UNIT_WORD = re.compile(
-    r"^[(（]?(元|万元|千元|人|户|个|间|次|岁|周岁|亩|㎡|m2|m²|平方米|平米|米|公斤|千克|kg|cm|%|"
-    r"元/月|元/人|元/年|元/户|人/户|小时|天|年|月|层|套|辆|头|只|吨)[)）]?$",
-    re.I,
+_MEASURE = (
+    r"(元|万元|千元|人|户|个|间|次|岁|周岁|亩|㎡|m2|m²|平方米|平米|米|公斤|千克|kg|cm|%|小时|天|"
+    r"年|月|层|套|辆|头|只|吨|人次|户次)"
 )
+_UNIT_WORD = re.compile(rf"^[(（]?{_MEASURE}(/{_MEASURE})?[)）]?$", re.I)  # 元, （㎡）, 元/亩
 
 
 def _is_unit(text: str) -> bool:
