@@ -37,6 +37,7 @@ from pathlib import Path
 
 import anyio.to_thread
 import httpx
+import psycopg
 from sqlalchemy import event, text
 
 from web import PASSWORD, TEMPLATE_ID, requests_for  # bench/web.py: same users, task, requests
@@ -104,6 +105,14 @@ class Counters:
         self.checkouts = 0
         self.connects = 0
         event.listen(engine, "before_cursor_execute", self._statement)
+        # COPY (store/bulk.py) goes to psycopg directly, past SQLAlchemy's events
+        copy = psycopg.Cursor.copy
+
+        def counted_copy(cursor, statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+            self._statement(None, cursor, str(statement))
+            return copy(cursor, statement, *args, **kwargs)
+
+        psycopg.Cursor.copy = counted_copy  # type: ignore[method-assign]
         event.listen(engine.pool, "checkout", self._checkout)
         event.listen(engine.pool, "connect", self._connect)
 
