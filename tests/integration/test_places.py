@@ -350,6 +350,19 @@ def test_a_village_fills_its_hazard_sources_on_the_phone_task_page(store):
         saved = c.post(f"/tasks/{task.id}", data=form, follow_redirects=False)
         assert saved.status_code == 303
         assert "已保存" in c.get(saved.headers["location"]).text
+
+        # a mistyped re-import waits in the village's queue under the place's name
+        r[0][0] = "天成化工储灌区"
+        queued = data_import.import_file(
+            store, clerk("emergency"), export_xlsx(h, r), department="emergency",
+            filename="重大危险源（更新）.xlsx", entity="place",
+        )  # fmt: skip
+        assert (queued.created, queued.queued) == (0, 1)
+        listing = c.get("/link")
+        assert listing.status_code == 200 and "天成化工储灌区" in listing.text
+        entry_id = re.search(r'href="/link/(\d+)"', listing.text).group(1)  # type: ignore[union-attr]
+        entry = c.get(f"/link/{entry_id}")
+        assert entry.status_code == 200 and "天成化工储罐区" in entry.text  # the candidate
     done = next(t for t in tasks.list_tasks(store, CLI_ADMIN) if t.id == task.id)
     assert (done.status, done.items_filled) == ("done", task.items_total)
     headings, rows, _ = read_back(report(store, "emergency", tid), HAZARDS.headings[0])

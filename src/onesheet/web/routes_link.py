@@ -41,6 +41,16 @@ EVIDENCE_KEYS = {  # evidence column → the field it speaks about
 }
 
 
+# The value that names a queued row, by entity: a place waits under its name (学校名称 …).
+_NAME = {"person": "person.name", "enterprise": "enterprise.name", "place": "place.name"}
+
+
+def _row_name(store: Store, actor: Actor, entry: dict[str, Any]) -> str | None:
+    """The name a queued row goes by, as the actor may see it."""
+    key = _NAME.get(entry["entity_type"], "person.name")
+    return _shown(store, actor, key, entry["record"].get(key))
+
+
 @dataclass
 class Line:
     """One field of the row beside the same field of each candidate."""
@@ -139,7 +149,7 @@ def link_list(request: Request, caller: CallerDep, done: str = "") -> HTMLRespon
     shown = [
         {
             "id": e["id"],
-            "name": _shown(store, caller.actor, "person.name", e["record"].get("person.name")),
+            "name": _row_name(store, caller.actor, e),
             "reason": e["record"].get("_reason", ""),
             "source": e["source"],
             "where": f"{e['file']}:{e['row_no']}",
