@@ -316,6 +316,20 @@ POLICY: tuple[Row, ...] = (
         target="token",
         note="revoke a token of a user of that area",
     ),
+    # -- administration: the org tree (division codes) of the administrator's county -------
+    Row("GET", "/admin/orgs", "login 403 403 403 403 200 403", note="org-tree upload page"),
+    Row(
+        "POST",
+        "/admin/orgs/preview",
+        "login 403 403 403 403 200 403",
+        note="check and diff an uploaded division-code file; writes nothing",
+    ),
+    Row(
+        "POST",
+        "/admin/orgs/apply",
+        "login 403 403 403 403 303 403",
+        note="apply the previewed file (checked again) in one transaction",
+    ),
     # -- accounts: one's own password; the administrator's account list, own area only ------
     Row(
         "GET",

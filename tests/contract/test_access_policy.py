@@ -14,6 +14,7 @@ Cases where the app disagrees with the policy are listed in ``KNOWN`` and run as
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -1088,6 +1089,52 @@ def _token_revoke(c: County, role: str, variant: str, csrf: str | None) -> Req:
             assert (revoked is not None) == allowed
 
     return Req(url=f"/admin/tokens/{token_id}/revoke", data=_form(csrf), verify=verify)
+
+
+# -- org tree ------------------------------------------------------------------------------
+def _division_file(c: County) -> bytes:
+    """County A's division codes as loaded (re-applying them changes nothing)."""
+    o = table("org_unit")
+    with c.store.engine.connect() as conn:
+        units = conn.execute(
+            select(o.c.code, o.c.name).where(
+                o.c.county_code == c.orgs["A"], o.c.level.in_(("county", "town", "village"))
+            )
+        ).all()
+    lines = ["统计用区划代码,名称"] + [f"{u.code.ljust(12, '0')},{u.name}" for u in units]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _org_loads(c: County) -> int:
+    a = table("audit_event")
+    return int(_scalar(c, select(func.count()).where(a.c.action == "orgs.load")))
+
+
+@builds("GET", "/admin/orgs")
+def _orgs_page(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    return Req(url="/admin/orgs")
+
+
+@builds("POST", "/admin/orgs/preview")
+def _orgs_preview(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    before = _org_loads(c)
+
+    def verify(allowed: bool) -> None:
+        assert _org_loads(c) == before  # a preview never applies
+
+    files = {"file": ("a.csv", _division_file(c), "text/csv")}
+    return Req(url="/admin/orgs/preview", data=_form(csrf), files=files, verify=verify)
+
+
+@builds("POST", "/admin/orgs/apply")
+def _orgs_apply(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    before = _org_loads(c)
+
+    def verify(allowed: bool) -> None:
+        assert _org_loads(c) == before + (1 if allowed else 0)
+
+    data = _form(csrf, data=base64.b64encode(_division_file(c)).decode(), filename="a.csv")
+    return Req(url="/admin/orgs/apply", data=data, verify=verify)
 
 
 # -- accounts ------------------------------------------------------------------------------

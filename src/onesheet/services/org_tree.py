@@ -365,3 +365,33 @@ def entity_org_as_of(store: Store, actor: Actor, entity_id: int, day: date) -> s
     merger, the merged village; from its date on, the survivor."""
     with store.engine.connect() as conn:
         return org_events.entity_org_as_of(conn, entity_id, day)
+
+
+@dataclass(frozen=True)
+class TreeOverview:
+    """What the org-load page shows before a file: the county's live units by level, how
+    many were merged away, and its latest dated changes (newest first)."""
+
+    county_code: str | None
+    county_name: str | None
+    live: dict[str, int]
+    merged: int
+    events: list[OrgEvent]
+
+
+@service("orgs_overview", permission="seed.run", audit=None)
+def org_tree_overview(store: Store, actor: Actor, *, latest: int = 30) -> TreeOverview:
+    """The administrator's county (or the first loaded one for a county-less admin)."""
+    with store.engine.connect() as conn:
+        counties = [u for u in orgs.list_orgs(conn) if u.level == "county"]
+        mine = [u for u in counties if actor.org_code and u.code == actor.org_code[:6]]
+        county = (mine or counties or [None])[0]
+        if county is None:
+            return TreeOverview(None, None, {}, 0, [])
+        units, _ = org_events.county_units(conn, county.code)
+        live: dict[str, int] = {}
+        for u in units:
+            live[u.level] = live.get(u.level, 0) + 1
+        events = org_events.events_of(conn, county=county.code)
+    merged = sum(1 for e in events if e.kind in ("merge", "move"))
+    return TreeOverview(county.code, county.name, live, merged, events[::-1][:latest])

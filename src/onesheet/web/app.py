@@ -25,6 +25,7 @@ from onesheet.web import (
     routes_fields,
     routes_forms,
     routes_link,
+    routes_orgs,
     routes_sheet,
     routes_tasks,
     routes_users,
@@ -47,6 +48,7 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(routes_forms.router)
     app.include_router(routes_feedback.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_orgs.router)
     app.include_router(api_fields.router)
     app.include_router(routes_fields.router)
     app.include_router(routes_eligibility.router)
