@@ -296,3 +296,13 @@ def test_a_bare_name_or_attribute_on_a_list_of_units_is_the_units_own():
     assert got["名称"] == "enterprise.name"
     assert got["状态"] == "enterprise.status"
     assert got["地址"] == "enterprise.address"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("所在党支部", "所属党支部"), ("安置方式", "安置形式"), ("监护人与儿童关系", "与残疾人关系")],
+)
+def test_more_ways_of_wording_one_new_concept(first, second):
+    (m1,) = _match(first)
+    (m2,) = _match(second, drafts=[m1.draft])
+    assert m1.draft is not None and (m2.status, m2.field) == ("matched", m1.draft.key)

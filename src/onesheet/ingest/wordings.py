@@ -96,7 +96,10 @@ _SAME_ENDINGS = (
     ("类型", "类别", "种类"),
     ("情况", "状况", "状态"),
     ("号码", "号"),
+    ("方式", "形式"),
 )
+# Prefixes that say only "the row's own": 所在党支部 = 所属党支部 = 党支部.
+_OWN_PREFIXES = ("所在", "所属")
 # A yes/no question asked three ways: 是否残疾, 是否为残疾, 有无残疾.
 _YES_NO = ("是否为", "是否", "有无")
 
@@ -124,6 +127,12 @@ def ending_variants(core: str) -> list[str]:
     start = next((p for p in _YES_NO if core.startswith(p) and len(core) > len(p) + 1), None)
     if start:
         out += [p + core[len(start) :] for p in _YES_NO if p != start]
+    own = next((p for p in _OWN_PREFIXES if core.startswith(p)), None)
+    if own and len(core) >= len(own) + 2:
+        out += [p + core[len(own) :] for p in _OWN_PREFIXES if p != own]
+        out.append(core[len(own) :])
+    elif not own and len(core) >= 2:
+        out += [p + core for p in _OWN_PREFIXES]
     return out
 
 
