@@ -54,12 +54,9 @@ def _name(call: ast.Call) -> str | None:
 
 
 def _code_arg(call: ast.Call, maker: Maker) -> ast.expr | None:
-    for kw in call.keywords:
-        if kw.arg == "code":
-            return kw.value
-    if len(call.args) > maker.position:
+    if len(call.args) > maker.position:  # (``finding``/``refuse`` take ``code=`` as a fact)
         return call.args[maker.position]
-    return None
+    return next((kw.value for kw in call.keywords if kw.arg == "code"), None)
 
 
 def _forwarding(fn: ast.FunctionDef, makers: dict[str, Maker]) -> Maker | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.responsibility import MatterVerdict
 
 KINDS: dict[str, tuple[str, str]] = {
@@ -128,26 +128,14 @@ def check_registration(reg: Registration, known_kinds: Iterable[str] = KINDS) ->
         problems.append(_missing("frequency", "频次", "frequency"))
     elif reg.frequency not in FREQUENCIES:
         problems.append(
-            Finding(
-                "demand.frequency",
-                f"未知的频次 {reg.frequency}（可选：{'、'.join(FREQUENCIES)}）",
-                f"unknown frequency {reg.frequency}",
-            )
+            finding("demand.frequency", frequency=reg.frequency, frequencies="、".join(FREQUENCIES))
         )
     if not reg.basis.strip():
         problems.append(_missing("basis", "依据（法律法规或政策文件）", "legal basis"))
     if not 0 < reg.minutes <= MAX_MINUTES:
-        problems.append(
-            Finding(
-                "demand.minutes",
-                f"每次每村所需时间须为 1–{MAX_MINUTES} 分钟",
-                f"minutes per occurrence per village must be 1–{MAX_MINUTES}",
-            )
-        )
+        problems.append(finding("demand.minutes", max_minutes=MAX_MINUTES))
     if reg.ends_on is not None and reg.ends_on < reg.starts_on:
-        problems.append(
-            Finding("demand.dates", "结束日期早于开始日期", "the end date is before the start")
-        )
+        problems.append(finding("demand.dates"))
     if problems:
         raise InvalidInput(problems)
 
@@ -438,28 +426,16 @@ def check_decision(
     a merge into nothing, into another kind, into itself or into a closed demand."""
     problems: list[Finding] = []
     if decision not in DECISIONS:
-        problems.append(
-            Finding("demand.decision", f"未知的决定 {decision}", f"unknown decision {decision}")
-        )
+        problems.append(finding("demand.decision", decision=decision))
     if not reason.strip():
-        problems.append(
-            Finding("gate.reason_missing", "审核决定须写明理由", "a decision needs a reason")
-        )
+        problems.append(finding("gate.reason_missing"))
     if decision == "approved" and r.matter.code == "refused":
         problems.append(Finding("gate.negative_list", r.matter.message_zh, r.matter.message_en))
     if decision == "approved" and app_duplicates_sheet(demand, r.held_fields):
-        problems.append(
-            Finding(
-                "demand.app_duplicates_sheet",
-                "该应用采集的数据一表通已有，不能准入",
-                "the sheet already holds this app's data: it cannot be approved",
-            )
-        )
+        problems.append(finding("demand.app_duplicates_sheet"))
     if decision == "merged":
         if target is None:
-            problems.append(
-                Finding("demand.merge_target", "合并须指定并入的事项", "a merge needs a target")
-            )
+            problems.append(finding("demand.merge_target"))
         elif (
             target.id == demand.id
             or target.kind != demand.kind

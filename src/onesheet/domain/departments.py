@@ -27,7 +27,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from onesheet.domain.dictionary import Department, DepartmentMatch
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 
 _BRACKETS = re.compile(r"[(\[【〔<《「]([^()\[\]【】〔〕<>《》「」]*)[)\]】〕>》」]")
 _JOINT = re.compile(r"[/／、,，;；|+＋&]|(?<=[局委办部])(?:与|和|及)")
@@ -312,15 +312,7 @@ def require(departments: Mapping[str, Department], name: str) -> str:
         zh = "、".join(_label(departments, k) for k in m.options)
         en = ", ".join(m.options)
         raise DepartmentAmbiguous(
-            [
-                Finding(
-                    "department.joint",
-                    f"“{m.wording}”是联合发文的部门：{zh}；请选择其中一个作为本表的部门"
-                    f"（如 --department {m.options[0]}）",
-                    f"'{m.wording}' names several departments ({en}); choose one "
-                    f"(e.g. --department {m.options[0]})",
-                )
-            ],
+            [finding("department.joint", wording=m.wording, zh=zh, m=m.options[0], en=en)],
             m.options,
         )
     zh = "、".join(_label(departments, k) for k in m.suggestions)

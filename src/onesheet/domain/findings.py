@@ -129,7 +129,7 @@ class InvalidInput(Exception):
         return "\n".join(lines)
 
 
-def finding(code: str, **where: object) -> Finding:
+def finding(code: str, /, **where: object) -> Finding:
     """The catalogued finding ``code``: ``file``/``row``/``column``/``field`` place it, every
     other keyword fills the message templates (a code not catalogued is a programming error)."""
     try:
@@ -140,7 +140,7 @@ def finding(code: str, **where: object) -> Finding:
     missing = entry.placeholders() - params.keys()
     if missing:
         raise TypeError(f"finding {code!r} needs {sorted(missing)}")
-    place = {k: where[k] for k in PLACE if where.get(k) is not None}
+    place = {k: where[k] for k in PLACE if where.get(k) not in (None, "")}
     return Finding(
         code,
         entry.zh.format_map(params),
@@ -149,6 +149,6 @@ def finding(code: str, **where: object) -> Finding:
     )
 
 
-def refuse(code: str, **where: object) -> NoReturn:
+def refuse(code: str, /, **where: object) -> NoReturn:
     """Raise the catalogued refusal ``code`` (InvalidInput, nothing written)."""
     raise InvalidInput([finding(code, **where)])

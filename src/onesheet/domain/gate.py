@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.responsibility import MatterVerdict
 from onesheet.domain.template_spec import AllOf, AnyOf, Column, Condition, TemplateSpec
 
@@ -294,9 +294,7 @@ def check_decision(decision: str, matter: MatterVerdict, reason: str) -> None:
     """Refuse a decision the rules forbid: approving a negative-list matter, no reason."""
     problems: list[Finding] = []
     if not reason.strip():
-        problems.append(
-            Finding("gate.reason_missing", "审核决定须写明理由", "a decision needs a reason")
-        )
+        problems.append(finding("gate.reason_missing"))
     if decision == "approved" and matter.code == "refused":
         problems.append(Finding("gate.negative_list", matter.message_zh, matter.message_en))
     if problems:

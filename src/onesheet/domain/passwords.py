@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from onesheet.domain.findings import Finding
+from onesheet.domain.findings import Finding, finding
 
 MIN_LENGTH = 10
 ONE_TIME_LENGTH = 12
@@ -22,25 +22,11 @@ def password_problems(password: str, username: str) -> list[Finding]:
     """What is wrong with ``password`` for ``username`` (empty when it passes)."""
     out = []
     if len(password) < MIN_LENGTH:
-        out.append(
-            Finding(
-                "password.short",
-                f"密码至少 {MIN_LENGTH} 位",
-                f"a password needs at least {MIN_LENGTH} characters",
-            )
-        )
+        out.append(finding("password.short", min_length=MIN_LENGTH))
     if password.isdigit():
-        out.append(
-            Finding("password.digits", "密码不能全是数字", "a password may not be all digits")
-        )
+        out.append(finding("password.digits"))
     if username and username.lower() in password.lower():
-        out.append(
-            Finding(
-                "password.username",
-                "密码不能是用户名或包含用户名",
-                "a password may not be or contain the username",
-            )
-        )
+        out.append(finding("password.username"))
     return out
 
 

@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from onesheet.domain.eligibility import Input
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, refuse
 from onesheet.domain.responsibility import Item
 
 KINDS = {
@@ -56,10 +56,10 @@ def check_matter(kind: str, matter: str, items: Iterable[Item]) -> Item | None:
     if any. Raises InvalidInput naming the list item otherwise.
     """
     if kind not in KINDS:
-        raise _bad("kind", f"不支持的证明类型 {kind}", f"unknown proof kind {kind}", "kind")
+        refuse("proof.kind", kind=kind, column="kind")
     matter = (matter or "").strip()
     if not matter:
-        raise _bad("matter", "须写明办理的事项", "the matter is required", "matter")
+        refuse("proof.matter", column="matter")
     hit = None
     for it in items:
         if it.list_kind != "negative":
@@ -127,7 +127,7 @@ def answer(
         return _hukou(subject, params)
     if kind == "kinship":
         return _kinship(subject, other or {}, params, head_is_subject)
-    raise _bad("kind", f"不支持的证明类型 {kind}", f"unknown proof kind {kind}")
+    refuse("proof.kind", kind=kind)
 
 
 def _day(params: Mapping[str, str], key: str) -> date:
@@ -165,7 +165,7 @@ def _residence(s: Mapping[str, Input], params: Mapping[str, str], org: str) -> A
     )
     statement = f"自 {since.isoformat()} 起居住在 {village}"
     if not village.isdigit():
-        raise _bad("param", "village 须为村（社区）代码", "village must be an org code", "village")
+        refuse("proof.param", column="village")
     if not org.startswith(village):
         return Answer("no", statement, basis)
     if status is None or status.value is None:

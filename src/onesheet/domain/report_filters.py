@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from onesheet.domain.dictionary import Dictionary, Field
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.template_spec import AllOf, AnyOf, Condition, Filter
 from onesheet.domain.values.parse import parse_for_field
 from onesheet.domain.values.problems import ValueProblem
@@ -82,23 +82,11 @@ def _condition(
 ) -> Checked:
     f = dictionary.fields.get(c.field)
     if f is None:
-        out.append(
-            _problem(
-                "filter.field",
-                f"筛选条件中的字段 {c.field} 不在数据字典中",
-                f"filter field {c.field} is not in the dictionary",
-                where,
-            )
-        )
+        out.append(finding("report.filter.field", key=c.field, column=where))
         return Checked(_placeholder(c.field), c.op, None)
     if f.entity not in entities:
         out.append(
-            _problem(
-                "filter.entity",
-                f"筛选字段 {c.field} 不属于本报表的对象",
-                f"filter field {c.field} is not of the report's entities {sorted(entities)}",
-                where,
-            )
+            finding("report.filter.entity", key=c.field, entities=sorted(entities), column=where)
         )
     try:
         value = canonical_operand(f, c.op, c.value, dictionary)

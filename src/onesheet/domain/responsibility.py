@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 
 LIST_KINDS = ("main", "assist", "negative", "certificate")
 LIST_LABELS_ZH = {
@@ -71,17 +71,7 @@ def parse_lists(text: str, filename: str = "responsibility_lists.csv") -> list[I
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or not {"list", "item"} <= set(reader.fieldnames):
-        raise InvalidInput(
-            [
-                Finding(
-                    "lists.header",
-                    "清单文件须有表头 list,item（可选 code,category,source）",
-                    "the list file needs a header with list,item (optional code,category,source)",
-                    file=filename,
-                    row=1,
-                )
-            ]
-        )
+        raise InvalidInput([finding("lists.header", file=filename, row=1)])
     items: list[Item] = []
     findings: list[Finding] = []
     counters: dict[str, int] = {}
@@ -102,10 +92,10 @@ def parse_lists(text: str, filename: str = "responsibility_lists.csv") -> list[I
     dupes = sorted({c for c in codes if codes.count(c) > 1})
     if dupes:
         findings.append(
-            Finding(
+            finding(
                 "lists.duplicate_code",
-                f"事项编码重复：{'、'.join(dupes)}",
-                f"duplicate item codes: {', '.join(dupes)}",
+                dupes="、".join(dupes),
+                dupes_en=", ".join(dupes),
                 file=filename,
             )
         )
@@ -120,10 +110,11 @@ def _kind(raw: str) -> str | None:
 
 
 def _bad_row(row: dict[str, str | None], filename: str, row_no: int) -> Finding:
-    return Finding(
+    return finding(
         "lists.bad_row",
-        f"清单类别须为 {'/'.join(LIST_KINDS)}（或 主责/协助/负面/证明），且事项不能为空：{row}",
-        f"list must be one of {', '.join(LIST_KINDS)} and item must not be empty: {row}",
+        list_kinds="/".join(LIST_KINDS),
+        row_no=row,
+        list_kinds_en=", ".join(LIST_KINDS),
         file=filename,
         row=row_no,
         column="list",

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from onesheet.domain.dictionary import Dictionary
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.template_spec import column_letter as letter
 from onesheet.ingest.matcher import MatchInput, match_columns
 from onesheet.ingest.structure import HeadingColumn
@@ -41,9 +41,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         col, sep, key = item.partition("=")
         if not sep or not col.strip().isalpha():
-            raise InvalidInput(
-                [Finding("map.syntax", f"映射格式应为 列=字段：{item}", f"use COL=field: {item}")]
-            )
+            raise InvalidInput([finding("map.syntax", item=item)])
         out[col.strip().upper()] = key.strip()
     return out
 
@@ -76,7 +74,7 @@ def plan_columns(
         elif m.status in ("uncertain", "new"):
             findings.append(_confirm(m.letter, m.heading, m.candidates, filename))
     for col in overrides:
-        findings.append(Finding("map.column", f"没有 {col} 列", f"no column {col}", column=col))
+        findings.append(finding("map.column", col=col, column=col))
     if findings:
         raise MappingNeeded(findings)
     return ColumnPlan(fields, list(headings))
@@ -84,20 +82,19 @@ def plan_columns(
 
 def _check_field(key: str, dictionary: Dictionary, col: str, findings: list[Finding]) -> None:
     if key not in dictionary.fields:
-        findings.append(
-            Finding("map.field", f"没有字段 {key}", f"no field {key}", column=col, field=key)
-        )
+        findings.append(finding("map.field", key=key, column=col, field=key))
 
 
 def _confirm(
     col: str, heading: str, candidates: list[tuple[str, float]], filename: str | None
 ) -> Finding:
     listed = "、".join(f"{k}（{s:.2f}）" for k, s in candidates[:3]) or "无"
-    return Finding(
+    return finding(
         "map.confirm",
-        f"列“{heading}”无法确定对应字段，候选：{listed}；请用 --map {col}=字段 或 {col}=skip 确认",
-        f"column '{heading}' needs a mapping; candidates: "
-        f"{', '.join(k for k, _ in candidates[:3]) or 'none'}; use --map {col}=field or {col}=skip",
+        heading=heading,
+        listed=listed,
+        col=col,
+        keys=", ".join(k for k, _ in candidates[:3]) or "none",
         file=filename,
         column=col,
     )

@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.template_spec import column_letter
 from onesheet.ingest.workbook import DEFAULT_MAX_BYTES, read_sheet
 
@@ -44,16 +44,7 @@ def decode(data: bytes, filename: str | None = None) -> tuple[str, str]:
             return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else encoding
         except UnicodeDecodeError:
             continue
-    raise InvalidInput(
-        [
-            Finding(
-                "file.encoding",
-                "无法识别文件编码（已尝试 UTF-8、GB18030/GBK），请另存为 UTF-8 或 Excel 文件",
-                "unknown text encoding (tried UTF-8 and GB18030/GBK); save as UTF-8 or XLSX",
-                file=filename,
-            )
-        ]
-    )
+    raise InvalidInput([finding("file.encoding", file=filename)])
 
 
 def _csv_grid(text: str, filename: str | None) -> tuple[list[list[object]], list[Finding]]:
@@ -110,39 +101,21 @@ def _unbalanced(record: list[str], width: int) -> bool:
 def _quote_finding(filename: str | None, row: int, line: str) -> Finding:
     shown = line.strip()
     shown = shown if len(shown) <= 40 else shown[:40] + "…"
-    return Finding(
-        "file.csv_quote",
-        f"引号不成对，该行无法分列（{shown}），已拒绝；请修正后重新导入",
-        f"unbalanced quote: the row cannot be split into cells ({shown}); refused, fix and "
-        "import again",
-        file=filename,
-        row=row,
-    )
+    return finding("file.csv_quote", shown=shown, file=filename, row=row)
 
 
 def _csv_error(
     exc: csv.Error, text: str, start: int, filename: str | None, row: int
 ) -> InvalidInput:
     if "field larger than field limit" not in str(exc):
-        return InvalidInput(
-            [
-                Finding(
-                    "file.csv_malformed",
-                    f"CSV 格式有误：{exc}",
-                    f"malformed CSV: {exc}",
-                    file=filename,
-                    row=row,
-                )
-            ]
-        )
+        return InvalidInput([finding("file.csv_malformed", exc=exc, file=filename, row=row)])
     limit = csv.field_size_limit()
     column = _oversized_column(text, start, limit)
     return InvalidInput(
         [
-            Finding(
+            finding(
                 "file.cell_too_big",
-                f"单元格内容过大（超过 {limit // 1024} KB），请检查该列是否误含整段文本或文件",
-                f"cell too big (over {limit // 1024} KB): check the column for stray text",
+                limit=limit // 1024,
                 file=filename,
                 row=row,
                 column=column_letter(column) if column is not None else None,
@@ -193,9 +166,7 @@ def _heading_row(grid: list[list[object]], filename: str | None) -> int:
     for i, row in enumerate(grid[:20]):
         if sum(1 for v in row if v not in (None, "")) >= 2:
             return i
-    raise InvalidInput(
-        [Finding("file.no_headings", "找不到表头行", "no heading row found", file=filename)]
-    )
+    raise InvalidInput([finding("file.no_headings", file=filename)])
 
 
 def _blank(v: object) -> bool:
@@ -207,9 +178,7 @@ def read_export(
 ) -> ExportTable:
     """Headings and rows of an export; ID-like cells stay text (CSV never passes a float)."""
     if len(data) > max_bytes:
-        raise InvalidInput(
-            [Finding("file.too_big", "文件过大", f"file over {max_bytes} bytes", file=filename)]
-        )
+        raise InvalidInput([finding("file.too_big", max_bytes=max_bytes, file=filename)])
     encoding, findings = None, []
     if _is_csv(data, filename):
         text, encoding = decode(data, filename)

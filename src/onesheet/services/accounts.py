@@ -30,7 +30,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 
 from onesheet.domain.access import ROLE_LABELS_ZH, ROLES, Actor
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.org_load import cell_text, find_column
 from onesheet.domain.passwords import one_time_password, password_problems
 from onesheet.linkage.reading import read_export
@@ -99,15 +99,7 @@ def _open_private(path: Path) -> int:
     try:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise InvalidInput(
-            [
-                Finding(
-                    "accounts.out_exists",
-                    f"密码文件 {path} 已存在，不会覆盖",
-                    f"{path} exists; it is not overwritten",
-                )
-            ]
-        ) from None
+        raise InvalidInput([finding("accounts.out_exists", path=path)]) from None
 
 
 def _hash_all(passwords: list[str]) -> list[str]:
@@ -139,17 +131,7 @@ def import_accounts(
     }
     missing = [k for k in ("name", "phone", "role", "org") if cols[k] is None]
     if missing:
-        raise InvalidInput(
-            [
-                Finding(
-                    "accounts.headings",
-                    "账号表须有 姓名、手机、角色、机构代码 列（部门、用户名可选）",
-                    "the account list needs name, phone, role and org code columns",
-                    file=filename,
-                    row=table.first_row - 1,
-                )
-            ]
-        )
+        raise InvalidInput([finding("accounts.headings", file=filename, row=table.first_row - 1)])
 
     def cell(row: list[object], key: str) -> str:
         i = cols[key]
@@ -165,7 +147,7 @@ def import_accounts(
         username = cell(raw, "user") or phone
         row_problems: list[Finding] = []
         if not name:
-            row_problems.append(_finding("accounts.name", "姓名为空", "empty name", n, filename))
+            row_problems.append(finding("accounts.name", row=n, file=filename))
         if not _MOBILE.match(phone):
             row_problems.append(
                 _finding(
@@ -188,12 +170,12 @@ def import_accounts(
             )
         elif username in first_row_of:
             row_problems.append(
-                _finding(
+                finding(
                     "accounts.repeated",
-                    f"用户名 {username} 与第 {first_row_of[username]} 行重复",
-                    f"username {username} repeats row {first_row_of[username]}",
-                    n,
-                    filename,
+                    username=username,
+                    first_row_of=first_row_of[username],
+                    row=n,
+                    file=filename,
                 )
             )
         else:
@@ -213,13 +195,7 @@ def import_accounts(
             dept_key, dept_problems = _department_finding(store, role, cell(raw, "dept"))
             level_problems = _org_level_finding(role, org or None)
             if org and not _manages(actor, org):
-                level_problems.append(
-                    Finding(
-                        "accounts.scope",
-                        f"机构 {org} 不在您的管辖范围内",
-                        f"org {org} is outside your scope",
-                    )
-                )
+                level_problems.append(finding("accounts.scope", org=org))
             for f in dept_problems + level_problems:
                 row_problems.append(_finding(f.code, f.message_zh, f.message_en, n, filename))
             wanted.append(
@@ -236,7 +212,7 @@ def import_accounts(
             )
         findings += row_problems
     if not table.rows:
-        findings.append(Finding("accounts.empty", "文件中没有账号", "no accounts", file=filename))
+        findings.append(finding("accounts.empty", file=filename))
     written = False
     try:
         with store.transaction() as conn:
@@ -245,23 +221,13 @@ def import_accounts(
             for w in wanted:
                 if w["username"] in taken:
                     findings.append(
-                        _finding(
-                            "accounts.exists",
-                            f"用户 {w['username']} 已存在",
-                            f"user {w['username']} exists",
-                            w["row"],
-                            filename,
+                        finding(
+                            "accounts.exists", username=w["username"], row=w["row"], file=filename
                         )
                     )
                 if w["ok"] and w["org_code"] and w["org_code"] not in orgs:
                     findings.append(
-                        _finding(
-                            "accounts.org",
-                            f"机构代码 {w['org_code']} 不存在（或已撤并）",
-                            f"no org unit {w['org_code']} (or merged away)",
-                            w["row"],
-                            filename,
-                        )
+                        finding("accounts.org", org_code=w["org_code"], row=w["row"], file=filename)
                     )
             if findings:
                 raise InvalidInput(sorted(findings, key=lambda f: f.row or 0))
@@ -346,14 +312,10 @@ def change_own_password(store: Store, actor: Actor, old: str, new: str) -> None:
     with store.engine.connect() as conn:
         row = store_accounts.account(conn, actor.username)
     if row is None or not _password_matches(row["password_hash"], old):
-        raise InvalidInput(
-            [Finding("password.old", "原密码不正确", "the current password is wrong")]
-        )
+        raise InvalidInput([finding("password.old")])
     problems = password_problems(new, actor.username)
     if new == old:
-        problems.append(
-            Finding("password.same", "新密码不能与原密码相同", "the new password must differ")
-        )
+        problems.append(finding("password.same"))
     if problems:
         raise InvalidInput(problems)
     now = utcnow()

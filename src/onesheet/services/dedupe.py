@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import refuse
 from onesheet.domain.values.idnumber import parse_id_number
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.linkage import model as lm
@@ -71,10 +71,6 @@ class MergeResult:
     duplicate: int | None
     batch_id: int | None
     observations: int
-
-
-def _refuse(code: str, zh: str, en: str) -> InvalidInput:
-    return InvalidInput([Finding(code, zh, en)])
 
 
 def _valid_id(text: object) -> str | None:
@@ -161,7 +157,7 @@ def find_duplicates(
 def _only_county(conn: Connection) -> str:
     found = link_store.counties(conn)
     if len(found) != 1:
-        raise _refuse("dedupe.county", "请指定县级代码（--county）", "choose a county (--county)")
+        refuse("dedupe.county")
     return found[0]
 
 
@@ -215,7 +211,7 @@ def merge(
     with store.transaction() as conn:
         entry = link_store.get_queue_entry(conn, entry_id)
         if entry is None or entry["kind"] != "duplicate":
-            raise _refuse("merge.unknown", f"没有重复待办 {entry_id}", f"no duplicate {entry_id}")
+            refuse("merge.unknown", entry_id=entry_id)
         survivor, duplicate = _pair_of(entry)
         found = link_store.entity_types(conn, [survivor, duplicate])
         write_scope.require_all(
@@ -228,7 +224,7 @@ def merge(
             ],
         )
         if entry["status"] != "open":
-            raise _refuse("queue.closed", f"待办 {entry_id} 已处理", f"entry {entry_id} is closed")
+            refuse("queue.closed", entry_id=entry_id)
         if swap:
             survivor, duplicate = duplicate, survivor
         now = utcnow()
@@ -244,7 +240,7 @@ def merge(
             )
             return MergeResult(entry_id, "rejected", None, None, None, 0)
         if len(found) != 2:
-            raise _refuse("merge.entity", "重复对中的人员不存在", "a person of the pair is gone")
+            refuse("merge.entity")
         batch_id = ids.allocate(conn, "batch", 1)[0]
         start_batch(
             conn,

@@ -23,7 +23,7 @@ from xlsxwriter.workbook import Workbook
 from onesheet.domain import demands as rules
 from onesheet.domain.access import AccessDenied, Actor, require_org
 from onesheet.domain.demands import Decision, Demand, Registration
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding, refuse
 from onesheet.domain.responsibility import Item, packaged_lists, verdict
 from onesheet.export.csv_out import neutralise
 from onesheet.export.widths import clamp_width, display_width
@@ -135,32 +135,24 @@ def register_demand(
     )
     rules.check_registration(reg)
     if reg.department not in store.dictionary.departments:
-        raise _problem(
-            "demand.department",
-            f"未知部门 {reg.department}",
-            f"unknown department {reg.department}",
-        )
+        refuse("demand.department", department=reg.department)
     now = utcnow()
     with store.transaction() as conn:
         unknown = sorted(set(reg.villages) - demand_store.known_codes(conn, reg.villages))
         if unknown:
             raise InvalidInput(
                 [
-                    Finding(
+                    finding(
                         "demand.villages_unknown",
-                        f"涉及的村（社区）代码不存在：{'、'.join(unknown)}",
-                        f"unknown org codes: {', '.join(unknown)}",
+                        unknown="、".join(unknown),
+                        unknown_en=", ".join(unknown),
                         column="villages",
                     )
                 ]
             )
         county = {v[:6] for v in reg.villages}
         if len(county) != 1 or (actor.county_code and county != {actor.county_code}):
-            raise _problem(
-                "demand.county",
-                "一个事项只能涉及本县的村",
-                "a demand reaches one county's villages",
-            )
+            refuse("demand.county")
         new_id = demand_store.insert_demand(
             conn, reg, county_code=county.pop(), by=actor.username, at=now
         )
@@ -255,11 +247,7 @@ def _decide(
         d = _get(conn, actor, demand_id)
         if d.status != "submitted":
             zh = rules.STATUSES.get(d.status, (d.status,))[0]
-            raise _problem(
-                "demand.not_submitted",
-                f"事项 #{d.id} 当前为“{zh}”，只有待审核的事项可以作出决定",
-                f"demand #{d.id} is {d.status}: only submitted ones are decided",
-            )
+            refuse("demand.not_submitted", id=d.id, zh=zh, status=d.status)
         figures = _review(store, conn, d)
         target = None
         if decision == "merged":
@@ -272,11 +260,7 @@ def _decide(
             conn, d, status=decision, at=now, merged_into=target.id if target else None
         )
         if not moved:
-            raise _problem(
-                "demand.stale",
-                f"事项 #{d.id} 已被他人处理，请刷新后再试",
-                f"demand #{d.id} was decided by someone else; reload",
-            )
+            refuse("demand.stale", id=d.id)
         demand_store.insert_decision(
             conn,
             d.id,
@@ -355,7 +339,7 @@ def village_calendar(
     """This week's and month's approved demands on a village, and its reports due."""
     org = org_code or actor.org_code
     if not org:
-        raise _problem("demand.org", "请指定村（社区）", "name a village")
+        refuse("demand.org")
     require_org(actor, org)
     today = today or local_today()
     week = (today - timedelta(days=today.weekday()), today + timedelta(days=6 - today.weekday()))
@@ -481,7 +465,7 @@ def flag_demand(
         head += f" #{demand.id}（{demand.title}，{rules.STATUSES[demand.status][0]}）"
     body = text.strip()
     if not body and demand is None:
-        raise _problem("feedback.text", "请写明反馈内容", "the text is empty")
+        refuse("feedback.text")
     item = submit_feedback(
         store,
         actor,
@@ -522,16 +506,12 @@ def _months(first: str | None, last: str | None, today: date) -> list[str]:
         first = f"{y:04d}-{m + 1:02d}"
     for value in (first, last):
         if len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
-            raise _problem(
-                "demand.month", f"月份须为 YYYY-MM：{value}", f"month is YYYY-MM: {value}"
-            )
+            refuse("demand.month", value=value)
         if not 1 <= int(value[5:]) <= 12:
-            raise _problem(
-                "demand.month", f"月份须为 YYYY-MM：{value}", f"month is YYYY-MM: {value}"
-            )
+            refuse("demand.month", value=value)
     months = rules.months_between(first, last)
     if not months or len(months) > 60:
-        raise _problem("demand.months", "月份范围须为 1–60 个月", "1 to 60 months")
+        refuse("demand.months")
     return months
 
 

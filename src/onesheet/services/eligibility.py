@@ -41,7 +41,7 @@ from onesheet.domain.eligibility import (
     parse_rule,
     rule_fields,
 )
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding, refuse
 from onesheet.domain.masking import mask_value
 from onesheet.domain.report_filters import NULL_OPS
 from onesheet.domain.template_spec import Column, Layout, TemplateSpec
@@ -75,7 +75,7 @@ def _invalid(code: str, zh: str, en: str, where: str | None = None) -> InvalidIn
 def _county(actor: Actor, county_code: str | None) -> str:
     county = actor.county_code or county_code
     if not county:
-        raise _invalid("county", "请指定县（区）代码", "a county code is needed")
+        refuse("eligibility.county")
     if actor.county_code and county_code and county_code != actor.county_code:
         raise AccessDenied(f"{county_code} 不在您的管辖范围内", "county outside your scope")
     return county
@@ -188,7 +188,7 @@ def decide_rule(store: Store, actor: Actor, rule_id: int, *, approve: bool, reas
     version supersedes the earlier approved one. Returns the new status."""
     reason = (reason or "").strip()
     if not reason:
-        raise _invalid("reason", "审核决定须写明理由", "a decision needs a reason")
+        refuse("eligibility.reason")
     with store.transaction() as conn:
         row = _rule_in_scope(conn, actor, rule_id)
         if row.status != "submitted":
@@ -300,7 +300,7 @@ def run_rule(
     the payment roster (XLSX/CSV) through the report writers.
     """
     if fmt not in (None, "xlsx", "csv"):
-        raise _invalid("format", f"不支持的格式 {fmt}", "format must be xlsx or csv")
+        refuse("eligibility.format", fmt=fmt)
     start = time.perf_counter()
     first, _ = parse_month(month)
     require_org(actor, org_code)
@@ -311,22 +311,14 @@ def run_rule(
         if row is None and not any(r.rule_key == rule_key for r in es.list_rules(conn, county)):
             raise UnknownEntity(f"没有补贴规则 {rule_key} (no rule {rule_key})")
         if row is None:
-            raise _invalid(
-                "not_approved",
-                f"补贴规则 {rule_key} 没有已准入的版本，不能运行",
-                f"rule {rule_key} has no approved version",
-            )
+            refuse("eligibility.not_approved", rule_key=rule_key)
         if actor.role == "department":
             _own_department(actor, row.department)
         if not in_force(row.spec, month):
-            raise _invalid(
-                "not_in_force",
-                f"补贴规则 {rule_key} 在 {month} 不在有效期内",
-                f"rule {rule_key} is not in force in {month}",
-            )
+            refuse("eligibility.not_in_force", rule_key=rule_key, month=month)
         org = orgs.get_org(conn, org_code)
         if org is None:
-            raise _invalid("org", f"没有机构代码 {org_code}", f"no org unit {org_code}")
+            refuse("eligibility.org", org_code=org_code)
         rule = check_rule(row.spec, store.dictionary)
         vis = _check_access(store, actor, rule)
         day = age_day(row.spec, month)
@@ -614,7 +606,7 @@ def _render(result: RunResult, fmt: str, out, actor: Actor, when: date) -> None:
     elif fmt == "csv":
         write_csv(spec, iter(rows), out, ctx)
     else:
-        raise _invalid("format", f"不支持的格式 {fmt}", "format must be xlsx or csv")
+        refuse("eligibility.format", fmt=fmt)
 
 
 # ------------------------------------------------------------------------------- enrolment
@@ -632,7 +624,7 @@ def confirm_run(store: Store, actor: Actor, run_id: int) -> dict[str, int]:
         assert row is not None
         _own_department(actor, row.department)
         if run.confirmed:
-            raise _invalid("confirmed", "该次运行已确认", "this run is already confirmed")
+            refuse("eligibility.confirmed")
         first, _ = parse_month(run.month)
         items = es.run_items(conn, run_id)
         now = utcnow()
@@ -691,27 +683,11 @@ def import_enrolment(
             number = str(r.get("id_number", "")).strip().upper()
             hit = found.get(number)
             if hit is None:
-                problems.append(
-                    Finding(
-                        "eligibility.enrol.person",
-                        "一张表中没有此身份证号的人员",
-                        "no person with this ID number",
-                        row=n,
-                        column="id_number",
-                    )
-                )
+                problems.append(finding("eligibility.enrol.person", row=n, column="id_number"))
                 continue
             eid, org_code = hit
             if actor.org_code and not org_code.startswith(actor.org_code):
-                problems.append(
-                    Finding(
-                        "eligibility.enrol.scope",
-                        "此人不在您的管辖范围内",
-                        "outside your scope",
-                        row=n,
-                        column="id_number",
-                    )
-                )
+                problems.append(finding("eligibility.enrol.scope", row=n, column="id_number"))
                 continue
             amount = None
             raw = str(r.get("amount") or "").strip()
@@ -720,13 +696,7 @@ def import_enrolment(
                     amount = Decimal(raw)
                 except ArithmeticError:
                     problems.append(
-                        Finding(
-                            "eligibility.enrol.amount",
-                            f"金额 {raw} 不是数字",
-                            f"amount {raw} is not a number",
-                            row=n,
-                            column="amount",
-                        )
+                        finding("eligibility.enrol.amount", raw=raw, row=n, column="amount")
                     )
                     continue
             ready.append((eid, org_code, (r.get("tier") or None), amount))

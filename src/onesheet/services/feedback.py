@@ -12,7 +12,7 @@ from datetime import datetime
 
 from onesheet.domain.access import Actor, require_org
 from onesheet.domain.feedback import KINDS, MAX_TEXT, STATUSES, can_move
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import InvalidInput, finding, refuse
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import UnknownEntity
 from onesheet.store import audit, templates
@@ -37,10 +37,6 @@ class FeedbackItem:
     version: int
 
 
-def _problem(code: str, zh: str, en: str) -> InvalidInput:
-    return InvalidInput([Finding(code, zh, en)])
-
-
 @service("feedback_submit", permission="feedback.submit", audit="feedback.submit")
 def submit_feedback(
     store: Store,
@@ -55,31 +51,21 @@ def submit_feedback(
     text = text.strip()
     findings = []
     if kind not in KINDS:
-        findings.append(Finding("feedback.kind", f"未知的反馈类型 {kind}", f"unknown kind {kind}"))
+        findings.append(finding("feedback.kind", kind=kind))
     if not text:
-        findings.append(Finding("feedback.text", "请写明反馈内容", "the text is empty"))
+        findings.append(finding("feedback.text"))
     elif len(text) > MAX_TEXT:
-        findings.append(
-            Finding(
-                "feedback.long",
-                f"反馈内容不超过 {MAX_TEXT} 字",
-                f"at most {MAX_TEXT} characters",
-            )
-        )
+        findings.append(finding("feedback.long", max_text=MAX_TEXT))
     dept = department or None
     if dept and dept not in store.dictionary.departments:
-        findings.append(
-            Finding("feedback.department", f"未知部门 {dept}", f"unknown department {dept}")
-        )
+        findings.append(finding("feedback.department", dept=dept))
     if findings:
         raise InvalidInput(findings)
     assert actor.org_code is not None
     now = utcnow()
     with store.transaction() as conn:
         if template_id and templates.get_template(conn, template_id) is None:
-            raise _problem(
-                "feedback.template", f"没有报表模板 {template_id}", f"no template {template_id}"
-            )
+            refuse("feedback.template", template_id=template_id)
         new_id = feedback_store.insert_feedback(
             conn,
             county_code=actor.org_code[:6],
@@ -120,13 +106,9 @@ def handle_feedback(
 ) -> FeedbackItem:
     """Acknowledge, resolve or dismiss an item with a note (a closing note is required)."""
     if status not in STATUSES or status == "open":
-        raise _problem("feedback.status", f"无效的处理结果 {status}", f"invalid status {status}")
+        refuse("feedback.status", status=status)
     if status in ("resolved", "dismissed") and not resolution.strip():
-        raise _problem(
-            "feedback.resolution",
-            "办结或不予采纳须写明处理意见",
-            "resolving or dismissing needs a note",
-        )
+        refuse("feedback.resolution")
     now = utcnow()
     with store.transaction() as conn:
         row = feedback_store.get_feedback(conn, feedback_id)
@@ -138,10 +120,13 @@ def handle_feedback(
             raise _stale(feedback_id)
         if not can_move(str(row["status"]), status):
             zh = STATUSES[str(row["status"])][0]
-            raise _problem(
+            refuse(
                 "feedback.closed",
-                f"反馈 {feedback_id} 当前为“{zh}”，不能改为“{STATUSES[status][0]}”",
-                f"feedback {feedback_id} is {row['status']}: cannot become {status}",
+                feedback_id=feedback_id,
+                zh=zh,
+                statuses=STATUSES[status][0],
+                row_no=row["status"],
+                status=status,
             )
         moved = feedback_store.move(
             conn,
@@ -160,8 +145,4 @@ def handle_feedback(
 
 
 def _stale(feedback_id: int) -> InvalidInput:
-    return _problem(
-        "feedback.stale",
-        f"反馈 {feedback_id} 已被他人处理，请刷新后再试",
-        f"feedback {feedback_id} was changed by someone else; reload and try again",
-    )
+    return InvalidInput([finding("feedback.stale", feedback_id=feedback_id)])

@@ -19,7 +19,7 @@ from pypinyin import lazy_pinyin
 
 from onesheet.domain.access import AccessDenied, Actor
 from onesheet.domain.dictionary import ENTITY_TYPES, Dictionary, Field, FieldType
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding, refuse
 from onesheet.domain.report_columns import plan_roster
 from onesheet.domain.report_filters import check_filter
 from onesheet.domain.tasks import frequency_from_title
@@ -212,15 +212,7 @@ def show_form(store: Store, actor: Actor, template_id: str) -> TemplateView:
 def _editable(row: TemplateRow) -> None:
     if row.status not in ("draft", "rejected"):
         zh = STATUS_LABELS_ZH.get(row.status, row.status)
-        raise InvalidInput(
-            [
-                Finding(
-                    "forms.not_editable",
-                    f"模板 {row.id} 当前为“{zh}”，只有草稿或已退回的模板可以修改",
-                    f"template {row.id} is {row.status}: only draft or rejected ones can change",
-                )
-            ]
-        )
+        raise InvalidInput([finding("forms.not_editable", id=row.id, zh=zh, status=row.status)])
 
 
 def _field_known(store: Store, conn: object, key: str) -> None:
@@ -228,16 +220,7 @@ def _field_known(store: Store, conn: object, key: str) -> None:
         return
     if any(d.key == key for d in wordings.load_drafts(conn)):  # type: ignore[arg-type]
         return
-    raise InvalidInput(
-        [
-            Finding(
-                "forms.unknown_field",
-                f"字典中没有字段 {key}（可用 onesheet fields list 查看）",
-                f"no field {key} in the dictionary or the draft fields",
-                field=key,
-            )
-        ]
-    )
+    raise InvalidInput([finding("forms.unknown_field", key=key, field=key)])
 
 
 def _map_in(
@@ -251,11 +234,8 @@ def _map_in(
         letters = "、".join(c["letter"] for c in cols)
         raise InvalidInput(
             [
-                Finding(
-                    "forms.unknown_column",
-                    f"模板 {row.id} 没有 {letter} 列；可用：{letters}",
-                    f"template {row.id} has no column {letter}",
-                    column=letter,
+                finding(
+                    "forms.unknown_column", id=row.id, letter=letter, letters=letters, column=letter
                 )
             ]
         )
@@ -353,14 +333,9 @@ def create_field(
     label = " ".join(label_zh.split())
     table_key = (code_table or "").strip() or None
     if not label:
-        raise _bad("label_empty", "请填写字段名称", "the field needs a name", column=letter)
+        refuse("forms.label_empty", column=letter)
     if len(label) > MAX_LABEL:
-        raise _bad(
-            "label_long",
-            f"字段名称不能超过 {MAX_LABEL} 个字（现为 {len(label)} 个）",
-            f"the field name may have at most {MAX_LABEL} characters ({len(label)} given)",
-            column=letter,
-        )
+        refuse("forms.label_long", max_label=MAX_LABEL, label=len(label), column=letter)
     if value_type not in NEW_FIELD_TYPES:
         names = "、".join(f"{TYPE_LABELS_ZH[t]}({t})" for t in NEW_FIELD_TYPES)
         raise _bad(
@@ -377,31 +352,16 @@ def create_field(
             column=letter,
         )
     if value_type == "code" and table_key is None:
-        raise _bad(
-            "code_table_needed",
-            "代码类型的字段须选择代码表",
-            "a field of type code needs a code table",
-            column=letter,
-        )
+        refuse("forms.code_table_needed", column=letter)
     if value_type != "code" and table_key is not None:
-        raise _bad(
-            "code_table_unused",
-            "只有代码类型的字段可以选择代码表",
-            "only a field of type code takes a code table",
-            column=letter,
-        )
+        refuse("forms.code_table_unused", column=letter)
     now = utcnow()
     with store.transaction() as conn:
         row = _get(conn, template_id, actor)
         _editable(row)
         entity = row.spec.entity
         if entity not in ENTITY_TYPES:
-            raise _bad(
-                "aggregate_new_field",
-                "汇总表的列是统计数，不能新建字段；请改为对应已有字段",
-                "an aggregate form's columns are counts: map them to existing fields",
-                column=letter,
-            )
+            refuse("forms.aggregate_new_field", column=letter)
         cols = (row.analysis or {}).get("columns") or []
         col = next((c for c in cols if c["letter"] == letter), None)  # type: ignore[union-attr]
         wording = _wording_of(row.analysis or {}, col) if col else ""
@@ -479,11 +439,7 @@ def _check_runs(store: Store, spec: TemplateSpec) -> None:
         except InvalidInput as refused:
             findings += refused.findings
     if findings:
-        first = Finding(
-            "forms.report_would_fail",
-            f"模板 {spec.id} 的报表无法生成，请先修改以下各项后再提交",
-            f"template {spec.id}'s report could not run; fix these before submitting",
-        )
+        first = finding("forms.report_would_fail", id=spec.id)
         raise InvalidInput([first, *findings])
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from onesheet.domain import gate as rules
 from onesheet.domain.access import Actor
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.responsibility import Item, MatterVerdict, packaged_lists, parse_lists, verdict
 from onesheet.services.base import Store, local_today, service, utcnow
 from onesheet.services.county_fields import activate_for_template
@@ -167,13 +167,7 @@ def _decide(
         if row.status != "submitted":
             zh = STATUS_LABELS_ZH.get(row.status, row.status)
             raise InvalidInput(
-                [
-                    Finding(
-                        "gate.not_submitted",
-                        f"模板 {template_id} 当前为“{zh}”，只有待审核的模板可以作出决定",
-                        f"template {template_id} is {row.status}: only submitted ones are decided",
-                    )
-                ]
+                [finding("gate.not_submitted", template_id=template_id, zh=zh, status=row.status)]
             )
         figures, matter = _review(store, conn, actor, row, today or local_today(now))
         rules.check_decision(decision, matter, reason)

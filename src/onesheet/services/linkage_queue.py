@@ -22,7 +22,7 @@ from typing import Any
 
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import refuse
 from onesheet.linkage.rows import KEY_FIELDS
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import UnknownEntity
@@ -83,10 +83,6 @@ def get_entry(store: Store, actor: Actor, entry_id: int) -> dict[str, Any]:
         return entry
 
 
-def _refuse(code: str, zh: str, en: str) -> InvalidInput:
-    return InvalidInput([Finding(code, zh, en)])
-
-
 @service("link_queue_decide", permission="link.review", audit="link.decide")
 def decide(
     store: Store,
@@ -100,22 +96,16 @@ def decide(
 ) -> Decision:
     """Apply a person's decision: link to ``entity_id``, ``create`` a new person, or reject."""
     if sum([entity_id is not None, create, reject]) != 1:
-        raise _refuse(
-            "queue.choice", "请选择：关联到某人、新建或驳回", "choose link, create or reject"
-        )
+        refuse("queue.choice")
     with store.transaction() as conn:
         entry = link_store.get_queue_entry(conn, entry_id)
         if entry is None:
             raise UnknownEntity(f"没有待办 {entry_id} (no queue entry {entry_id})")
         write_scope.require_all(actor, [_entry_touched(entry)])
         if entry["status"] != "open":
-            raise _refuse("queue.closed", f"待办 {entry_id} 已处理", f"entry {entry_id} is closed")
+            refuse("queue.closed", entry_id=entry_id)
         if entry["kind"] == "duplicate":
-            raise _refuse(
-                "queue.duplicate",
-                f"待办 {entry_id} 是疑似重复人员，请用 onesheet link merge 处理",
-                f"entry {entry_id} is a duplicate pair: use onesheet link merge",
-            )
+            refuse("queue.duplicate", entry_id=entry_id)
         now = utcnow()
         if reject:
             link_store.close_queue_entry(
@@ -216,21 +206,18 @@ def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWri
     if entity_id is not None:
         found = link_store.entity_types(conn, [entity_id]).get(entity_id)
         if found is None or found[0] != entry["entity_type"]:
-            raise _refuse(
+            refuse(
                 "queue.entity",
-                f"没有编号为 {entity_id} 的{KINDS_ZH.get(entry['entity_type'], '对象')}",
-                f"no {entry['entity_type']} {entity_id}",
+                entity_id=entity_id,
+                kinds_zh=KINDS_ZH.get(entry["entity_type"], "对象"),
+                entry=entry["entity_type"],
             )
         eid, org, is_new = entity_id, found[1], False
     else:
         number = values.get(KEY_FIELDS.get(entry["entity_type"], "person.id_number"))
         held = link_store.holders(conn, entry["entity_type"], [number]) if number else {}
         if number in held:
-            raise _refuse(
-                "queue.key_held",
-                f"身份证号码 {number} 已属于人员 {held[number][0]}，请关联到该人员而非新建",
-                f"ID number {number} is person {held[number][0]}'s: link to them, not a new one",
-            )
+            refuse("queue.key_held", number=number, held=held[number][0])
         eid, org, is_new = ids.allocate(conn, "entity", 1)[0], entry["org_code"], True
     rows = [
         LogRow(eid, entry["entity_type"], k, v, "value", now, entry["source"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from onesheet.domain import proofs as rules
 from onesheet.domain.access import AccessDenied, Actor, field_visibility, require_org
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import InvalidInput, finding
 from onesheet.domain.masking import mask_value
 from onesheet.domain.responsibility import packaged_lists
 from onesheet.services.base import Store, service, utcnow
@@ -44,16 +44,7 @@ def _person(conn, county: str, id_number: str) -> es.Person:  # type: ignore[no-
     hit = es.people_by_id_number(conn, county, [id_number.strip().upper()])
     found = hit.get(id_number.strip().upper())
     if found is None:
-        raise InvalidInput(
-            [
-                Finding(
-                    "proof.person",
-                    "一张表中没有此身份证号的人员",
-                    "no person with this ID number",
-                    column="id_number",
-                )
-            ]
-        )
+        raise InvalidInput([finding("proof.person", column="id_number")])
     return es.people(conn, [found[0]])[found[0]]
 
 
@@ -74,7 +65,7 @@ def ask_proof(
     params = dict(params or {})
     county = actor.county_code or county_code
     if not county:
-        raise InvalidInput([Finding("proof.county", "请指定县（区）代码", "county needed")])
+        raise InvalidInput([finding("proof.county")])
     d = store.dictionary
     with store.transaction() as conn:
         items = responsibility.list_items(conn, county) or packaged_lists()
@@ -95,13 +86,7 @@ def ask_proof(
         other = None
         if kind == "kinship":
             if not other_id_number:
-                raise InvalidInput(
-                    [
-                        Finding(
-                            "proof.other", "亲属关系须给出另一人", "kinship needs the other person"
-                        )
-                    ]
-                )
+                raise InvalidInput([finding("proof.other")])
             other = _person(conn, county, other_id_number)
             require_org(actor, other.org_code)
             persons[other.entity_id] = other

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from onesheet.domain.access import AccessDenied, Actor, field_visibility, require_org
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import refuse
 from onesheet.domain.report_columns import (
     WHY_DRAFT,
     WHY_MISSING,
@@ -92,10 +92,6 @@ class _Counts:
     ids: list[int] | None = None
 
 
-def _invalid(code: str, zh: str, en: str) -> InvalidInput:
-    return InvalidInput([Finding(f"report.{code}", zh, en)])
-
-
 def _approved_spec(conn: Connection, template_id: str) -> TemplateSpec:
     """The spec of an approved template; anything else is refused with the reason.
 
@@ -134,7 +130,7 @@ def run_report(
     unknown or unapproved template, an unknown org unit or an invalid filter.
     """
     if fmt not in FORMATS:
-        raise _invalid("format", f"不支持的格式 {fmt}", f"format must be one of {FORMATS}")
+        refuse("report.format", fmt=fmt, formats=FORMATS)
     when = report_date or date.today()
     start = time.perf_counter()
     require_org(actor, org_code)
@@ -143,7 +139,7 @@ def run_report(
         spec = _approved_spec(conn, template_id)
         org = orgs.get_org(conn, org_code)
         if org is None:
-            raise _invalid("org", f"没有机构代码 {org_code}", f"no org unit {org_code}")
+            refuse("report.org", org_code=org_code)
         names = orgs.names_by_code(conn, org.county_code)
         counts = _Counts(ids=[])
         if spec.kind == "aggregate":
@@ -397,11 +393,7 @@ def _aggregate_rows(
     counts: _Counts,
 ) -> tuple[Iterator[RenderRow], list[tuple[str, str, str]]]:
     if not children:
-        raise _invalid(
-            "org_leaf",
-            "没有可汇总的下级单位（请检查机构代码或汇总层级）",
-            "no units to aggregate over below this org unit at that level",
-        )
+        refuse("report.org_leaf")
     d = store.dictionary
     entities = frozenset({spec.entity, "household"} if spec.entity == "person" else {spec.entity})
     base = check_filter(spec.filter, d, entities, "filter") if spec.filter else None
@@ -416,11 +408,7 @@ def _aggregate_rows(
             cond = CheckedAll((base, cond)) if cond is not None else base
         summed = d.fields.get(col.field or "") if col.kind == "sum" else None
         if col.kind == "sum" and (summed is None or summed.type not in ("integer", "decimal")):
-            raise _invalid(
-                "sum_field",
-                f"第 {col.letter} 列求和字段须为数值字段：{col.field}",
-                f"column {col.letter} sums a non-numeric or unknown field {col.field}",
-            )
+            refuse("report.sum_field", letter=col.letter, key=col.field)
         cells[i] = (col, cond, summed)
     plans_fields = [c for _, c, _ in cells.values() if c is not None]
     src = sources_for(

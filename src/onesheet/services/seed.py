@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from onesheet.domain.access import Actor
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import InvalidInput, finding
 from onesheet.domain.synth import SynthEntity, VillageBatch, generate_county
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, ids, orgs
@@ -46,17 +46,9 @@ def seed_county(
 ) -> SeedResult:
     """Generate and write a synthetic county in one transaction (all or nothing)."""
     if not (county_code.isdigit() and len(county_code) == 6):
-        raise InvalidInput(
-            [
-                Finding(
-                    "seed.county",
-                    f"县级代码须为 6 位数字：{county_code}",
-                    f"county code must be 6 digits: {county_code}",
-                )
-            ]
-        )
+        raise InvalidInput([finding("seed.county", county_code=county_code)])
     if people < 1:
-        raise InvalidInput([Finding("seed.people", "人数须为正整数", "people must be positive")])
+        raise InvalidInput([finding("seed.people")])
     kwargs = {"today": today} if today else {}
     synth = generate_county(county_code, people, seed, **kwargs)
     counts = {"person": 0, "household": 0, "enterprise": 0, "house": 0}
@@ -107,15 +99,7 @@ def seed_county(
 def _refuse_if_seeded(conn, county_code: str) -> None:  # type: ignore[no-untyped-def]
     n = entities_in_county(conn, county_code)
     if n:
-        raise InvalidInput(
-            [
-                Finding(
-                    "seed.exists",
-                    f"县 {county_code} 已有 {n} 个对象；请使用新的数据库（onesheet init）",
-                    f"county {county_code} already holds {n} entities; use a fresh database",
-                )
-            ]
-        )
+        raise InvalidInput([finding("seed.exists", county_code=county_code, n=n)])
 
 
 @functools.lru_cache(maxsize=65536)

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, and_, select
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor, org_in_scope, require_org
 from onesheet.domain.dictionary import Dictionary
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.values.parse import parse_for_field
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
@@ -78,24 +78,17 @@ def parse_changes(
         field = dictionary.fields.get(ch.field_key)
         if field is None or field.entity != entity_type or not field.stored:
             findings.append(
-                Finding(
+                finding(
                     "field.unknown",
-                    f"“{ch.field_key}”不是{entity_type}可填写的字段",
-                    f"{ch.field_key} is not a stored field of {entity_type}",
+                    field_key=ch.field_key,
+                    entity_type=entity_type,
                     field=ch.field_key,
                 )
             )
             continue
         if ch.kind == "tombstone":
             if not ch.reason:
-                findings.append(
-                    Finding(
-                        "tombstone.reason",
-                        "删除数据必须说明原因",
-                        "a removal needs a reason",
-                        field=ch.field_key,
-                    )
-                )
+                findings.append(finding("tombstone.reason", field=ch.field_key))
             parsed.append((ch, None))
             continue
         try:
@@ -105,12 +98,7 @@ def parse_changes(
             continue
         if value is None:
             findings.append(
-                Finding(
-                    "value.empty",
-                    f"{field.label_zh}：值为空；删除请使用删除并说明原因",
-                    f"{field.key}: empty value; use a removal with a reason",
-                    field=ch.field_key,
-                )
+                finding("value.empty", label_zh=field.label_zh, key=field.key, field=ch.field_key)
             )
             continue
         parsed.append((ch, value))
@@ -139,10 +127,12 @@ def _check_unique_id_number(conn: Connection, actor: Actor, entity_id: int, valu
         zh, en = "已登记在您管辖范围以外的人名下，请核实", "is held by a person outside your area"
     raise InvalidInput(
         [
-            Finding(
+            finding(
                 "id_number.duplicate",
-                f"身份证号码 {value[:6]}…{value[-4:]} {zh}",
-                f"ID number {en}",
+                value=value[:6],
+                value2=value[-4:],
+                zh=zh,
+                en=en,
                 field="person.id_number",
             )
         ]
@@ -251,10 +241,11 @@ def _check_references(
         expected = dictionary.fields[key].ref_entity
         if target not in found or (expected and found[target][0] != expected):
             problems.append(
-                Finding(
+                finding(
                     "ref.unknown",
-                    f"没有编号为 {target} 的{expected or '对象'}",
-                    f"no {expected or 'entity'} {target}",
+                    target=target,
+                    expected=expected or "对象",
+                    expected_en=expected or "entity",
                     field=key,
                 )
             )

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from onesheet.domain.access import ROLES, AccessDenied, Actor
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, finding, refuse
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import UnknownEntity
 from onesheet.store import audit, orgs, sessions, users
@@ -20,10 +20,6 @@ from onesheet.store.db import IntegrityError
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
 MIN_PASSWORD = 8
-
-
-def _problem(code: str, zh: str, en: str) -> InvalidInput:
-    return InvalidInput([Finding(code, zh, en)])
 
 
 def _manages(actor: Actor, user_org: str | None) -> bool:
@@ -110,10 +106,13 @@ def _org_level_finding(role: str, org_code: str | None) -> list[Finding]:
         for lv in allowed
     )
     return [
-        Finding(
+        finding(
             "user.org_level",
-            f"角色 {role} 的管辖范围须为{wanted_zh}，{code or '（未指定）'} 不符",
-            f"role {role} needs {wanted_en}; {code or '(none)'} does not fit",
+            role=role,
+            wanted_zh=wanted_zh,
+            code=code or "（未指定）",
+            wanted_en=wanted_en,
+            code_en=code or "(none)",
         )
     ]
 
@@ -138,19 +137,9 @@ def add_user(
     """
     findings: list[Finding] = []
     if not _USERNAME.match(username):
-        findings.append(
-            Finding(
-                "user.name",
-                "用户名须为 2–40 位字母、数字、汉字或 _.-",
-                "username must be 2–40 letters, digits, CJK or _.-",
-            )
-        )
+        findings.append(finding("user.name"))
     if role not in ROLES:
-        raise _problem(
-            "user.role",
-            f"未知角色 {role}（可选：{'、'.join(ROLES)}）",
-            f"unknown role {role} (one of {', '.join(ROLES)})",
-        )
+        refuse("user.role", role=role, roles="、".join(ROLES), roles_en=", ".join(ROLES))
     department_key, problems = _department_finding(store, role, department)
     findings += problems
     org_code = (org_code or "").strip() or None
@@ -158,18 +147,10 @@ def add_user(
     level_problems = _org_level_finding(role, org_code)
     findings += level_problems
     if len(password) < MIN_PASSWORD:
-        findings.append(
-            Finding(
-                "user.password",
-                f"密码至少 {MIN_PASSWORD} 位",
-                f"password needs at least {MIN_PASSWORD} characters",
-            )
-        )
+        findings.append(finding("user.password", min_password=MIN_PASSWORD))
     with store.transaction() as conn:
         if org_code is not None and not level_problems and orgs.get_org(conn, org_code) is None:
-            findings.append(
-                Finding("user.org", f"机构代码 {org_code} 不存在", f"no org unit {org_code}")
-            )
+            findings.append(finding("user.org", org_code=org_code))
         if findings:
             raise InvalidInput(findings)
         now = utcnow()
@@ -184,9 +165,7 @@ def add_user(
                 now=now,
             )
         except IntegrityError:
-            raise _problem(
-                "user.exists", f"用户 {username} 已存在", f"user {username} exists"
-            ) from None
+            raise InvalidInput([finding("user.exists", username=username)]) from None
         audit.write_event(
             conn, actor, "users.add", now=now, detail=f"{username} {role} {org_code or '-'}"
         )
