@@ -94,6 +94,15 @@ def test_a_student_roster_with_a_school_column_stays_a_person_roster() -> None:
     assert got["学校名称"] == "person.school"
 
 
+def test_a_student_list_without_id_numbers_stays_a_person_roster() -> None:
+    data = _roster(
+        "学生营养餐领取名单",
+        ["学生姓名", "性别", "学校名称", "年级"],
+        [["王小明", "男", "城关小学", "五年级"], ["李小红", "女", "城关小学", "三年级"]],
+    )
+    assert _analyse(data, "meals").entity == "person"
+
+
 def test_an_enterprise_register_with_premises_stays_an_enterprise_register() -> None:
     data = _roster(
         "经营场所安全检查企业名录",

@@ -212,8 +212,8 @@ PLACE_KINDS = "place_kind"
 _GENERIC_PLACE = ("场所", "设施", "场地")
 _PLACE_NAME = re.compile(r"^(?P<what>.+?)(名称|全称|编号)$")
 _RENTED_ADDRESS = re.compile(r"^(?P<what>出租屋|出租房屋|出租房|出租住房)(地址|详细地址|位置)$")
-_PERSON_KEY = "person.id_number"
-_ENTERPRISE_KEY = "enterprise.uscc"
+# A row with a person of its own (姓名, 身份证号) or an enterprise key is not a place.
+_NOT_PLACE_KEYS = frozenset({"person.id_number", "person.name", "enterprise.uscc"})
 
 
 @dataclass
@@ -260,7 +260,7 @@ def _naming_column(core: str, dictionary: Dictionary) -> tuple[str | None, str] 
     if what in _GENERIC_PLACE or what in ("场所（设施）", "场所(设施)"):
         return None, core
     for wording, code in place_kind_words(dictionary):
-        if what == wording or (what.endswith(wording) and len(what) - len(wording) <= 2):
+        if what == wording:  # 所在学校名称 is a student's school, not the row's name
             return code, core
     return None
 
@@ -269,16 +269,15 @@ def place_roster(
     title: str, readings: Sequence[Reading], index: FieldIndex, dictionary: Dictionary
 ) -> PlaceReading | None:
     """A place roster, or None: some column names the row as a place (学校名称, 避难场所名称,
-    危险源名称, 场所名称, 出租屋地址), and no column is a person's own ID number or an
-    enterprise's credit code (a 学校 column on a student roster, a 经营场所 on a register of
-    firms, keep those rosters theirs). Role columns (校长姓名, 负责人电话) do not count:
+    危险源名称, 场所名称, 出租屋地址), and no column is a person's own name or ID number or
+    an enterprise's credit code (a 学校名称 column on a student roster, a 经营场所 on a
+    register of firms, keep those rosters theirs). Role columns (校长姓名, 负责人电话) do not count:
     they are about someone else."""
     named: list[tuple[str | None, str]] = []
     for r in readings:
         if r.role is not None:
             continue
-        keys = index.exact_scores(r.core)
-        if _PERSON_KEY in keys or _ENTERPRISE_KEY in keys:
+        if _NOT_PLACE_KEYS & index.exact_scores(r.core).keys():
             return None
         found = _naming_column(r.core, dictionary)
         if found:
