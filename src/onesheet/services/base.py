@@ -125,7 +125,8 @@ def service(
                 if _depth.get() == 1:
                     entity = _entity_argument(signature, args, kwargs) if takes_entity else None
                     store = kwargs.get("store", args[0] if args else None)
-                    _audit_denial(store, actor, name, permission, denied, entity)
+                    where = f"service={name} permission={permission}"
+                    _audit_denial(store, actor, where, denied, entity)
                 raise
             finally:
                 _depth.reset(depth)
@@ -149,18 +150,16 @@ def _entity_argument(
 def _audit_denial(
     store: object,
     actor: Actor,
-    name: str,
-    permission: str,
+    where: str,
     denied: AccessDenied,
     entity_id: int | None,
 ) -> None:
-    """Write the ``denied`` event in a transaction of its own; a failure to write it is
-    logged and never hides the refusal itself."""
+    """Write the ``denied`` event in a transaction of its own and mark ``denied`` as
+    audited; a failure to write it is logged and never hides the refusal itself."""
     if not isinstance(store, Store):
         return
-    detail = (
-        f"service={name} permission={permission} reason={denied.message_zh} ({denied.message_en})"
-    )
+    setattr(denied, _AUDITED, True)
+    detail = f"{where} reason={denied.message_zh} ({denied.message_en})"
     try:
         with store.transaction() as conn:
             audit_store.write_event(
@@ -172,7 +171,20 @@ def _audit_denial(
                 detail=detail,
             )
     except SQLAlchemyError:
-        log.exception("could not audit a refused call of %s by %s", name, actor.username)
+        log.exception("could not audit a refusal (%s) of %s", where, actor.username)
+
+
+_AUDITED = "_onesheet_audited"  # set on an AccessDenied once its denied event is written
+
+
+def audit_refusal(
+    store: Store, actor: Actor, denied: AccessDenied, *, where: str, entity_id: int | None = None
+) -> None:
+    """Audit a refusal made outside any service - a web route's own role or ownership check
+    - as a ``denied`` event, like the services' refusals; one a service has audited already
+    is not written twice. ``where`` says what was refused (``route=GET /forms``)."""
+    if not getattr(denied, _AUDITED, False):
+        _audit_denial(store, actor, where, denied, entity_id)
 
 
 def declared(fn: Any) -> ServiceSpec | None:

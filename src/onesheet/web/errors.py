@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from onesheet.domain.access import AccessDenied
 from onesheet.domain.findings import InvalidInput, catalogue
 from onesheet.domain.values import ValueProblem
+from onesheet.services.base import audit_refusal
 from onesheet.services.errors import (
     DataError,
     OperationalError,
@@ -94,6 +95,25 @@ def _split(text: str) -> tuple[str, str]:
     return text, text
 
 
+def _audit_route_refusal(request: Request, exc: AccessDenied) -> None:
+    """A refusal the route made itself (a role or ownership check before or after a
+    service) is audited as ``denied`` like a service's own refusal (which is not audited
+    twice): the caller, the method and path, and the entity when the path names one."""
+    caller = getattr(request.state, "caller", None)
+    if caller is None:
+        return  # no actor to name: NotSignedIn answers before any AccessDenied can
+    entity = str(request.path_params.get("entity_id", ""))
+    audit_refusal(
+        request.app.state.store,
+        caller.actor,
+        exc,
+        where=f"route={request.method} {request.url.path}",
+        entity_id=int(entity)
+        if entity.isascii() and entity.isdigit() and len(entity) < 19
+        else None,
+    )
+
+
 def is_busy(exc: BaseException) -> bool:
     """Whether a database error means "busy, try again" rather than a bug."""
     if isinstance(exc, PoolTimeout):
@@ -119,6 +139,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AccessDenied)
     def _denied(request: Request, exc: AccessDenied) -> Response:
+        _audit_route_refusal(request, exc)
         return answer(
             request, 403, exc.message_zh, exc.message_en, "forbidden", code="request.forbidden"
         )
