@@ -23,29 +23,22 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Table,
     Text,
 )
 
+from onesheet.store.migrations import frozen
+
 revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 
 def upgrade() -> None:
-    md = MetaData(naming_convention=NAMING)
+    md = frozen.metadata()
     place = Table(
         "sheet_place",
         md,
