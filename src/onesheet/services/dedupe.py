@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import refuse
@@ -41,6 +39,7 @@ from onesheet.linkage.link import LinkConfig
 from onesheet.linkage.records import PersonRecord, to_arrow
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, ids, link_store, observation_log
+from onesheet.store.db import Connection
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
 

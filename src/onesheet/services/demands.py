@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Connection
 from xlsxwriter.workbook import Workbook
 
 from onesheet.domain import demands as rules
@@ -32,6 +31,7 @@ from onesheet.services.feedback import submit_feedback
 from onesheet.store import demands as demand_store
 from onesheet.store import orgs, responsibility
 from onesheet.store import tasks as task_store
+from onesheet.store.db import Connection
 
 OUTSIDE_GATE = "outside_gate"  # the feedback kind of a 未准入事项
 

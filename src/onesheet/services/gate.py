@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Connection
-
 from onesheet.domain import gate as rules
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput, finding
@@ -24,6 +22,7 @@ from onesheet.services.county_fields import activate_for_template
 from onesheet.services.forms import TemplateNotFound
 from onesheet.store import county_fields, gate_counts, responsibility, templates
 from onesheet.store import tasks as task_store
+from onesheet.store.db import Connection
 from onesheet.store.templates import STATUS_LABELS_ZH, TemplateRow
 
 NO_COUNTY = "000000"  # lists of an installation with no org tree yet

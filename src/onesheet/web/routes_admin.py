@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from onesheet.domain.findings import InvalidInput
@@ -24,10 +24,9 @@ from onesheet.services.users import list_users
 from onesheet.web.auth import Caller, check_csrf
 from onesheet.web.deps import is_number
 from onesheet.web.i18n import register
-from onesheet.web.pages import lang_of, page_caller, render, store_of
+from onesheet.web.pages import CallerDep, lang_of, render, store_of
 
 router = APIRouter()
-CallerDep = Annotated[Caller, Depends(page_caller)]
 TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="令牌编号 (token id)")]
 
 register(

@@ -20,10 +20,9 @@ from onesheet.services.base import local_today
 from onesheet.web.auth import Caller, check_csrf
 from onesheet.web.deps import MAX_ID
 from onesheet.web.i18n import register
-from onesheet.web.pages import lang_of, page_caller, render, store_of
+from onesheet.web.pages import CallerDep, lang_of, render, store_of
 
 router = APIRouter()
-CallerDep = Annotated[Caller, Depends(page_caller)]
 
 
 def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from onesheet.domain.feedback import KINDS, NEXT, STATUSES
@@ -13,10 +13,9 @@ from onesheet.services.feedback import handle_feedback, list_feedback, submit_fe
 from onesheet.web.auth import Caller, check_csrf
 from onesheet.web.deps import MAX_ID, FeedbackId
 from onesheet.web.i18n import register
-from onesheet.web.pages import lang_of, page_caller, render, store_of
+from onesheet.web.pages import CallerDep, lang_of, render, store_of
 
 router = APIRouter()
-CallerDep = Annotated[Caller, Depends(page_caller)]
 
 register(
     {

@@ -24,10 +24,9 @@ from onesheet.services.base import Store
 from onesheet.web.auth import Caller, check_csrf
 from onesheet.web.deps import current_actor
 from onesheet.web.i18n import register
-from onesheet.web.pages import lang_of, page_caller, render, store_of
+from onesheet.web.pages import CallerDep, lang_of, render, store_of
 
 router = APIRouter()
-CallerDep = Annotated[Caller, Depends(page_caller)]
 CsrfField = Annotated[str, Form()]
 
 FORM_ROLES = ("department", "reviewer", "admin")

@@ -28,11 +28,10 @@ from onesheet.services.errors import OperationalError, PoolTimeout
 from onesheet.web.auth import SESSION_COOKIE, Caller, check_csrf, session_of
 from onesheet.web.errors import BUSY, RETRY_AFTER_SECONDS, answer, is_busy
 from onesheet.web.i18n import register
-from onesheet.web.pages import lang_of, page_caller, render, store_of
+from onesheet.web.pages import CallerDep, lang_of, render, store_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-CallerDep = Annotated[Caller, Depends(page_caller)]
 
 
 def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> None:
