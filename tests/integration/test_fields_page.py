@@ -297,3 +297,14 @@ def test_a_second_worker_sees_fields_another_activated(store, database_url, monk
     finally:
         other.engine.dispose()
     assert county_fields  # the module the activation went through
+
+
+def test_fields_list_reads_the_built_in_dictionary_before_init(tmp_path):
+    url = f"sqlite:///{tmp_path / 'not-yet.db'}"
+    out = CliRunner().invoke(cli_app, ["--database-url", url, "fields", "list", "--q", "phone"])
+    assert out.exit_code == 0, out.output
+    assert "person.phone" in out.stdout and "数据库未初始化" in out.stdout
+    refused = CliRunner().invoke(
+        cli_app, ["--database-url", url, "fields", "list", "--entity", "car"]
+    )
+    assert refused.exit_code == 2 and "car" in refused.output and "Traceback" not in refused.output
