@@ -306,3 +306,14 @@ def test_more_ways_of_wording_one_new_concept(first, second):
     (m1,) = _match(first)
     (m2,) = _match(second, drafts=[m1.draft])
     assert m1.draft is not None and (m2.status, m2.field) == ("matched", m1.draft.key)
+
+
+def test_names_under_a_heading_near_a_yes_no_field_make_a_new_field():
+    rows = [
+        ["姓名", "身份证号码", "签约医生"],
+        ["张三", ID1, "王建国"],
+        ["李四", ID2, "刘秀英"],
+        ["王五", "330523196003031234", "王建国"],
+    ]
+    m = _analyse(_xlsx(rows)).columns[2]
+    assert m.status == "new" and m.field is None  # not person.family_doctor_signed

@@ -85,6 +85,7 @@ class ValueProfile:
     number: float = 0.0
     integer: float = 0.0
     short_text: float = 0.0  # 2–4 Chinese characters: names, codes' wordings
+    person_name: float = 0.0  # 2–3 characters starting with a common surname (张伟, 李秀英)
     row_numbers: bool = False
     distinct: int = 0
     code_tables: dict[str, float] = field(default_factory=dict)  # table → share by name
@@ -137,6 +138,7 @@ def profile(
     p.number = len(nums) / n
     p.integer = sum(1 for x in nums if float(x).is_integer()) / n
     p.short_text = share([bool(re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", t)) for t in texts])
+    p.person_name = share([_looks_like_name(t) for t in texts])
     ints = [int(x) for x in nums if float(x).is_integer()]
     p.row_numbers = len(ints) == n and n >= 2 and ints == list(range(ints[0], ints[0] + n))
     if tables:
@@ -150,6 +152,34 @@ def profile(
         if len(counts) == 1:
             p.code_tables = {k: v * 0.8 for k, v in p.code_tables.items()}
     return p
+
+
+_PLACE_END = re.compile(r"(村|镇|乡|组|屯|社区|街道|县|市|区|店|厂|院|校|站|所|队|户)$")
+
+
+def _looks_like_name(text: str) -> bool:
+    """A person's name: two or three characters, a common surname first, not a place."""
+    return (
+        2 <= len(text) <= 3
+        and text[0] in _surnames()
+        and bool(re.fullmatch(r"[\u4e00-\u9fff]+", text))
+        and not _PLACE_END.search(text)
+    )
+
+
+_SURNAMES: frozenset[str] | None = None
+
+
+def _surnames() -> frozenset[str]:
+    """The 100 commonest surnames (``data/surnames.csv``), read once."""
+    global _SURNAMES
+    if _SURNAMES is None:
+        import csv
+        from importlib import resources
+
+        text = resources.files("onesheet.data").joinpath("surnames.csv").read_text("utf-8")
+        _SURNAMES = frozenset(row["surname"] for row in csv.DictReader(text.splitlines()))
+    return _SURNAMES
 
 
 def _legacy_id(text: str) -> bool:

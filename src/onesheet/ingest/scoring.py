@@ -127,6 +127,8 @@ def value_adjust(
     if t == "boolean":
         if p.boolean >= 0.8:
             return 0.05
+        if not few and p.boolean < 0.3 and p.person_name >= 0.6:
+            return -0.3  # 签约医生 holds doctors' names, not 是/否
         strong = max(p.number, p.date, p.id_number, p.phone)
         return -0.3 if not few and p.boolean < 0.3 and strong >= 0.5 else 0.0
     if t == "code" and f.code_table in tables:
