@@ -65,6 +65,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "demands.review": frozenset({"reviewer", "department", "admin"}),
     "demands.decide": frozenset({"reviewer", "admin"}),
     "demands.flag": frozenset({"village", "town"}),
+    # subsidies from the sheet (惠民补贴 一键认定): a department defines and submits its rule,
+    # the Gate decides it, whoever may read the people runs it in scope, the department
+    # confirms a run or loads its existing roster
+    "eligibility.read": frozenset(ROLES),
+    "eligibility.define": frozenset({"department", "admin"}),
+    "eligibility.decide": frozenset({"reviewer", "admin"}),
+    "eligibility.run": frozenset({"village", "town", "department", "admin"}),
+    "eligibility.enrol": frozenset({"department", "admin"}),
+    "eligibility.ledger": frozenset({"town", "department", "reviewer", "admin"}),
+    # proof from data (数据代证明): asked in scope for a named matter; verifying needs no scope
+    "proofs.ask": frozenset({"village", "town", "department", "admin"}),
+    "proofs.verify": frozenset(ROLES),
 }
 
 
