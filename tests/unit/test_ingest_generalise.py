@@ -317,3 +317,10 @@ def test_names_under_a_heading_near_a_yes_no_field_make_a_new_field():
     ]
     m = _analyse(_xlsx(rows)).columns[2]
     assert m.status == "new" and m.field is None  # not person.family_doctor_signed
+
+
+def test_a_persons_attribute_in_brackets_after_a_role_is_that_persons():
+    (m,) = _match("监护人（电话）")
+    assert m.status == "new" and m.concept == "监护人电话"
+    (m2,) = _match("监护人手机号码", drafts=[m.draft])
+    assert (m2.status, m2.field) == ("matched", m.draft.key)

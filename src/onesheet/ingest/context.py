@@ -140,10 +140,14 @@ def _extra_variants(core: str, raw: str) -> list[str]:
         out += parts
     for hint in normalise_heading(raw)[1]:
         if 2 <= len(hint) <= 4 and not re.search(r"\d|是|否|/", hint):
-            out.append(hint + core)  # 参保类型（医保） → 医保参保类型
+            out += [hint + core, core + hint]  # 参保类型（医保）, 监护人（电话）
     return [v for v in out if v and v != core]
 
 
+# A person's attribute written in brackets after a role: 监护人（电话）, 户主（身份证号）.
+_ATTRIBUTE = re.compile(
+    r"姓名|名字|电话|手机|手机号|手机号码|联系电话|联系方式|身份证|身份证号|身份证号码|证件号码|关系|住址"
+)
 # 紧急联系电话 is the emergency contact's phone, not the subject's.
 _EMERGENCY = re.compile(r"^紧急联系(?!人)(?=电话|方式|手机|号码)")
 # Leaves that name nothing without their group: 时间 of what, 地点 of what.
@@ -173,6 +177,8 @@ def read_column(
     """The lookups for a heading path, given the normalised leaves of the left neighbours."""
     core, hints = normalise_heading(path[-1] if path else "")
     core = _EMERGENCY.sub("紧急联系人", core)
+    if hints and bare_role(core) and _ATTRIBUTE.fullmatch(hints[0]):
+        core, hints = core + hints[0], hints[1:]  # 监护人（电话） is 监护人电话
     variants, exact_only = [core], _extra_variants(core, path[-1] if path else "")
     role: str | None = None
     entity: str | None = None
