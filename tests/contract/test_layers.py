@@ -36,7 +36,6 @@ PENDING_MOVES: dict[tuple[str, str], str] = {
     # store/sheet_view, tasks into store/tasks, doctor into a store/health module)
     ("services/doctor.py", "sqlalchemy"): _QUERIES + " (health checks, raw SQL)",
     ("services/sheet_read.py", "sqlalchemy"): _QUERIES + " (search, person card)",
-    ("services/sheet_write.py", "sqlalchemy"): _QUERIES + " (conflicts, version reads)",
     ("services/tasks.py", "sqlalchemy"): _QUERIES + " (task lists and rows)",
 }
 

@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, select
-
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor, org_in_scope, require_org
 from onesheet.domain.dictionary import Dictionary
@@ -27,10 +25,10 @@ from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.values.parse import parse_for_field
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import audit, ids
+from onesheet.store import audit, entities, ids
+from onesheet.store.db import Connection
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, RecordResult, record, start_batch
-from onesheet.store.schema import sheet_table, table
 from onesheet.store.sheet_view import ConcurrentEdit
 
 __all__ = [
@@ -59,13 +57,10 @@ class UnknownEntity(LookupError):
 
 
 def _entity(conn: Connection, entity_id: int) -> tuple[str, str, str]:
-    ent = table("entity")
-    row = conn.execute(
-        select(ent.c.entity_type, ent.c.org_code, ent.c.county_code).where(ent.c.id == entity_id)
-    ).one_or_none()
-    if row is None:
+    place = entities.placement(conn, entity_id)
+    if place is None:
         raise UnknownEntity(f"没有编号为 {entity_id} 的对象 (no entity {entity_id})")
-    return row.entity_type, row.org_code, row.county_code
+    return place.entity_type, place.org_code, place.county_code
 
 
 def parse_changes(
@@ -113,16 +108,12 @@ def _check_unique_id_number(conn: Connection, actor: Actor, entity_id: int, valu
     The holder is named only when the actor may see them: naming an entity of another area
     would tell a cadre who in the county holds a number they typed.
     """
-    t = sheet_table("person")
-    other = conn.execute(
-        select(t.c.entity_id, t.c.org_code).where(
-            and_(t.c.id_number == value, t.c.entity_id != entity_id)
-        )
-    ).first()
+    other = entities.id_number_holder(conn, value, other_than=entity_id)
     if other is None:
         return
-    if org_in_scope(actor, other.org_code):
-        zh, en = f"已属于另一人（编号 {other.entity_id}）", f"belongs to entity {other.entity_id}"
+    holder, holder_org = other
+    if org_in_scope(actor, holder_org):
+        zh, en = f"已属于另一人（编号 {holder}）", f"belongs to entity {holder}"
     else:
         zh, en = "已登记在您管辖范围以外的人名下，请核实", "is held by a person outside your area"
     raise InvalidInput(
@@ -229,13 +220,7 @@ def _check_references(
             wanted[int(value)] = ch.field_key
     if not wanted:
         return
-    ent = table("entity")
-    found = {
-        r.id: (r.entity_type, r.org_code)
-        for r in conn.execute(
-            select(ent.c.id, ent.c.entity_type, ent.c.org_code).where(ent.c.id.in_(list(wanted)))
-        )
-    }
+    found = {i: (p.entity_type, p.org_code) for i, p in entities.placements(conn, wanted).items()}
     problems = []
     for target, key in wanted.items():
         expected = dictionary.fields[key].ref_entity
@@ -274,14 +259,11 @@ def settle_conflict(
     The value is taken from the conflict row, so a cadre who sees it only masked can still
     say which source is right without ever seeing (or retyping) it.
     """
-    t = table("conflict")
     with store.transaction() as conn:
         _, org_code, _ = _entity(conn, entity_id)
         require_org(actor, org_code)
-        row = conn.execute(
-            select(t.c.detail).where(t.c.entity_id == entity_id, t.c.field_key == field_key)
-        ).one_or_none()
-    sides = json.loads(row.detail) if row is not None else []
+        detail = entities.conflict_detail(conn, entity_id, field_key)
+    sides = json.loads(detail) if detail is not None else []
     value = next((s["value"] for s in sides if s.get("source") == source), None)
     if value is None:
         raise NoSuchConflict(f"{entity_id} {field_key} has no conflicting value from {source}")
