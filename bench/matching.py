@@ -31,7 +31,9 @@ later ones (as a county would). Figures per set:
   30-column × 5,000-row form against the bare calamine read of the same file.
 
 ``--before SRC`` runs the same scoring on another checkout's ``src`` (the importer before
-this work) in a subprocess and stores its figures under ``before``.
+this work) in a subprocess and stores its figures under ``before`` (or, with ``--label
+NAME``, under ``baselines.NAME``, keeping the recorded ``before``). ``--only dev,realforms``
+scores development sets alone and writes nothing: tuning never needs the test set.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ RESULTS = ROOT / "bench" / "results" / "matching.json"
 
 _ARGS = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
 _ARGS.add_argument("--before", help="another checkout's src/ to score as the baseline")
+_ARGS.add_argument(
+    "--label",
+    default="before",
+    help="where --before's figures go: 'before' (the importer before issue 12) or another "
+    "name kept under 'baselines' (e.g. round2_start)",
+)
 _ARGS.add_argument("--src", help=argparse.SUPPRESS)  # internal: score this src, print JSON
 _ARGS.add_argument("--errors", action="store_true", help="print the dev set's misses")
 _ARGS.add_argument(
@@ -378,20 +386,27 @@ def main() -> None:
             capture_output=True, text=True, check=True, cwd=ROOT,
         )  # fmt: skip
         before = json.loads(done.stdout)
-        result["before"] = {
+        figs_only = {
             n: {k: v for k, v in figs.items() if k != "errors"} for n, figs in before.items()
         }
-    elif RESULTS.exists():  # keep the recorded baseline
-        old = json.loads(RESULTS.read_text(encoding="utf-8"))
-        if "before" in old:
-            result["before"] = old["before"]
+    old = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    for key in ("before", "baselines"):  # keep the recorded baselines
+        if key in old:
+            result[key] = old[key]
+    if ARGS.before and ARGS.label == "before":
+        result["before"] = figs_only
+    elif ARGS.before:
+        result.setdefault("baselines", {})[ARGS.label] = figs_only  # type: ignore[index]
     result["speed"] = timing()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if "before" in result:
         print("before:")
         _print(result["before"])  # type: ignore[arg-type]
-        print("now:")
+    for label, figs in result.get("baselines", {}).items():  # type: ignore[union-attr]
+        print(f"{label}:")
+        _print(figs)
+    print("now:")
     _print(result)
     s = result["speed"]
     print(f"{'import 30x5000':22} {s['import_s']}s vs bare read {s['bare_read_s']}s "
