@@ -90,7 +90,7 @@ def _own_department(actor: Actor, department: str) -> None:
 
 
 # ------------------------------------------------------------------------------ rules/Gate
-@service("eligibility_define", permission="forms.import", audit=None)
+@service("eligibility_define", permission="eligibility.define", audit=None)
 def define_rule(
     store: Store,
     actor: Actor,
@@ -110,14 +110,14 @@ def define_rule(
         return es.insert_rule(conn, county, parsed, actor.username, utcnow())
 
 
-@service("eligibility_list", permission="forms.read", audit=None)
+@service("eligibility_list", permission="eligibility.read", audit=None)
 def list_rules(store: Store, actor: Actor) -> list[es.RuleRow]:
     """Every rule version in the actor's county (rules hold no personal data)."""
     with store.transaction() as conn:
         return es.list_rules(conn, actor.county_code)
 
 
-@service("eligibility_show", permission="forms.read", audit=None)
+@service("eligibility_show", permission="eligibility.read", audit=None)
 def show_rule(store: Store, actor: Actor, rule_id: int) -> tuple[es.RuleRow, list[dict]]:  # type: ignore[type-arg]
     """A rule version and its Gate history."""
     with store.transaction() as conn:
@@ -134,7 +134,7 @@ def _rule_in_scope(conn, actor: Actor, rule_id: int) -> es.RuleRow:  # type: ign
     return row
 
 
-@service("eligibility_submit", permission="forms.submit", audit=None)
+@service("eligibility_submit", permission="eligibility.define", audit=None)
 def submit_rule(store: Store, actor: Actor, rule_id: int) -> dict[str, object]:
     """Send a draft to the Gate; returns the review figures kept with the step."""
     with store.transaction() as conn:
@@ -182,7 +182,7 @@ def _review_figures(conn, store: Store, rule: CheckedRule, county: str) -> dict[
     }
 
 
-@service("eligibility_decide", permission="forms.decide", audit=None)
+@service("eligibility_decide", permission="eligibility.decide", audit=None)
 def decide_rule(store: Store, actor: Actor, rule_id: int, *, approve: bool, reason: str) -> str:
     """A reviewer approves or rejects a submitted rule, always with a reason; an approved
     version supersedes the earlier approved one. Returns the new status."""
@@ -283,7 +283,7 @@ def _check_access(store: Store, actor: Actor, rule: CheckedRule) -> dict[str, st
     return vis
 
 
-@service("eligibility_run", permission="reports.run", audit="eligibility.run")
+@service("eligibility_run", permission="eligibility.run", audit="eligibility.run")
 def run_rule(
     store: Store,
     actor: Actor,
@@ -610,7 +610,7 @@ def _render(result: RunResult, fmt: str, out, actor: Actor, when: date) -> None:
 
 
 # ------------------------------------------------------------------------------- enrolment
-@service("eligibility_confirm", permission="forms.submit", audit="eligibility.confirm")
+@service("eligibility_confirm", permission="eligibility.enrol", audit="eligibility.confirm")
 def confirm_run(store: Store, actor: Actor, run_id: int) -> dict[str, int]:
     """The department confirms a run: the newly eligible are enrolled from the month's first
     day with their tier and amount; the no longer eligible are ended with the reason.
@@ -659,7 +659,7 @@ def confirm_run(store: Store, actor: Actor, run_id: int) -> dict[str, int]:
         return {"enrolled": added, "ended": ended}
 
 
-@service("eligibility_enrol_import", permission="data.import", audit="eligibility.enrol")
+@service("eligibility_enrol_import", permission="eligibility.enrol", audit="eligibility.enrol")
 def import_enrolment(
     store: Store,
     actor: Actor,
@@ -725,7 +725,7 @@ def import_enrolment(
         return n
 
 
-@service("eligibility_ledger", permission="reports.history", audit=None)
+@service("eligibility_ledger", permission="eligibility.ledger", audit=None)
 def ledger_figures(store: Store, actor: Actor) -> dict[str, object]:
     """Subsidies paid from data (confirmed runs in scope): runs, people, monthly amount and
     values read from the sheet that villages did not have to collect (counts only)."""

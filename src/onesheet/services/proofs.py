@@ -48,7 +48,7 @@ def _person(conn, county: str, id_number: str) -> es.Person:  # type: ignore[no-
     return es.people(conn, [found[0]])[found[0]]
 
 
-@service("proofs_ask", permission="sheet.read", audit="proofs.ask")
+@service("proofs_ask", permission="proofs.ask", audit="proofs.ask")
 def ask_proof(
     store: Store,
     actor: Actor,
@@ -172,7 +172,7 @@ class Verification:
     on_record: bool  # the serial is in this installation's register with the same bytes
 
 
-@service("proofs_verify", permission="forms.read", audit=None)
+@service("proofs_verify", permission="proofs.verify", audit=None)
 def verify_proof(store: Store, actor: Actor, canonical: str, signature: str) -> Verification:
     """Check a proof's text and signature with the public key it names (no personal data
     is read: the holder brings the text)."""
@@ -191,7 +191,7 @@ def verify_proof(store: Store, actor: Actor, canonical: str, signature: str) -> 
     return Verification(valid, str(payload.get("serial")), payload if valid else None, on_record)
 
 
-@service("proofs_lookup", permission="forms.read", audit=None)
+@service("proofs_lookup", permission="proofs.verify", audit=None)
 def lookup_proof(store: Store, actor: Actor, serial: str) -> tuple[str, str] | None:
     """(signed text, signature) of a proof by serial, for the verification page a QR code
     or printed serial leads to (the text is the minimised payload the holder already has)."""
@@ -200,7 +200,7 @@ def lookup_proof(store: Store, actor: Actor, serial: str) -> tuple[str, str] | N
     return (row.payload, row.signature) if row else None
 
 
-@service("proofs_public_key", permission="forms.read", audit=None)
+@service("proofs_public_key", permission="proofs.verify", audit=None)
 def public_keys(store: Store, actor: Actor) -> dict[str, str]:
     """Every signing key's public half (key id → hex), for verifying offline."""
     with store.transaction() as conn:
@@ -211,7 +211,7 @@ def public_keys(store: Store, actor: Actor) -> dict[str, str]:
         return keys
 
 
-@service("proofs_ledger", permission="reports.history", audit=None)
+@service("proofs_ledger", permission="eligibility.ledger", audit=None)
 def proof_counts(store: Store, actor: Actor) -> dict[str, int]:
     """Certificates answered from data instead of a village stamp, by kind."""
     with store.transaction() as conn:
