@@ -34,7 +34,6 @@ PENDING_MOVES: dict[tuple[str, str], str] = {
     ("services/county_fields.py", "sqlalchemy"): _BUSY + "; " + _QUERIES,
     # not reached in the issue 15 pass: real queries to move (sheet_read/sheet_write into
     # store/sheet_view, tasks into store/tasks, doctor into a store/health module)
-    ("services/doctor.py", "sqlalchemy"): _QUERIES + " (health checks, raw SQL)",
     ("services/sheet_read.py", "sqlalchemy"): _QUERIES + " (search, person card)",
     ("services/tasks.py", "sqlalchemy"): _QUERIES + " (task lists and rows)",
 }

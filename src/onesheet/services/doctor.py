@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import SQLAlchemyError
-
 from onesheet.domain.access import Actor
 from onesheet.services.base import Store, service, utcnow
 from onesheet.settings import Settings
 from onesheet.store import backup as copies
-from onesheet.store.migrate import _config, current_revision
-from onesheet.store.schema import sheet_table, table
+from onesheet.store import health
+from onesheet.store.migrate import current_revision
+from onesheet.store.migrations import head_revision
 
 DEFAULT_SECRET = "change-me-in-production"
 BACKUP_DAYS = 7
@@ -32,10 +29,6 @@ class Check:
     name: str
     status: str  # ok | warn | fail
     message: str
-
-
-def _head() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 @service("doctor", permission="seed.run", audit=None)
@@ -58,17 +51,14 @@ def run_checks(store: Store, actor: Actor, settings: Settings) -> list[Check]:
                 f"服务监听 {settings.host}；应只监听 127.0.0.1，由反向代理（HTTPS）对外",
             )
         )
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        first = str(getattr(exc, "orig", exc)).splitlines()[0]
+    first = health.unreachable(engine)
+    if first is not None:
         out.append(
             Check("数据库连接", "fail", f"连不上数据库（{first}）；请检查 ONESHEET_DATABASE_URL")
         )
         return out
     out.append(Check("数据库连接", "ok", f"{kind} 可连接"))
-    revision, head = current_revision(engine), _head()
+    revision, head = current_revision(engine), head_revision()
     if revision is None:
         out.append(Check("数据库结构", "fail", "数据库是空的；请运行 onesheet init"))
         return out
@@ -90,8 +80,7 @@ def run_checks(store: Store, actor: Actor, settings: Settings) -> list[Check]:
 def _sqlite_checks(engine) -> list[Check]:  # type: ignore[no-untyped-def]
     out = []
     path = Path(engine.url.database or "")
-    with engine.connect() as conn:
-        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    mode = health.sqlite_journal_mode(engine)
     out.append(Check("SQLite 日志模式", "ok" if mode == "wal" else "warn", f"journal_mode={mode}"))
     if path.exists():
         perms = stat.S_IMODE(path.stat().st_mode)
@@ -117,9 +106,7 @@ def _sqlite_checks(engine) -> list[Check]:  # type: ignore[no-untyped-def]
 
 def _pg_checks(engine) -> list[Check]:  # type: ignore[no-untyped-def]
     out = []
-    with engine.connect() as conn:
-        version = conn.exec_driver_sql("SHOW server_version").scalar()
-        shared = conn.exec_driver_sql("SHOW shared_buffers").scalar()
+    version, shared = health.pg_server(engine)
     out.append(Check("PostgreSQL", "ok", f"服务器 {version}，shared_buffers={shared}"))
     try:
         tool = copies.pg_bin("pg_dump")
@@ -131,23 +118,9 @@ def _pg_checks(engine) -> list[Check]:  # type: ignore[no-untyped-def]
 
 def _content_checks(store: Store) -> list[Check]:
     out = []
-    with store.engine.connect() as conn:
-        org = table("org_unit")
-        counties = conn.execute(
-            select(org.c.county_code, func.count()).group_by(org.c.county_code)
-        ).all()
-        people = conn.execute(select(func.count()).select_from(sheet_table("person"))).scalar_one()
-        users = table("app_user")
-        admins = conn.execute(
-            select(func.count()).where(users.c.role == "admin", users.c.disabled_at.is_(None))
-        ).scalar_one()
-        pending = conn.execute(
-            select(func.count()).where(users.c.must_change_password.is_(True))
-        ).scalar_one()
-        ev = table("audit_event")
-        last_backup = conn.execute(
-            select(func.max(ev.c.at)).where(ev.c.action == "backup.create")
-        ).scalar_one()
+    held = health.contents(store.engine)
+    counties, people = held.org_units_by_county, held.people
+    admins, pending = held.enabled_admins, held.one_time_passwords
     if not counties:
         out.append(Check("行政区划", "warn", "尚未装入机构；请运行 onesheet orgs load"))
     else:
@@ -171,7 +144,7 @@ def _content_checks(store: Store) -> list[Check]:
     )
     if pending:
         out.append(Check("待改密账号", "warn", f"{pending} 个账号仍在使用一次性初始密码"))
-    out.append(_backup_check(last_backup))
+    out.append(_backup_check(held.last_backup))
     return out
 
 
