@@ -310,9 +310,9 @@ def guess_entity(
                     # 户主姓名 is a household's head and a house's owner alike: a wording
                     # several entities share says only "one of these".
                     sharing = _sharing_entities(concept, ent)
+                    rest = len(sharing) - 1
                     for e in sharing:  # the field it is the label of keeps the larger share
-                        own = 1.0 if len(sharing) == 1 else 0.6 if e == ent else 0.4
-                        scores[e] += w * own / max(1, len(sharing) - 1) ** (e != ent)
+                        scores[e] += w if not rest else 0.6 * w if e == ent else 0.4 * w / rest
                     evidence.append(f"{r.concept or r.core} → {'/'.join(sharing)}")
                     break
             else:

@@ -514,12 +514,13 @@ def _heading_columns(g: _Grid, h0: int, h1: int, virtual: list[Range]) -> list[H
         for c in range(c0, c1 + 1):
             owner[(r0, c)] = (r0, c0)
     cols: list[HeadingColumn] = []
+    units = {r for r in range(h0 + 1, h1 + 1) if _units_row(g, r)}  # not 低保/户, 低保/人
     for c in range(g.width):
         path: list[str] = []
         for r in range(h0, h1 + 1):
             rr, cc = owner.get((r, c), (r, c))
             t = text_of(g.cells[rr][cc])
-            if t and path and _is_unit(t):
+            if t and path and rr in units:
                 path[-1] = f"{path[-1]}（{t.strip('()（）')}）"  # a units row: a note
             elif t and (not path or path[-1] != t):
                 path.append(t)
