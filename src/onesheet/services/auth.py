@@ -113,7 +113,7 @@ def session_actor(store: Store, token: str) -> Session | None:
     """The actor and CSRF token of a live session cookie of an enabled user, or None.
 
     Session and user are read in one statement: this runs on every signed-in request."""
-    with store.reading() as conn:
+    with store.looking_up() as conn:
         found = sessions.session_user(conn, token, utcnow())
     if found is None or found.csrf is None:
         return None
@@ -134,7 +134,7 @@ def token_actor(store: Store, token: str) -> Actor | None:
     system does not write on every request.
     """
     now = utcnow()
-    with store.reading() as conn:
+    with store.looking_up() as conn:
         found = sessions.token_user(conn, token, now)
     if found is None or found.token_id is None:
         return None

@@ -26,7 +26,7 @@ from onesheet.domain.dictionary import Dictionary, load_builtin
 from onesheet.domain.grants import DepartmentGrant, load_grants
 from onesheet.store import audit as audit_store
 from onesheet.store import county_fields
-from onesheet.store.engine import make_engine
+from onesheet.store.engine import is_postgres, make_engine
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -66,6 +66,18 @@ class Store:
         indexed read at most once a second per store: ``county_fields.refresh_due``)."""
         with self.engine.begin() as conn:
             county_fields.refresh_due(self, conn)
+            yield conn
+
+    @contextmanager
+    def looking_up(self) -> Iterator[Connection]:
+        """For one read statement (who is signed in, on every request). On PostgreSQL it
+        runs outside a transaction (autocommit: the statement is its own snapshot), which
+        spares the BEGIN and ROLLBACK round trips; on SQLite it is ``reading``."""
+        if is_postgres(self.engine):
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+            return
+        with self.reading() as conn:
             yield conn
 
     @contextmanager
