@@ -400,10 +400,20 @@ def _person_hits(
     masked, so neither order nor count says anything about hidden digits. ``before`` runs in
     the same transaction ahead of the read (and may refuse it).
     """
-    t = sheet_table("person")
-    stmt = select(
-        t.c.entity_id, t.c.name, t.c.id_number, t.c.gender, t.c.birth_date, t.c.org_code
-    ).where(*conds)
+    t, units = sheet_table("person"), table("org_unit")
+    stmt = (
+        select(
+            t.c.entity_id,
+            t.c.name,
+            t.c.id_number,
+            t.c.gender,
+            t.c.birth_date,
+            t.c.org_code,
+            units.c.name.label("org_name"),
+        )
+        .outerjoin(units, units.c.code == t.c.org_code)  # the unit's name in the same read
+        .where(*conds)
+    )
     if actor.org_code:  # a code range on the (county_code, org_code) index, not a LIKE
         stmt = stmt.where(
             t.c.county_code == actor.county_code, in_subtree(t.c.org_code, actor.org_code)
@@ -418,7 +428,6 @@ def _person_hits(
         if before is not None:
             before(conn, actor, now)
         rows = conn.execute(stmt).all()
-        names = orgs.org_names(conn, (r.org_code for r in rows))
         hits = [
             PersonHit(
                 r.entity_id,
@@ -427,7 +436,7 @@ def _person_hits(
                 genders.name_of(r.gender) if r.gender else "",
                 r.birth_date.isoformat() if r.birth_date else None,
                 r.org_code,
-                names.get(r.org_code, r.org_code),
+                r.org_name or r.org_code,
             )
             for r in rows
         ]
