@@ -216,3 +216,55 @@ def test_task_page_masks_context_and_is_audited(seeded):
     assert "tasks.read" in actions
     with pytest.raises(InvalidInput):
         tasks.fill_task(seeded, cadre_of(task), task.id, {(1, "person.phone"): "x"}, task.version)
+
+
+def test_task_pages_walk_every_open_item_with_households_and_the_village(seeded):
+    """The task page's few statements (task with its village's name; open items with their
+    count and type; sheet rows with household numbers) give what separate reads gave."""
+    approve(seeded, make_spec("PG", ["person.phone", "person.education"]))
+    task = _first_task(seeded)
+    i, p, h, o = (
+        table("task_item"),
+        sheet_table("person"),
+        sheet_table("household"),
+        table("org_unit"),
+    )
+    with seeded.engine.connect() as conn:
+        open_items = conn.execute(
+            select(i.c.entity_id, i.c.field_key)
+            .where(i.c.task_id == task.id, i.c.status == "open")
+            .order_by(i.c.entity_id, i.c.field_key)
+        ).all()
+        households = dict(conn.execute(select(p.c.entity_id, p.c.household)).all())
+        numbers = dict(conn.execute(select(h.c.entity_id, h.c.household_no)).all())
+        village = conn.execute(select(o.c.name).where(o.c.code == task.org_code)).scalar_one()
+    entities = list(dict.fromkeys(e for e, _ in open_items))
+    per_page = 7
+    pages = -(-len(entities) // per_page)
+    assert pages > 1
+    walked, seen_items, shown_households = [], [], 0
+    for n in range(1, pages + 1):
+        page = tasks.task_page(seeded, cadre_of(task), task.id, n, per_page=per_page)
+        assert (page.page, page.pages, page.entity_type) == (n, pages, "person")
+        assert page.task.org_name == village and page.task.title
+        for e in page.entities:
+            walked.append(e.entity_id)
+            seen_items += [(e.entity_id, x.field_key) for x in e.inputs]
+            hh = households.get(e.entity_id)
+            assert e.household == ("" if hh is None else numbers.get(hh) or f"#{hh}")
+            shown_households += bool(e.household)
+    assert shown_households  # the seeded people live in households
+    assert walked == entities and seen_items == [tuple(r) for r in open_items]
+    past = tasks.task_page(seeded, cadre_of(task), task.id, pages + 5, per_page=per_page)
+    assert (
+        past.page == pages
+        and [e.entity_id for e in past.entities] == entities[-len(past.entities) :]
+    )
+    ev = table("audit_event")
+    with seeded.engine.connect() as conn:
+        last = conn.execute(
+            select(ev.c.entity_ids, ev.c.detail).where(ev.c.action == "tasks.read")
+            .order_by(ev.c.id.desc()).limit(1)
+        ).one()  # fmt: skip
+    assert last.entity_ids == ",".join(str(e.entity_id) for e in past.entities)
+    assert last.detail == f"task={task.id} page={pages}"

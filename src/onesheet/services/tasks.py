@@ -29,7 +29,7 @@ from onesheet.domain.values.parse import display_value, parse_for_field
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import UnknownEntity
-from onesheet.store import audit, county_fields, ids, orgs
+from onesheet.store import audit, county_fields, ids
 from onesheet.store import tasks as task_store
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
@@ -118,13 +118,13 @@ class TaskPage:
     entity_type: str
 
 
-def _summary(t: TaskRow, names: Mapping[str, str]) -> TaskSummary:
+def _summary(t: TaskRow) -> TaskSummary:
     return TaskSummary(
         t.id,
         t.template_id,
         t.title,
         t.org_code,
-        names.get(t.org_code, t.org_code),
+        t.org_name or t.org_code,
         t.period,
         period_label(t.period),
         t.status,
@@ -147,24 +147,33 @@ def list_tasks(store: Store, actor: Actor) -> list[TaskSummary]:
     """Tasks in the actor's subtree (a village sees its own), open first (counts only)."""
     with store.transaction() as conn:
         found = task_store.list_tasks(conn, actor.org_code)
-        names = orgs.org_names(conn, (t.org_code for t in found))
-    return [_summary(t, names) for t in found]
+    return [_summary(t) for t in found]
 
 
 @service("tasks_page", permission="tasks.read", audit="tasks.read")
 def task_page(
     store: Store, actor: Actor, task_id: int, page: int = 1, *, per_page: int = PER_PAGE
 ) -> TaskPage:
-    """One page of a task: entities with only their open values, with context."""
+    """One page of a task: entities with only their open values, with context.
+
+    Four statements however the page falls: the task (with its template's title and the
+    village's name), the page of open items (with their count and entity type), the page's
+    sheet rows (with household numbers) and the audit event."""
     with store.transaction() as conn:
-        county_fields.refresh(store, conn)  # fields another worker activated since
         task = _task_in_scope(conn, actor, task_id)
-        names = orgs.org_names(conn, [task.org_code])
-        pages = max(1, -(-task_store.count_open_entities(conn, task_id) // per_page))
-        page = min(max(page, 1), pages)
-        eids = task_store.open_entities(conn, task_id, offset=(page - 1) * per_page, limit=per_page)
-        items = task_store.items_of(conn, task_id, eids)
-        entity_type = _entity_type(conn, eids)
+        page = max(page, 1)
+        found = task_store.open_page(conn, task_id, offset=(page - 1) * per_page, limit=per_page)
+        if not found.entity_ids and page > 1:  # past the last page: show the last one
+            last = max(1, -(-task_store.count_open_entities(conn, task_id) // per_page))
+            page = min(page, last)
+            found = task_store.open_page(
+                conn, task_id, offset=(page - 1) * per_page, limit=per_page
+            )
+        pages = max(1, -(-found.total // per_page))
+        eids, items = found.entity_ids, found.items
+        if any(i.field_key not in store.dictionary.fields for i in items):
+            county_fields.refresh(store, conn)  # a field another worker activated since
+        entity_type = found.entity_type or "person"
         entities = _entities(store, actor, conn, entity_type, eids, items)
         fields = sorted({i.field_key for i in items} | set(CONTEXT_FIELDS.get(entity_type, ())))
         audit.write_event(
@@ -178,7 +187,7 @@ def task_page(
             county_code=task.county_code,
             detail=f"task={task_id} page={page}",
         )
-    return TaskPage(_summary(task, names), entities, page, pages, entity_type)
+    return TaskPage(_summary(task), entities, page, pages, entity_type)
 
 
 def _entity_type(conn: Connection, eids: list[int]) -> str:
@@ -198,8 +207,10 @@ def _entities(
 ) -> list[TaskEntity]:
     d = store.dictionary
     title_key, id_key = CONTEXT_FIELDS.get(entity_type, ("", ""))
-    rows = _sheet_rows(conn, entity_type, eids)
-    households = _household_numbers(conn, rows) if entity_type == "person" else {}
+    shown = [
+        d.fields[k] for k in (title_key, id_key, *(i.field_key for i in items)) if k in d.fields
+    ]
+    rows = _sheet_rows(conn, entity_type, eids, {f.name for f in shown})
     out = {}
     for eid in eids:
         row = rows.get(eid, {})
@@ -207,7 +218,7 @@ def _entities(
             eid,
             _shown(store, actor, d.fields.get(title_key), row) or f"#{eid}",
             _shown(store, actor, d.fields.get(id_key), row),
-            households.get(row.get("household")) or "",  # type: ignore[arg-type]
+            _household_number(row),
         )
     for item in items:
         f = d.fields[item.field_key]
@@ -227,21 +238,29 @@ def _entities(
     return [out[e] for e in eids]
 
 
-def _sheet_rows(conn: Connection, entity_type: str, eids: list[int]) -> dict[int, dict]:  # type: ignore[type-arg]
+def _sheet_rows(
+    conn: Connection, entity_type: str, eids: list[int], columns: set[str] | None = None
+) -> dict[int, dict]:  # type: ignore[type-arg]
+    """The sheet rows of ``eids`` (only ``columns`` of them when given). A person's row also
+    carries its household's id and number (``_household_id``, ``_household_no``), joined
+    in the same read."""
     if not eids:
         return {}
     t = sheet_table(entity_type)
-    rows = conn.execute(select(t).where(t.c.entity_id.in_(eids)))
+    wanted = [c for c in t.c if columns is None or c.name in columns or c.name == "entity_id"]
+    source = t
+    if entity_type == "person":
+        hh = sheet_table("household")
+        source = t.outerjoin(hh, hh.c.entity_id == t.c.household)
+        wanted += [hh.c.entity_id.label("_household_id"), hh.c.household_no.label("_household_no")]
+    rows = conn.execute(select(*wanted).select_from(source).where(t.c.entity_id.in_(eids)))
     return {r.entity_id: dict(r._mapping) for r in rows}
 
 
-def _household_numbers(conn: Connection, rows: Mapping[int, Mapping[str, object]]) -> dict:  # type: ignore[type-arg]
-    hh = {r.get("household") for r in rows.values()} - {None}
-    if not hh:
-        return {}
-    t = sheet_table("household")
-    q = select(t.c.entity_id, t.c.household_no).where(t.c.entity_id.in_(list(hh)))
-    return {eid: no or f"#{eid}" for eid, no in conn.execute(q)}
+def _household_number(row: Mapping[str, object]) -> str:
+    """The household number a person's task card shows ("#id" when it has none yet)."""
+    found = row.get("_household_id")
+    return "" if found is None else str(row.get("_household_no") or f"#{found}")
 
 
 def _shown(store: Store, actor: Actor, f: Field | None, row: Mapping[str, object]) -> str:
@@ -307,8 +326,7 @@ def fill_task(
                 detail=f"task={task_id} values={len(parsed)}",
             )
         fresh = task_store.get_task(conn, task_id)
-        names = orgs.org_names(conn, [task.org_code])
-    return FillResult(_summary(fresh or task, names), len(parsed), batch_id)
+    return FillResult(_summary(fresh or task), len(parsed), batch_id)
 
 
 def _blank(v: object) -> bool:

@@ -69,6 +69,7 @@ class TaskRow:
     created_at: datetime
     completed_at: datetime | None
     version: int
+    org_name: str | None = None  # the village's name, read with the task
 
 
 @dataclass(frozen=True)
@@ -224,8 +225,10 @@ def _village_codes(conn: Connection, county: str) -> set[str]:
 
 # ------------------------------------------------------------------------------- reads
 def _task_select():  # type: ignore[no-untyped-def]
-    t, tpl = table("collection_task"), table("form_template")
-    return select(t, tpl.c.title).select_from(t.outerjoin(tpl, tpl.c.id == t.c.template_id))
+    t, tpl, units = table("collection_task"), table("form_template"), table("org_unit")
+    return select(t, tpl.c.title, units.c.name.label("org_name")).select_from(
+        t.outerjoin(tpl, tpl.c.id == t.c.template_id).outerjoin(units, units.c.code == t.c.org_code)
+    )
 
 
 def _to_task(r) -> TaskRow:  # type: ignore[no-untyped-def]
@@ -243,6 +246,7 @@ def _to_task(r) -> TaskRow:  # type: ignore[no-untyped-def]
         m["created_at"],
         m["completed_at"],
         m["version"],
+        m["org_name"],
     )
 
 
@@ -274,6 +278,49 @@ def open_entities(conn: Connection, task_id: int, *, offset: int, limit: int) ->
         .limit(limit)
     )
     return list(conn.execute(q).scalars())
+
+
+@dataclass(frozen=True)
+class OpenPage:
+    """One page of a task's open work: how many entities still have open items, the page's
+    entities in id order, their open items (entity, then field) and their entity type."""
+
+    total: int
+    entity_ids: list[int]
+    items: list[ItemRow]
+    entity_type: str | None
+
+
+def open_page(conn: Connection, task_id: int, *, offset: int, limit: int) -> OpenPage:
+    """``open_entities``, ``count_open_entities``, ``items_of`` and the page's entity type
+    in one statement (the task page runs on every tap of a cadre's phone). A page past the
+    last one is empty and its total unknown (0): the caller asks ``count_open_entities``."""
+    i, e = table("task_item"), table("entity")
+    page = (
+        select(i.c.entity_id, func.count().over().label("total"))
+        .where(i.c.task_id == task_id, i.c.status == "open")
+        .group_by(i.c.entity_id)
+        .order_by(i.c.entity_id)
+        .offset(offset)
+        .limit(limit)
+        .subquery("page")
+    )
+    q = (
+        select(page.c.total, i.c.entity_id, i.c.field_key, i.c.reason, i.c.status, e.c.entity_type)
+        .select_from(page)
+        .join(i, and_(i.c.entity_id == page.c.entity_id, i.c.task_id == task_id))
+        .join(e, e.c.id == page.c.entity_id)
+        .where(i.c.status == "open")
+        .order_by(i.c.entity_id, i.c.field_key)
+    )
+    rows = conn.execute(q).all()
+    items = [ItemRow(r.entity_id, r.field_key, r.reason, r.status) for r in rows]
+    return OpenPage(
+        rows[0].total if rows else 0,
+        list(dict.fromkeys(r.entity_id for r in rows)),
+        items,
+        rows[0].entity_type if rows else None,
+    )
 
 
 def count_open_entities(conn: Connection, task_id: int) -> int:
