@@ -1,17 +1,23 @@
 """Eligibility run vs a bare SQL query with the same conditions, on a seeded county.
 
-    python bench/eligibility.py --people 100000 [--url postgresql+psycopg://…]
+    python bench/eligibility.py --people 100000 [--url postgresql+psycopg://…] [--db FILE]
 
-Seeds a county (SQLite in a temp dir unless --url), approves the 高龄津贴 rule, then times
-(a) the bare SELECT of the people meeting the conditions (the floor) and (b) the whole
-``run_rule`` — candidates by SQL, every candidate's inputs resolved from the observation
-log, the explanations, the run record and the audit event. Writes bench/results/eligibility.json.
+Seeds a county (SQLite in a temp dir unless --url; ``--db`` keeps the SQLite file and reuses
+it when it is already seeded), approves the 高龄津贴 rule, then times (a) the bare SELECT
+counting the people who meet the conditions (the floor) and (b) the whole ``run_rule`` — the
+rule compiled to one SELECT over the current view deciding every condition, the listed
+people's inputs resolved from the observation log for their explanations, the run record
+with its items and the audit event. Both are timed on the wall clock and, because the
+machine is shared, on this process's CPU clock (on SQLite the database works in-process, so
+the CPU clock counts all of it; on PostgreSQL it counts the client side only). Writes
+bench/results/eligibility.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -77,28 +83,36 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=100_000)
     ap.add_argument("--url")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--db", type=Path, help="SQLite file to keep and reuse once seeded")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite:///{tmp}/bench.db"
+        url = args.url or f"sqlite:///{args.db or Path(tmp) / 'bench.db'}"
+        reuse = args.db is not None and args.db.exists()
         store = Store(make_engine(url))
-        setup.init_database(store, CLI_ADMIN)
-        t0 = time.perf_counter()
-        seed_county(store, CLI_ADMIN, COUNTY, people=args.people, seed=1, today=date(2026, 11, 1))
-        seeded = time.perf_counter() - t0
         dept = Actor("mz", "department", COUNTY, "civil_affairs")
-        row = eligibility.define_rule(store, dept, RULE)
-        eligibility.submit_rule(store, dept, row.id)
-        eligibility.decide_rule(
-            store, Actor("rv", "reviewer", COUNTY), row.id, approve=True, reason="bench"
-        )
-        bare_s, run_s, n_bare, n_run = [], [], 0, 0
-        for _ in range(args.repeat):
+        seeded = 0.0
+        if not reuse:
+            setup.init_database(store, CLI_ADMIN)
             t0 = time.perf_counter()
+            seed_county(
+                store, CLI_ADMIN, COUNTY, people=args.people, seed=1, today=date(2026, 11, 1)
+            )
+            seeded = time.perf_counter() - t0
+            row = eligibility.define_rule(store, dept, RULE)
+            eligibility.submit_rule(store, dept, row.id)
+            eligibility.decide_rule(
+                store, Actor("rv", "reviewer", COUNTY), row.id, approve=True, reason="bench"
+            )
+        bare_s, run_s, bare_cpu, run_cpu, n_bare, n_run = [], [], [], [], 0, 0
+        for _ in range(args.repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
             n_bare = bare(store)
             bare_s.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            bare_cpu.append(time.process_time() - c0)
+            t0, c0 = time.perf_counter(), time.process_time()
             result = eligibility.run_rule(store, dept, "gaoling_jintie", COUNTY, MONTH)
             run_s.append(time.perf_counter() - t0)
+            run_cpu.append(time.process_time() - c0)
             n_run = result.counts()["new"] + result.counts()["kept"] + result.counts()["unknown"]
         out = {
             "people": args.people,
@@ -109,12 +123,16 @@ def main() -> None:
             "bare_sql_seconds": round(min(bare_s), 4),
             "rule_run_seconds": round(min(run_s), 4),
             "ratio": round(min(run_s) / max(min(bare_s), 1e-9), 1),
+            "bare_sql_cpu_seconds": round(min(bare_cpu), 4),
+            "rule_run_cpu_seconds": round(min(run_cpu), 4),
+            "cpu_ratio": round(min(run_cpu) / max(min(bare_cpu), 1e-9), 1),
+            "load_average": round(os.getloadavg()[0], 1),
             "values_read": result.values_read,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": platform.platform(),
-            "note": "the rule run also resolves every candidate's inputs from the log, explains "
-            "each condition, stores the run and items and writes the audit event; the bare SQL "
-            "only counts",
+            "note": "one SELECT decides every condition set-based; the run then resolves the "
+            "listed people's inputs from the log, explains each condition, stores the run and "
+            "items and writes the audit event; the bare SQL only counts. Best of --repeat.",
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))
         path = Path(__file__).parent / "results" / "eligibility.json"

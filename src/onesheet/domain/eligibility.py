@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -122,6 +122,7 @@ class CheckedRule:
         return tuple(seen.values())
 
     def all_conditions(self) -> list[Checked]:
+        """Every single condition in evaluation order: the conditions, then each tier's."""
         out = list(conditions_of(self.conditions))
         for _, flt in self.tiers:
             out += list(conditions_of(flt))
@@ -439,10 +440,15 @@ def _test(
     day: date,
     stale: Mapping[str, int],
     part: str,
+    given: Iterator[bool] | None = None,
 ) -> Test:
     key = input_key(c.field)
     got = inputs.get(key) or Input(key, None, None, None)
-    outcome: bool | None = _compare(c.field, c.op, c.value, got.value, day)
+    # ``given``: the condition's outcome as the database computed it over the current view
+    # (the same comparison, set-based); otherwise compared here on the resolved value
+    outcome: bool | None = (
+        next(given) if given is not None else _compare(c.field, c.op, c.value, got.value, day)
+    )
     why = ""
     if got.others:
         answers = {outcome} | {_compare(c.field, c.op, c.value, v, day) for _, v, _ in got.others}
@@ -470,13 +476,19 @@ def _test(
 
 
 def _tree(
-    flt: CheckedFilter, inputs: Mapping[str, Input], day: date, stale, part, out: list[Test]
+    flt: CheckedFilter,
+    inputs: Mapping[str, Input],
+    day: date,
+    stale,
+    part,
+    out: list[Test],
+    given: Iterator[bool] | None = None,
 ) -> bool | None:
     if isinstance(flt, Checked):
-        t = _test(flt, inputs, day, stale, part)
+        t = _test(flt, inputs, day, stale, part, given)
         out.append(t)
         return t.outcome
-    results = [_tree(p, inputs, day, stale, part, out) for p in flt.parts]
+    results = [_tree(p, inputs, day, stale, part, out, given) for p in flt.parts]
     if isinstance(flt, CheckedAll):
         if any(r is False for r in results):
             return False
@@ -487,12 +499,22 @@ def _tree(
     return None if any(r is None for r in results) else False
 
 
-def evaluate(rule: CheckedRule, inputs: Mapping[str, Input], day: date) -> Verdict:
+def evaluate(
+    rule: CheckedRule,
+    inputs: Mapping[str, Input],
+    day: date,
+    given: Sequence[bool] | None = None,
+) -> Verdict:
     """Evaluate ``rule`` for one person whose inputs are ``inputs`` (keyed by field key),
-    counting ages on ``day``. Tiers are tried in order; the first that holds gives the amount."""
+    counting ages on ``day``. Tiers are tried in order; the first that holds gives the amount.
+
+    ``given``: every single condition's outcome (``rule.all_conditions()`` order) as the
+    database computed it over the current view, for a person none of whose inputs is in
+    conflict — the verdict then only assembles them (and still applies staleness limits)."""
     tests: list[Test] = []
     stale = rule.spec.stale_after_days
-    outcome = _tree(rule.conditions, inputs, day, stale, "conditions", tests)
+    told = iter(given) if given is not None else None
+    outcome = _tree(rule.conditions, inputs, day, stale, "conditions", tests, told)
     verdict = Verdict(outcome, tests=tests)
     if outcome is not True:
         return verdict
@@ -503,7 +525,7 @@ def evaluate(rule: CheckedRule, inputs: Mapping[str, Input], day: date) -> Verdi
             verdict.tier, verdict.amount = tier.label, tier.amount
             return verdict
         part: list[Test] = []
-        got = _tree(flt, inputs, day, stale, tier.label, part)
+        got = _tree(flt, inputs, day, stale, tier.label, part, told)
         tests.extend(part)
         if got is True:
             verdict.tier, verdict.amount = tier.label, tier.amount

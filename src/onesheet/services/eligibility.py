@@ -323,11 +323,13 @@ def run_rule(
         vis = _check_access(store, actor, rule)
         day = age_day(row.spec, month)
         keys = rule_fields(rule)
-        eligible = es.eligible_ids(conn, rule, county, org_code, day)
         roster = {e.entity_id: e for e in es.enrolled(conn, county, rule_key, org_code)}
         conflicted = es.conflicted_ids(conn, county, org_code, keys)
-        candidates = eligible | set(roster) | conflicted
-        persons = es.people(conn, candidates)
+        # one SELECT decides every condition for the people it selects (and for the enrolled
+        # and conflicted); only those people's inputs are then read for the explanations
+        found = es.candidates(conn, rule, county, org_code, day, set(roster) | conflicted)
+        persons = {eid: p for eid, (p, _) in found.items()}
+        candidates = set(found) | set(roster)
         inputs = es.inputs_of(conn, store.dictionary, persons, keys)
         elsewhere = es.enrolled_elsewhere(conn, county, row.spec.excludes, candidates)
         names = orgs.names_by_code(conn, county)
@@ -343,7 +345,11 @@ def run_rule(
                     why = "已与他人合并" if p is not None else "一张表中已无此人"
                     lists["dropped"].append(_gone(eid, roster[eid].org_code, names, why))
                 continue
-            verdict = evaluate(rule, inputs.get(eid, {}), day)
+            mine = inputs.get(eid, {})
+            # a person whose sources disagree is judged here, source by source (cannot tell
+            # when their values would give different answers); everyone else by the database
+            disputed = eid in conflicted or any(i.others for i in mine.values())
+            verdict = evaluate(rule, mine, day, None if disputed else found[eid][1])
             tests = list(verdict.tests)
             outcome = verdict.outcome
             inside = p.org_code.startswith(org_code)
@@ -472,6 +478,24 @@ def _gone(eid: int, org_code: str, names: dict[str, str], why: str) -> Entry:
 def _shower(store: Store, actor: Actor, vis: Mapping[str, str]):  # type: ignore[no-untyped-def]
     d = store.dictionary
 
+    # a rule has a handful of conditions: each is put in words once per run, not per person
+    words: dict[tuple[str, str, str], str] = {}
+
+    def describe(t: Test) -> str:
+        key = (t.field_key, t.op, repr(t.operand))
+        said = words.get(key)
+        if said is None:
+            if t.field_key in d.fields:
+                said = describe_condition(t.field_key, t.op, t.operand, d)
+            elif t.field_key == "org":
+                said = f"户籍在{t.operand}"
+            elif t.field_key == "excludes":
+                said = f"未享受 {t.operand}"
+            else:
+                said = t.label
+            words[key] = said
+        return said
+
     def show(t: Test) -> Shown:
         f = d.fields.get(input_key(d.fields[t.field_key])) if t.field_key in d.fields else None
         value = t.value
@@ -480,14 +504,7 @@ def _shower(store: Store, actor: Actor, vis: Mapping[str, str]):  # type: ignore
                 value = mask_value(f.mask, value) or ""
             else:
                 value = display_value(f, value, d.code_tables)
-        if t.field_key in d.fields:
-            cond = describe_condition(t.field_key, t.op, t.operand, d)
-        elif t.field_key == "org":
-            cond = f"户籍在{t.operand}"
-        elif t.field_key == "excludes":
-            cond = f"未享受 {t.operand}"
-        else:
-            cond = t.label
+        cond = describe(t)
         return Shown(
             cond,
             value if value is not None else "（空）",

@@ -351,6 +351,59 @@ def eligible_ids(
     return {r[0] for r in conn.execute(stmt)}
 
 
+def candidates(
+    conn: Connection,
+    rule: CheckedRule,
+    county_code: str,
+    org_code: str,
+    day: date,
+    also: Iterable[int],
+) -> dict[int, tuple[Person, tuple[bool, ...]]]:
+    """The rule compiled to one SELECT over the current view: every live person of the subtree
+    the conditions select, plus the people of ``also`` (the enrolled, the conflicted), each with
+    the outcome of every single condition (``rule.all_conditions()`` order; SQL NULL is a
+    failed comparison, as in the report query). The database does the comparisons set-based;
+    Python only assembles the explanations of the people listed."""
+    leaves = rule.all_conditions()
+    household = any(c.field.entity == "household" for c in leaves)
+    src = sources_for(
+        "person",
+        [],
+        rule.conditions,
+        with_household=household,
+        extra_fields=[c.field for c in leaves],
+    )
+    main = src.main
+    cols = [
+        main.c.entity_id,
+        main.c.org_code,
+        main.c.name,
+        main.c.id_number,
+        main.c.household,
+        main.c.merged_into,
+        *(condition_sql(c, src, day).label(f"c{i}") for i, c in enumerate(leaves)),
+    ]
+    base = select(*cols).select_from(from_clause(src))
+    out: dict[int, tuple[Person, tuple[bool, ...]]] = {}
+
+    def take(stmt) -> None:  # type: ignore[no-untyped-def]
+        for r in conn.execute(stmt).all():
+            out[r[0]] = (Person(*r[:6]), tuple(bool(v) for v in r[6:]))
+
+    take(
+        base.where(
+            main.c.county_code == county_code,
+            in_subtree(main.c.org_code, org_code),
+            *live("person", main),
+            condition_sql(rule.conditions, src, day),
+        )
+    )
+    rest = sorted(set(also) - set(out))
+    for start in range(0, len(rest), 500):
+        take(base.where(main.c.entity_id.in_(rest[start : start + 500])))
+    return out
+
+
 def conflicted_ids(
     conn: Connection, county_code: str, org_code: str, keys: Sequence[str]
 ) -> set[int]:
