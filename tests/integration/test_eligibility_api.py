@@ -4,9 +4,13 @@ without signing in, and see a changed byte refused."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
+from urllib.parse import unquote
 
 import openpyxl
+import segno
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -103,4 +107,21 @@ def test_rule_through_the_gate_and_roster_download(store) -> None:  # type: igno
     )
     page = anon.get(f"/proofs/verify/{proof['serial']}")
     assert page.status_code == 200 and "签名有效" in page.text
+    _has_qr_of(page.text, proof["verify_url"])
+    assert proof["verify_url"].endswith(f"/proofs/verify/{proof['serial']}")
     assert anon.get("/api/proofs/keys").json()[proof["key_id"]]
+
+
+def _has_qr_of(html_text: str, url: str) -> None:
+    """The printable page shows the verification URL and an inline SVG QR code of exactly that
+    URL (regenerated here with segno and compared), as an <img> — no inline script or style."""
+    imgs = re.findall(r'<img src="([^"]+)"[^>]*data-verify-url="([^"]+)"', html_text)
+    assert len(imgs) == 1, html_text
+    src, shown = (html.unescape(x) for x in imgs[0])
+    assert shown == url and url in html.unescape(html_text)
+    assert src == segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+    svg = unquote(src.split(",", 1)[1])
+    assert svg.startswith("<svg") and "<path" in svg
+    other = segno.make(url + "x", error="m").svg_data_uri(scale=4, border=2)
+    assert src != other  # the picture depends on the URL it carries
+    assert "<script>" not in html_text and " style=" not in html_text

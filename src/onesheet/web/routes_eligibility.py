@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
+import segno
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -259,7 +260,7 @@ def ask(
         "canonical": p.canonical,
         "signature": p.signature,
         "key_id": p.key_id,
-        "verify_url": str(request.url_for("proof_page", serial=p.serial)),
+        "verify_url": verify_url(request, p.serial),
     }
 
 
@@ -282,6 +283,7 @@ def proof_page(request: Request, serial: str, store: StoreDep) -> HTMLResponse:
         return render(request, "eligibility_proof.html", {"found": False, "serial": serial}, 404)
     canonical, signature = found
     v = proofs.verify_proof(store, PUBLIC, canonical, signature)
+    url = verify_url(request, serial)
     return render(
         request,
         "eligibility_proof.html",
@@ -292,6 +294,18 @@ def proof_page(request: Request, serial: str, store: StoreDep) -> HTMLResponse:
             "p": v.payload or {},
             "canonical": canonical,
             "signature": signature,
-            "url": str(request.url),
+            "url": url,
+            "qr": qr_data_uri(url),
         },
     )
+
+
+def verify_url(request: Request, serial: str) -> str:
+    """The address a printed proof's QR code carries: this page, without any query."""
+    return str(request.url_for("proof_page", serial=serial))
+
+
+def qr_data_uri(text: str) -> str:
+    """An SVG QR code of ``text`` as a ``data:`` URI for an ``<img>`` (the CSP allows data:
+    images and no inline script or style). Error correction M survives a creased printout."""
+    return str(segno.make(text, error="m").svg_data_uri(scale=4, border=2))
