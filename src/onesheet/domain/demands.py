@@ -112,10 +112,11 @@ def check_registration(reg: Registration, known_kinds: Iterable[str] = KINDS) ->
     problems: list[Finding] = []
     if reg.kind not in set(known_kinds):
         problems.append(
-            Finding(
+            finding(
                 "demand.kind",
-                f"未知的事项类型 {reg.kind}（可选：{'、'.join(v[0] for v in KINDS.values())}）",
-                f"unknown kind {reg.kind} (one of {', '.join(KINDS)})",
+                kind=reg.kind,
+                kinds="、".join(v[0] for v in KINDS.values()),
+                kinds_en=", ".join(KINDS),
             )
         )
     if not reg.title.strip():

@@ -72,12 +72,13 @@ def check_matter(kind: str, matter: str, items: Iterable[Item]) -> Item | None:
         return None
     if any(w in hit.item for w in ANSWERS_FROM_DATA[kind]):
         return hit
-    raise _bad(
-        "negative",
-        f"“{matter}”属于村级负面清单事项 {hit.code}「{hit.item}」，"
-        f"不由村出具，也不能以本证明类型（{KINDS[kind]}）代替",
-        f"{matter!r} is negative-list item {hit.code} ({hit.item}); it cannot be answered here",
-        "matter",
+    refuse(
+        "proof.negative",
+        matter=matter,
+        code=hit.code,
+        item=hit.item,
+        kind_zh=KINDS[kind],
+        column="matter",
     )
 
 

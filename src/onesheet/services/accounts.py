@@ -149,24 +149,10 @@ def import_accounts(
         if not name:
             row_problems.append(finding("accounts.name", row=n, file=filename))
         if not _MOBILE.match(phone):
-            row_problems.append(
-                _finding(
-                    "accounts.phone",
-                    f"手机号“{phone}”不是 11 位手机号码",
-                    f"{phone!r} is not an 11-digit mobile number",
-                    n,
-                    filename,
-                )
-            )
+            row_problems.append(finding("accounts.phone", phone=phone, row=n, file=filename))
         if not _USERNAME.match(username):
             row_problems.append(
-                _finding(
-                    "accounts.username",
-                    f"用户名“{username}”须为 2–40 位字母、数字、汉字或 _.-",
-                    f"username {username!r} must be 2–40 letters, digits, CJK or _.-",
-                    n,
-                    filename,
-                )
+                finding("accounts.username", username=username, row=n, file=filename)
             )
         elif username in first_row_of:
             row_problems.append(
@@ -183,12 +169,12 @@ def import_accounts(
         role = _role(role_text)
         if role is None:
             row_problems.append(
-                _finding(
+                finding(
                     "accounts.role",
-                    f"未知角色“{role_text}”（可选：村干部、乡镇、部门、审核员、数据管理员、管理员）",
-                    f"unknown role {role_text!r} (one of {', '.join(ROLES)})",
-                    n,
-                    filename,
+                    role_text=role_text,
+                    roles=", ".join(ROLES),
+                    row=n,
+                    file=filename,
                 )
             )
         else:

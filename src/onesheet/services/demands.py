@@ -22,7 +22,7 @@ from xlsxwriter.workbook import Workbook
 from onesheet.domain import demands as rules
 from onesheet.domain.access import AccessDenied, Actor, require_org
 from onesheet.domain.demands import Decision, Demand, Registration
-from onesheet.domain.findings import Finding, InvalidInput, finding, refuse
+from onesheet.domain.findings import InvalidInput, finding, refuse
 from onesheet.domain.responsibility import Item, packaged_lists, verdict
 from onesheet.export.csv_out import neutralise
 from onesheet.export.widths import clamp_width, display_width
@@ -42,10 +42,6 @@ class DemandNotFound(LookupError):
     def __init__(self, demand_id: int) -> None:
         super().__init__(f"没有事项 #{demand_id} (no demand #{demand_id})")
         self.demand_id = demand_id
-
-
-def _problem(code: str, zh: str, en: str) -> InvalidInput:
-    return InvalidInput([Finding(code, zh, en)])
 
 
 def _items(conn: Connection, county: str) -> list[Item]:
@@ -458,7 +454,12 @@ def flag_demand(
         department = demand.department
     kind = kind or None
     if kind is not None and kind not in rules.KINDS:
-        raise _problem("demand.kind", f"未知的事项类型 {kind}", f"unknown kind {kind}")
+        refuse(
+            "demand.kind",
+            kind=kind,
+            kinds="、".join(v[0] for v in rules.KINDS.values()),
+            kinds_en=", ".join(rules.KINDS),
+        )
     label = rules.KINDS[kind][0] if kind else "事项"
     head = f"【{rules.UNAPPROVED_FLAG}】{label}"
     if demand is not None:

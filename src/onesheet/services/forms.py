@@ -299,10 +299,6 @@ TYPE_LABELS_ZH: dict[str, str] = {
 }
 
 
-def _bad(code: str, zh: str, en: str, **where: str) -> InvalidInput:
-    return InvalidInput([Finding(f"forms.{code}", zh, en, **where)])  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True)
 class CreatedField:
     """The draft field a person created for a column, and the template now mapped to it."""
@@ -338,19 +334,15 @@ def create_field(
         refuse("forms.label_long", max_label=MAX_LABEL, label=len(label), column=letter)
     if value_type not in NEW_FIELD_TYPES:
         names = "、".join(f"{TYPE_LABELS_ZH[t]}({t})" for t in NEW_FIELD_TYPES)
-        raise _bad(
-            "bad_type",
-            f"不认识的数据类型“{value_type}”；可选：{names}",
-            f"unknown value type {value_type!r}; use one of {', '.join(NEW_FIELD_TYPES)}",
+        refuse(
+            "forms.bad_type",
+            value_type=value_type,
+            names=names,
+            types=", ".join(NEW_FIELD_TYPES),
             column=letter,
         )
     if table_key is not None and table_key not in store.dictionary.code_tables:
-        raise _bad(
-            "unknown_code_table",
-            f"代码表 {table_key} 不存在",
-            f"no code table {table_key!r}",
-            column=letter,
-        )
+        refuse("forms.unknown_code_table", table_key=table_key, column=letter)
     if value_type == "code" and table_key is None:
         refuse("forms.code_table_needed", column=letter)
     if value_type != "code" and table_key is not None:
