@@ -20,7 +20,11 @@ def sheet_columns(dictionary: Dictionary) -> SheetColumns:
 
 @cache
 def metadata() -> MetaData:
-    """The tables as the packaged dictionary defines them, plus the county-field tables."""
+    """The tables as the packaged dictionary defines them, plus the county-field tables.
+
+    One sheet table per entity type of ``ENTITY_TYPES``: ``sheet_person`` … ``sheet_house``
+    (0001) and ``sheet_place`` (places and facilities, 0013), each with a column per stored
+    built-in field of ``data/fields.yaml``."""
     from onesheet.store.county_tables import county_tables  # it reads Id from tables.py
     from onesheet.store.dayone_tables import dayone_tables
     from onesheet.store.demand_tables import demand_tables
