@@ -30,7 +30,7 @@ from onesheet.ingest.structure import HeadingColumn
 from onesheet.ingest.wordings import FieldIndex
 
 Status = Literal["matched", "uncertain", "new", "layout"]
-MATCH_AT, MARGIN, UNCERTAIN_AT = 0.85, 0.08, 0.55
+MATCH_AT, MARGIN, UNCERTAIN_AT = 0.85, 0.08, 0.6
 
 _ROW_NO = frozenset(
     {"序号", "序", "编号", "顺序号", "排序", "排序号", "行号", "no", "no.", "序列号"}
