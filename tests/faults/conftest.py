@@ -138,15 +138,26 @@ class County:
         """Let a paused failpoint go on (the request then finishes as it would have)."""
         (self.marks / f"{name}.release").touch()
 
-    def wait_for_failpoint(self, name: str, timeout: float = 60) -> dict[str, Any]:
+    def wait_for_failpoint(
+        self, name: str, timeout: float = 60, job: tuple[httpx.Client, str] | None = None
+    ) -> dict[str, Any]:
+        """The marker of the paused failpoint. With ``job`` (a client and the job's URL),
+        the pause is in the job's runner process, which must first start and read, check
+        and link the file (longer on a loaded machine): the wait is three times as long, and
+        a job that ended without reaching the failpoint fails at once, saying how."""
         marker = self.marks / f"{name}.json"
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * (3 if job else 1)
+        state: Any = None
         while time.monotonic() < deadline:
             if marker.exists():
                 return json.loads(marker.read_text())  # type: ignore[no-any-return]
             assert self.current and self.current.proc.poll() is None, "server died first"
+            if job is not None:
+                state = job[0].get(job[1]).json()
+                assert state["status"] in ("queued", "running"), f"job ended first: {state}"
+                time.sleep(0.2)
             time.sleep(0.02)
-        raise AssertionError(f"failpoint {name} not reached in {timeout} s")
+        raise AssertionError(f"failpoint {name} not reached in {timeout} s; job: {state}")
 
     # ----------------------------------------------------------------------------- data
     def scalar(self, sql: str, **params: Any) -> Any:

@@ -7,11 +7,14 @@ real CLI through ``tests/faults/failpoint.py``, which can pause a task save, a r
 import at a known point and report what its open transaction already holds (the batch's
 observations, the items it closed, the report rows written); the test then kills -9 and
 checks that none of it is left, that ``onesheet sheet rebuild --check`` exits 0 and that the
-restarted server answers and can redo the same write whole. The import is not killed by
-timing a large file against its job's progress: a timed kill could land before or after the
-write, and proves nothing either way. Tests marked ``xfail(strict=True)`` record findings
-about imports holding up other requests; they start passing (and so fail as XPASS) when the
-app is fixed.
+restarted server answers and can redo the same write whole. An API import runs in its
+job's runner process (``onesheet jobs run``), so there are two kills: the runner's, after
+which the job reads failed/interrupted with nothing written and its rerun imports the file
+whole; and the server's, which the runner outlives, finishing the import the restarted
+server then reports. The import is not killed by timing a large file against its job's
+progress: a timed kill could land before or after the write, and proves nothing either way.
+Tests marked ``xfail(strict=True)`` record findings about imports holding up other requests;
+they start passing (and so fail as XPASS) when the app is fixed.
 """
 
 from __future__ import annotations
@@ -282,7 +285,7 @@ def test_kill_of_the_runner_mid_import_leaves_nothing_and_the_job_reruns(county:
     county.arm("import_write")
     with county.live().client(token) as http:
         job = _post_import(http, data)
-        inside = county.wait_for_failpoint("import_write")
+        inside = county.wait_for_failpoint("import_write", job=(http, job))
         # the whole batch is in the import's open transaction: name, ID number, phone each
         assert inside["observations_in_tx"] == 3 * len(last), inside
         assert inside["pid"] != county.live().proc.pid  # the import runs in its own process
@@ -310,7 +313,7 @@ def test_kill_of_the_server_mid_import_leaves_the_job_running_and_seen(county: C
     county.arm("import_write")
     with county.live().client(token) as http:
         job = _post_import(http, data)
-        inside = county.wait_for_failpoint("import_write")
+        inside = county.wait_for_failpoint("import_write", job=(http, job))
         county.kill()  # the server, not the import's runner
     runner, job_id = inside["pid"], job.rsplit("/", 1)[1]
     try:
@@ -396,7 +399,7 @@ def _paused_import(county: County, first: int) -> tuple[httpx.Client, str, int]:
     http = county.live().client(county.token("dept1"))
     county.arm("import_write")
     job = _post_import(http, data)
-    county.wait_for_failpoint("import_write")
+    county.wait_for_failpoint("import_write", job=(http, job))
     return http, job, 3 * len(last)
 
 
@@ -458,7 +461,7 @@ def test_cadre_save_is_not_held_up_by_an_import(county: County) -> None:
     server = county.live()
     with server.client(token) as http, server.client(cadre) as other:
         job = _post_import(http, data)
-        county.wait_for_failpoint("import_write")  # the import is writing its batch
+        county.wait_for_failpoint("import_write", job=(http, job))  # writing its batch
         url = f"/api/tasks/{county.task_id}"
         thread, out = _in_background(lambda: other.post(url, json=body, timeout=5))
         while thread.is_alive():
