@@ -951,7 +951,7 @@ def gengdi_units_row() -> StyleForm:
             "补贴标准",
             "补贴金额",
             "一卡通账号",
-        ],  # noqa: E501
+        ],
         units=[None, None, None, "亩", "元/亩", "元", None],
         truth=[
             "layout",
