@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import (
     BigInteger,
@@ -15,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    literal,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -51,22 +51,21 @@ def write_event(
     """
     ids = list(dict.fromkeys(int(i) for i in entity_ids))  # de-duplicated, order kept
     county = county_code or actor.county_code
-    e = table("audit_event")
-    event = insert(e).values(
-        at=now,
-        actor=actor.username,
-        role=actor.role,
-        action=action,
-        county_code=county,
-        entity_type=entity_type,
-        entity_count=len(ids),
-        entity_ids=",".join(str(i) for i in ids[:MAX_IDS]),
-        fields=",".join(sorted(set(fields))),
-        detail=detail,
-    )
+    values = {
+        "at": now,
+        "actor": actor.username,
+        "role": actor.role,
+        "action": action,
+        "county_code": county,
+        "entity_type": entity_type,
+        "entity_count": len(ids),
+        "entity_ids": ",".join(str(i) for i in ids[:MAX_IDS]),
+        "fields": ",".join(sorted(set(fields))),
+        "detail": detail,
+    }
     if ids and len(ids) <= ONE_STATEMENT_IDS and is_postgres(conn):
-        return int(conn.execute(_with_entities(event, county), {"audit_ids": ids}).scalar_one())
-    event_id = int(conn.execute(event).inserted_primary_key[0])  # type: ignore[index]
+        return int(conn.execute(_with_entities(), {**values, "audit_ids": ids}).scalar_one())
+    event_id = int(conn.execute(_event(), values).inserted_primary_key[0])  # type: ignore[index]
     if ids:
         bulk_insert(
             conn,
@@ -77,13 +76,29 @@ def write_event(
     return event_id
 
 
-def _with_entities(event: Insert, county: str | None) -> Select:  # type: ignore[type-arg]
+# The two statements are built once: every audited read runs one, and building a statement
+# (and its cache key) costs more than running a compiled one.
+_COLUMNS = (
+    "at", "actor", "role", "action", "county_code", "entity_type",
+    "entity_count", "entity_ids", "fields", "detail",
+)  # fmt: skip
+
+
+@cache
+def _event() -> Insert:
+    """INSERT of one event row, every value a bound parameter named as its column."""
+    return insert(table("audit_event")).values({c: bindparam(c) for c in _COLUMNS})
+
+
+@cache
+def _with_entities() -> Select:  # type: ignore[type-arg]
     """``WITH ev AS (INSERT event RETURNING id), ent AS (INSERT INTO audit_entity SELECT
-    ev.id, unnest(:audit_ids), county FROM ev) SELECT id FROM ev`` (PostgreSQL)."""
+    ev.id, unnest(:audit_ids), :county_code FROM ev) SELECT id FROM ev`` (PostgreSQL)."""
     e, a = table("audit_event"), table("audit_entity")
-    ev = event.returning(e.c.id).cte("ev")
+    ev = _event().returning(e.c.id).cte("ev")
     ids = func.unnest(bindparam("audit_ids", type_=ARRAY(BigInteger)))
-    rows = select(ev.c.id, ids, literal(county, String(6))).select_from(ev)
+    county = bindparam("county_code", type_=String(6))
+    rows = select(ev.c.id, ids, county).select_from(ev)
     entities = insert(a).from_select(["event_id", "entity_id", "county_code"], rows).cte("ent")
     return select(ev.c.id).add_cte(entities)
 
