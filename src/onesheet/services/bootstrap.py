@@ -652,7 +652,9 @@ def _new_rows(
 ) -> dict[str, pa.Table]:  # type: ignore[no-untyped-def]
     """Arrow tables of the new entities selected: entity rows, observations (one a
     non-empty value, entity by entity) and current-view rows (what the recorder's fast path
-    writes for a new single-valued entity: version 1, typed columns)."""
+    writes for a new single-valued entity: version 1, typed columns). Observations go in
+    the log index's (entity_id, field_key) order, so each index entry lands on the
+    rightmost leaf."""
     s = stamp.sql()
     columns = store.dictionary.stored_columns()
     people = f"""SELECT * FROM (SELECT p.*, h.eid AS hh_eid FROM pid p JOIN hid h
@@ -668,18 +670,14 @@ def _new_rows(
         FROM nh ORDER BY id"""
     ).to_arrow_table()
     parts = [
-        f"SELECT eid, 'person' AS t, {i} AS o, '{k}' AS k, {v} AS v FROM np"
-        for i, (k, v) in enumerate(PERSON_VALUES.items())
-    ] + [
-        f"SELECT eid, 'household', {i}, '{k}', {v} FROM nh"
-        for i, (k, v) in enumerate(HOUSEHOLD_VALUES.items())
-    ]
+        f"SELECT eid, 'person' AS t, '{k}' AS k, {v} AS v FROM np" for k, v in PERSON_VALUES.items()
+    ] + [f"SELECT eid, 'household', '{k}', {v} FROM nh" for k, v in HOUSEHOLD_VALUES.items()]
     observations = con.sql(
         f"""SELECT {s["county"]} AS county_code, eid AS entity_id, t AS entity_type,
         k AS field_key, v AS value, 'value' AS kind, {s["valid"]} AS valid_from,
         {s["now"]} AS recorded_at, '{SOURCE}' AS source, {s["actor"]} AS actor,
         {s["batch"]} AS batch_id
-        FROM ({" UNION ALL ".join(parts)}) WHERE v IS NOT NULL AND v <> '' ORDER BY eid, o"""
+        FROM ({" UNION ALL ".join(parts)}) WHERE v IS NOT NULL AND v <> '' ORDER BY eid, k"""
     ).to_arrow_table()
     base = f"""eid AS entity_id, {s["county"]} AS county_code, {{org}} AS org_code,
         1 AS version, {s["now"]} AS updated_at"""
