@@ -294,14 +294,18 @@ def test_a_place_no_village_can_hold_is_refused_with_its_row_and_nothing_half_wr
     message = next(f for f in summary.findings if f.code == "place.no_village").message("zh")
     assert "所属村（社区）" in message
 
-    # corrected with a 所属村（社区） column, the refused place lands in that village
-    fixed = [[*rows[1], na]]
+    # corrected with 所属村（社区） and 所属网格 columns, the refused place lands in that grid
+    grid = next(u for u in list_orgs(store, CLI_ADMIN) if u.level == "grid" and u.parent_code == va)
+    fixed = [[*rows[1], na, grid.name]]
     again = data_import.import_file(
-        store, emg, export_xlsx([*headings, "所属村（社区）"], fixed), department="emergency",
-        filename="避难场所（补充）.xlsx", entity="place",
+        store, emg, export_xlsx([*headings, "所属村（社区）", "所属网格"], fixed),
+        department="emergency", filename="避难场所（补充）.xlsx", entity="place",
     )  # fmt: skip
     assert (again.created, again.rejected) == (1, 0)
-    assert {p["org_code"] for p in places(store)} == {va}
+    assert {p["name"]: p["org_code"] for p in places(store)} == {
+        f"{na}文化礼堂": va,
+        "无名广场": grid.code,  # grid names repeat (第一网格): read inside the village
+    }
 
 
 PASSWORD = "correct horse 9"

@@ -45,32 +45,50 @@ def home(
     values: Mapping[str, Any],
     extra: Mapping[str, Any] | None,
     default: str,
-    villages: Sequence[tuple[str, str]],
+    units: Sequence[tuple[str, str]],
 ) -> str | None:
-    """A place's village from its 所属村（社区） column (the name exactly; inside the town a
-    所属乡镇 column names, when there is one), else from its address (a village or town name
-    inside it); None when neither names one."""
+    """Where a place lies: the village its 所属村（社区） column names (inside the town a
+    所属乡镇 column names, when there is one), else the village or town its address names;
+    then the grid its 所属网格 column names inside that village. None when nothing names a
+    unit. ``units`` are (code, name) of the county's towns (9 digits), villages (12) and,
+    for a place import, grids (15)."""
     extra = extra or {}
+    village = _village_of(extra, default, units) or _by_address(values, units)
+    grid = str(extra.get("place.grid") or "").strip()
+    if village and len(village) == 12 and grid:
+        for code, name in units:
+            if len(code) > 12 and code.startswith(village) and name == grid:
+                return code
+    return village
+
+
+def _village_of(
+    extra: Mapping[str, Any], default: str, units: Sequence[tuple[str, str]]
+) -> str | None:
     village = str(extra.get("place.village") or "").strip()
     town = str(extra.get("place.town") or "").strip()
-    towns = [c for c, n in villages if n == town and len(c) < 12] if town else []
-    for code, name in villages if village else ():  # that village (in the named town)
+    towns = [c for c, n in units if n == town and len(c) < 12] if town else []
+    for code, name in units if village else ():
         if (
             name == village
-            and len(code) >= 12
+            and len(code) == 12
             and code.startswith(default[:6])
             and (not towns or any(code.startswith(t) for t in towns))
         ):
             return code
+    return None
+
+
+def _by_address(values: Mapping[str, Any], units: Sequence[tuple[str, str]]) -> str | None:
     address = str(values.get("place.address") or "")
-    for code, name in villages:
-        if name and name in address:
+    for code, name in units:
+        if name and len(code) <= 12 and name in address:
             return code
     return None
 
 
 def placed(
-    rows: list[ParsedRow], default: str, villages: Sequence[tuple[str, str]], filename: str
+    rows: list[ParsedRow], default: str, units: Sequence[tuple[str, str]], filename: str
 ) -> tuple[list[ParsedRow], list[Finding]]:
     """The rows that lie in a village, and a finding for each that does not: a place is
     asked about by its village, so one the county cannot place is refused, not parked at
@@ -78,7 +96,7 @@ def placed(
     ok: list[ParsedRow] = []
     bad: list[Finding] = []
     for row in rows:
-        where = home(row.values, row.extra, default, villages) or default
+        where = home(row.values, row.extra, default, units) or default
         if len(where) >= 12:
             ok.append(row)
             continue

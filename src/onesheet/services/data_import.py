@@ -239,8 +239,11 @@ def _read(conn: Connection, job: _Job, *, lock: bool = False) -> _View:
     view = _View(mark, county, link_store.import_batch_by_hash(conn, job.digest))
     if view.earlier is not None:
         return view
+    view.villages = link_store.villages(conn, county)
+    if job.summary.entity == "place":  # a 所属网格 column places a place below its village
+        view.villages += places.grids(conn, county)
     if job.rows is None:
-        _parse(job, link_store.villages(conn, county), _default_home(job.actor, county))
+        _parse(job, view.villages, _default_home(job.actor, county))
     rows = job.rows or []
     entity = job.summary.entity
     if entity == "enterprise":
@@ -249,7 +252,6 @@ def _read(conn: Connection, job: _Job, *, lock: bool = False) -> _View:
         view.people = places.sheet_places(conn, county, job.actor.org_code)
     else:
         view.people = link_store.sheet_people(conn, county, job.actor.org_code)
-    view.villages = link_store.villages(conn, county)
     view.holders = link_store.holders(conn, entity, {r.key.number for r in rows if r.key.number})
     numbers = {no for r in rows if (no := r.extra.get("household.household_no"))}
     if numbers and set(job.store.dictionary.fields) >= HOUSEHOLD_FIELDS:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 
-from onesheet.store.schema import sheet_table
+from onesheet.store.schema import sheet_table, table
 
 
 def sheet_places(
@@ -21,3 +21,13 @@ def sheet_places(
     if org_prefix and org_prefix != county_code:
         q = q.where(p.c.org_code.startswith(org_prefix, autoescape=True))
     return [dict(r._mapping) for r in conn.execute(q.order_by(p.c.entity_id))]
+
+
+def grids(conn: Connection, county_code: str) -> list[tuple[str, str]]:
+    """(code, name) of the county's grids: a 所属网格 column places a place below its
+    village (grid names repeat across villages — 第一网格 — so they are read within one)."""
+    org = table("org_unit")
+    q = select(org.c.code, org.c.name).where(
+        and_(org.c.county_code == county_code, org.c.level == "grid")
+    )
+    return [(str(c), str(n)) for c, n in conn.execute(q.order_by(org.c.code))]
