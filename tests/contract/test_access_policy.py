@@ -1142,7 +1142,7 @@ def _orgs_apply(c: County, role: str, variant: str, csrf: str | None) -> Req:
     "GET", "/account/password", "/admin/users", "/demands", "/calendar", "/demands/ledger",
     "/api/demands/ledger", "/api/demands/ledger.xlsx", "/api/demands", "/api/eligibility/rules",
     "/api/eligibility/ledger", "/api/proofs/keys", "/api/fields", "/api/fields/merge-proposals",
-    "/fields",
+    "/fields", "/eligibility",
 )  # fmt: skip
 def _plain_get_new(c: County, role: str, variant: str, csrf: str | None) -> Req:
     return Req(url="")
@@ -1360,6 +1360,53 @@ def _run_confirm(c: County, role: str, variant: str, csrf: str | None) -> Req:
     return Req(
         url=f"/api/eligibility/runs/{run}/confirm", headers=_csrf_header(csrf), verify=verify
     )
+
+
+@builds("POST", "/eligibility/rules")
+def _rule_define_page(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    key = f"policy_rule{c.next()}"
+
+    def verify(allowed: bool) -> None:
+        assert _rule_count(c, key) == (1 if allowed else 0)
+
+    data = _form(
+        csrf, key=key, benefit="访问策略测试补贴", department=DEPARTMENT,
+        effective_from="2026-01-01", cond_field_0="person.birth_date", cond_op_0="age_ge",
+        cond_value_0="80", tier_label_0="80岁以上", tier_amount_0="100",
+    )  # fmt: skip
+    return Req(url="/eligibility/rules", data=data, verify=verify)
+
+
+@builds("POST", "/eligibility/rules/{rule_id}/submit")
+def _rule_submit_page(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    req = _rule_submit(c, role, variant, csrf)
+    return Req(url=req.url.removeprefix("/api"), data=_form(csrf), verify=req.verify)
+
+
+@builds("POST", "/eligibility/rules/{rule_id}/decide")
+def _rule_decide_page(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    req = _rule_decide(c, role, variant, csrf)
+    data = _form(csrf, decision="reject", reason="访问策略测试：退回")
+    return Req(url=req.url.removeprefix("/api"), data=data, verify=req.verify)
+
+
+@builds("GET", "/eligibility/run")
+def _rule_run_page(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    key = "no_such_rule" if variant == "missing" else RULE_KEY
+    params = {"rule": key, "org": c.org_of(role, variant), "month": "2026-11"}
+    return Req(url="/eligibility/run", params=params)
+
+
+@builds("POST", "/eligibility/flag")
+def _rule_flag(c: County, role: str, variant: str, csrf: str | None) -> Req:
+    p = _person(c, role, variant)
+    eid = p.entity_id if p else NO_ID
+    data = _form(csrf, entity_id=eid, field="person.phone", value=_phone(c), reason="访问策略测试")
+
+    def verify(allowed: bool) -> None:
+        assert _observations(c, eid, data["field"], data["value"]) == (1 if allowed else 0)
+
+    return Req(url="/eligibility/flag", data=data, verify=verify)
 
 
 # -- proofs --------------------------------------------------------------------------------
