@@ -12,6 +12,7 @@ from onesheet.cli import (
     forms_cmd,
     jobs_cmd,
     orgs_cmd,
+    province_cmd,
     reports_cmd,
     sheet_cmd,
     tokens_cmd,
@@ -55,6 +56,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(eligibility_app, name="eligibility")
 app.add_typer(demands_app, name="demands")
 app.add_typer(jobs_cmd.app, name="jobs")
+app.add_typer(province_cmd.app, name="province")
 app.command("import")(import_command)
 app.command("demo")(demo)
 app.command("serve")(serve)

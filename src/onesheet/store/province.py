@@ -27,15 +27,14 @@ PostgreSQL's limits and the choices they force (see ``docs/province.md``):
 * A county without a partition cannot be written to ("no partition of relation … found for
   row"): ``add_county`` comes before ``seed``/``import`` of that county.
 
-This module is only used by ``onesheet.store.province`` callers (the bench, the tests and the
-``python -m onesheet.store.province`` command); the single-county schema is untouched.
+Its callers are ``services/province.py`` (the ``onesheet province …`` commands), the bench
+and the tests; the single-county schema is untouched.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Column, Connection, Engine, Index, MetaData, Table, func, select, text
@@ -377,55 +376,23 @@ def county_rows(conn: Connection, county: str, tables: Iterable[str] = PARTITION
     }
 
 
-# --- python -m onesheet.store.province ------------------------------------------------------
+@dataclass(frozen=True)
+class CountyCount:
+    """One county's line of the province aggregate."""
+
+    county_code: str
+    people: int
+    households: int
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from onesheet.store.engine import make_engine
-
-    ap = argparse.ArgumentParser(
-        prog="python -m onesheet.store.province",
-        description="省级布局：按县分区（PostgreSQL），部分县放在第二个集群 (postgres_fdw)",
-    )
-    ap.add_argument("--url", required=True, help="coordinator database URL")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("partition", help="turn the (empty, initialised) entity tables into parents")
-    s = sub.add_parser("add-shard", help="declare a second cluster (postgres_fdw server)")
-    s.add_argument("name")
-    s.add_argument("--host", required=True)
-    s.add_argument("--port", type=int, default=5432)
-    s.add_argument("--dbname", required=True)
-    s.add_argument("--user", required=True)
-    s.add_argument("--password")
-    s.add_argument("--shard-url", help="if given, also create the county schemas there")
-    c = sub.add_parser("add-county", help="attach a county's partitions (local or on a shard)")
-    c.add_argument("county")
-    c.add_argument("--shard")
-    c.add_argument("--shard-url", help="the shard's own URL, to create its tables first")
-    sub.add_parser("layout", help="list the county partitions")
-    args = ap.parse_args(argv)
-    engine = make_engine(args.url)
-    if args.cmd == "partition":
-        print("partitioned:", ", ".join(partition_coordinator(engine)) or "(already)")
-    elif args.cmd == "add-shard":
-        add_shard(
-            engine, Shard(args.name, args.host, args.port, args.dbname, args.user, args.password)
-        )
-        print(f"shard {args.name} declared")
-    elif args.cmd == "add-county":
-        if args.shard and args.shard_url:
-            prepare_shard(make_engine(args.shard_url), args.county)
-        made = add_county(engine, args.county, shard=args.shard)
-        print(
-            f"county {args.county}: {len(made)} partitions",
-            f"on {args.shard}" if args.shard else "local",
-        )
-    else:
-        with engine.connect() as conn:
-            for county, server in sorted(counties(conn).items()):
-                print(county, server or "local")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def county_counts(conn: Connection) -> list[CountyCount]:
+    """People and households per county, through the parents: one GROUP BY each, which the
+    province layout runs partition-wise (a foreign county's part on its shard). Works on a
+    single database (SQLite or PostgreSQL) as well, where it is the same GROUP BY."""
+    out: dict[str, list[int]] = {}
+    for i, kind in enumerate(("person", "household")):
+        t = metadata().tables[f"sheet_{kind}"]
+        q = select(t.c.county_code, func.count()).group_by(t.c.county_code)
+        for county, n in conn.execute(q):
+            out.setdefault(str(county), [0, 0])[i] = int(n)
+    return [CountyCount(c, p, h) for c, (p, h) in sorted(out.items())]
