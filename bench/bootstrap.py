@@ -248,8 +248,10 @@ def main() -> None:
         "tables with their indexes (PostgreSQL) — what the schema alone costs",
         "results": {},
     }
-    if args.merge and RESULTS.exists():
-        out["results"] = json.loads(RESULTS.read_text()).get("results", {})
+    if args.merge and RESULTS.exists():  # keep earlier results and notes beside the new run
+        kept = json.loads(RESULTS.read_text())
+        out = {**kept, **{k: v for k, v in out.items() if k != "results"}}
+        out["results"] = kept.get("results", {})
     for backend in args.backends.split(","):
         if backend == "postgresql":
             cluster = Cluster()
