@@ -43,9 +43,13 @@ def create_app(store: Store) -> FastAPI:
     static = files("onesheet.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
+    # The hot routes first: routes are matched in order, and the sheet's (search, /sheet)
+    # used to be tried after ~80 others on every request (~0.3-0.5 ms). No path of
+    # another router matches theirs, so the order changes no answer.
+    app.include_router(routes_sheet.router)
+    app.include_router(routes_tasks.router)
     app.include_router(api_reports.router)
     app.include_router(api_import.router)
-    app.include_router(routes_tasks.router)
     app.include_router(routes_forms.router)
     app.include_router(routes_feedback.router)
     app.include_router(routes_admin.router)
@@ -58,7 +62,6 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(routes_demands.router)
     app.include_router(docs_router)
     app.include_router(routes_auth.router)
-    app.include_router(routes_sheet.router)
     app.include_router(routes_link.router)
 
     @app.get("/healthz")
