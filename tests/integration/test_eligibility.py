@@ -251,6 +251,26 @@ def test_one_click_lists_match_independent_computation(store: Store) -> None:
     assert "死亡日期" in by_id[died].reason
     assert "来源不一致" in by_id[conflicted].reason
 
+    # without explanations (a payment system's call): the same lists, tiers, amounts and
+    # values read; the paid carry no reasons, the dropped and cannot-tell still do
+    plain = run_rule(store, DEPT, "gaoling_jintie", COUNTY, MONTH, explain=False)
+    assert {k: sorted(e.entity_id for e in v) for k, v in plain.lists.items()} == got
+    assert plain.amount == result.amount and plain.values_read == result.values_read
+    full = {e.entity_id: e for v in result.lists.values() for e in v}
+    for k, v in plain.lists.items():
+        for e in v:
+            assert (e.tier, e.amount, e.name, e.id_number) == (
+                full[e.entity_id].tier,
+                full[e.entity_id].amount,
+                full[e.entity_id].name,
+                full[e.entity_id].id_number,
+            )
+            if k in ("new", "kept"):
+                assert e.tests == [] and e.reason == ""
+            else:
+                assert e.reason == full[e.entity_id].reason and e.tests
+    assert plain.lists["new"] and plain.lists["dropped"] and plain.lists["unknown"]
+
     # the roster through the CSV writer
     text = buf.getvalue().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))

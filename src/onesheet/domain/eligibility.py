@@ -295,7 +295,7 @@ def in_force(spec: RuleSpec, month: str) -> bool:
 
 
 # ------------------------------------------------------------------------------ evaluation
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Input:
     """One input value of one person: the current value, who said so and since when, and the
     other sources' values when they disagree."""
@@ -307,7 +307,7 @@ class Input:
     others: tuple[tuple[str, str | None, datetime], ...] = ()  # (source, value, valid_from)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Test:
     """The verdict of one condition for one person (what the explanation prints)."""
 
@@ -344,7 +344,7 @@ class Verdict:
 
 def input_key(f: DictField) -> str:
     """The stored field a condition reads (age is read from the birth date)."""
-    if f.key.endswith(".age") and f.derived_from:
+    if f.derived_from and f.key.endswith(".age"):
         return f.derived_from
     return f.key
 

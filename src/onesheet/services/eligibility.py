@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from onesheet.domain.access import AccessDenied, Actor, field_visibility, require_org
+from onesheet.domain.dictionary import Field as DictField
 from onesheet.domain.eligibility import (
     CheckedRule,
     Test,
+    Tier,
     age_day,
     check_rule,
     describe_condition,
@@ -43,7 +45,7 @@ from onesheet.domain.eligibility import (
 )
 from onesheet.domain.findings import Finding, InvalidInput, finding, refuse
 from onesheet.domain.masking import mask_value
-from onesheet.domain.report_filters import NULL_OPS
+from onesheet.domain.report_filters import NULL_OPS, conditions_of
 from onesheet.domain.template_spec import Column, Layout, TemplateSpec
 from onesheet.domain.values.parse import display_value
 from onesheet.export import RenderContext, RenderRow, write_csv, write_xlsx
@@ -208,7 +210,7 @@ def decide_rule(store: Store, actor: Actor, rule_id: int, *, approve: bool, reas
 
 
 # ------------------------------------------------------------------------------------ runs
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Shown:
     """One tested condition as this actor may see it."""
 
@@ -219,6 +221,7 @@ class Shown:
     outcome: str  # 符合 / 不符合 / 无法判断
     why: str
     part: str
+    field: str = ""  # the stored input it read (age reads the birth date); "" for org/excludes
 
 
 @dataclass
@@ -293,11 +296,15 @@ def run_rule(
     *,
     fmt: Literal["xlsx", "csv"] | None = None,
     out: Path | BinaryIO | None = None,
+    explain: bool = True,
 ) -> RunResult:
     """Run the newest approved version of ``rule_key`` for ``org_code`` and ``month``.
 
     Returns the four lists with every person's explanation; with ``fmt``/``out`` also writes
-    the payment roster (XLSX/CSV) through the report writers.
+    the payment roster (XLSX/CSV) through the report writers. ``explain=False`` (a payment
+    system that only needs who and how much) leaves the explanations of the newly and still
+    eligible out — their lists, tiers and amounts are the same; the no longer eligible and
+    the cannot-tell are always explained, their reasons are what the department acts on.
     """
     if fmt not in (None, "xlsx", "csv"):
         refuse("eligibility.format", fmt=fmt)
@@ -328,10 +335,22 @@ def run_rule(
         # one SELECT decides every condition for the people it selects (and for the enrolled
         # and conflicted); only those people's inputs are then read for the explanations
         found = es.candidates(conn, rule, county, org_code, day, set(roster) | conflicted)
-        persons = {eid: p for eid, (p, _) in found.items()}
+        persons = {eid: c.person for eid, c in found.items()}
         candidates = set(found) | set(roster)
-        inputs = es.inputs_of(conn, store.dictionary, persons, keys)
         elsewhere = es.enrolled_elsewhere(conn, county, row.spec.excludes, candidates)
+        # without explanations, who is plainly paid is the database's answer alone; everyone
+        # else (disputed, stale limits, failing, moved, excluded) is explained
+        plain: dict[int, tuple[Tier | None, int]] = {}
+        if not explain and not row.spec.stale_after_days:
+            tiers, read = _tier_reads(rule)
+            for eid, c in found.items():
+                p = c.person
+                if eid in conflicted or eid in elsewhere or not p.org_code.startswith(org_code):
+                    continue
+                if c.holds and p.merged_into is None and (c.tier >= 0 or not tiers):
+                    plain[eid] = (tiers[c.tier] if tiers else None, read[c.tier])
+        explained = {eid: p for eid, p in persons.items() if eid not in plain}
+        inputs = es.inputs_of(conn, store.dictionary, explained, keys)
         names = orgs.names_by_code(conn, county)
         lists: dict[str, list[Entry]] = {k: [] for k in LISTS}
         values_read = 0
@@ -345,11 +364,18 @@ def run_rule(
                     why = "已与他人合并" if p is not None else "一张表中已无此人"
                     lists["dropped"].append(_gone(eid, roster[eid].org_code, names, why))
                 continue
+            if eid in plain:
+                tier, used = plain[eid]
+                which = "kept" if enrolled else "new"
+                values_read += used
+                label, amount = (tier.label, tier.amount) if tier else (None, None)
+                lists[which].append(_plain_entry(eid, which, p, names, label, amount, ident_vis))
+                continue
             mine = inputs.get(eid, {})
             # a person whose sources disagree is judged here, source by source (cannot tell
             # when their values would give different answers); everyone else by the database
             disputed = eid in conflicted or any(i.others for i in mine.values())
-            verdict = evaluate(rule, mine, day, None if disputed else found[eid][1])
+            verdict = evaluate(rule, mine, day, None if disputed else found[eid].given)
             tests = list(verdict.tests)
             outcome = verdict.outcome
             inside = p.org_code.startswith(org_code)
@@ -496,12 +522,23 @@ def _shower(store: Store, actor: Actor, vis: Mapping[str, str]):  # type: ignore
             words[key] = said
         return said
 
+    # condition field → (the stored input it reads, whether this actor sees it masked)
+    reads: dict[str, tuple[DictField | None, bool]] = {}
+
+    def read(key: str) -> tuple[DictField | None, bool]:
+        got = reads.get(key)
+        if got is None:
+            f = d.fields.get(input_key(d.fields[key])) if key in d.fields else None
+            got = (f, f is not None and vis.get(f.key) == "masked" and bool(f.mask))
+            reads[key] = got
+        return got
+
     def show(t: Test) -> Shown:
-        f = d.fields.get(input_key(d.fields[t.field_key])) if t.field_key in d.fields else None
+        f, masked = read(t.field_key)
         value = t.value
         if f is not None and value is not None:
-            if vis.get(f.key) == "masked" and f.mask:
-                value = mask_value(f.mask, value) or ""
+            if masked:
+                value = mask_value(f.mask, value) or ""  # type: ignore[arg-type]
             else:
                 value = display_value(f, value, d.code_tables)
         cond = describe(t)
@@ -513,6 +550,7 @@ def _shower(store: Store, actor: Actor, vis: Mapping[str, str]):  # type: ignore
             OUTCOME_ZH[t.outcome],
             t.why,
             t.part,
+            f.key if f is not None else "",
         )
 
     return show
@@ -528,24 +566,39 @@ def _entry(eid, which, p, names, verdict, tests, show, ident_vis) -> Entry:  # t
         reason = "；".join(_said(s, "不符合") for s in bad)
     else:
         reason = "；".join(_said(s, "") for s in shown if s.part == "conditions")
+    entry = _plain_entry(eid, which, p, names, verdict.tier, verdict.amount, ident_vis)
+    entry.reason, entry.tests = reason, shown
+    return entry
+
+
+def _tier_reads(rule: CheckedRule) -> tuple[list[Tier], dict[int, int]]:
+    """The tiers, and for each tier index (-1: no tiers) how many conditions a person paid
+    at that tier had read: all of the conditions, then each tier's tried up to it."""
+    base = len(list(conditions_of(rule.conditions)))
+    read = {-1: base}
+    for i, (_, flt) in enumerate(rule.tiers):
+        base += len(list(conditions_of(flt)))
+        read[i] = base
+    return [t for t, _ in rule.tiers], read
+
+
+def _plain_entry(eid, which, p, names, tier, amount, ident_vis) -> Entry:  # type: ignore[no-untyped-def]
+    """A person's entry without its explanation (all ``run_rule(explain=False)`` keeps of
+    the paid; ``_entry`` adds the reason and the tests)."""
+    name, id_number = _identity(p, ident_vis)
+    village = names.get(p.org_code[:12], "")
+    return Entry(eid, which, name, id_number, p.org_code, village, tier, amount, "")
+
+
+def _identity(p: es.Person, ident_vis: tuple[str, str]) -> tuple[str, str]:
+    """Name and ID number as this actor may see them."""
     name_vis, id_vis = ident_vis
     id_number = p.id_number or ""
     if id_vis == "masked":
         id_number = mask_value("id_number", id_number) or ""
     elif id_vis == "hidden":
         id_number = ""
-    return Entry(
-        eid,
-        which,
-        (p.name or "") if name_vis != "hidden" else "",
-        id_number,
-        p.org_code,
-        names.get(p.org_code[:12], ""),
-        verdict.tier,
-        verdict.amount,
-        reason,
-        shown,
-    )
+    return (p.name or "") if name_vis != "hidden" else "", id_number
 
 
 def _said(s: Shown, verdict: str) -> str:

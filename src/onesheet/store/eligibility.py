@@ -15,11 +15,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    type_coerce,
+    update,
+)
 
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.eligibility import CheckedRule, Input, RuleSpec
-from onesheet.store import observation_log
+from onesheet.domain.observations import Observation
 from onesheet.store.recorder import observations_to_resolutions
 from onesheet.store.report_query import (
     condition_sql,
@@ -351,6 +362,17 @@ def eligible_ids(
     return {r[0] for r in conn.execute(stmt)}
 
 
+@dataclass(slots=True)
+class Candidate:
+    """One person the compiled rule read: who, every single condition's outcome, whether
+    the conditions hold and the index of the first tier that holds (-1: none)."""
+
+    person: Person
+    given: tuple[bool, ...]
+    holds: bool
+    tier: int
+
+
 def candidates(
     conn: Connection,
     rule: CheckedRule,
@@ -358,12 +380,14 @@ def candidates(
     org_code: str,
     day: date,
     also: Iterable[int],
-) -> dict[int, tuple[Person, tuple[bool, ...]]]:
+) -> dict[int, Candidate]:
     """The rule compiled to one SELECT over the current view: every live person of the subtree
     the conditions select, plus the people of ``also`` (the enrolled, the conflicted), each with
-    the outcome of every single condition (``rule.all_conditions()`` order; SQL NULL is a
-    failed comparison, as in the report query). The database does the comparisons set-based;
-    Python only assembles the explanations of the people listed."""
+    the outcome of every single condition (``rule.all_conditions()`` order), of the whole
+    conditions and the tier (a CASE over the tiers in order). SQL NULL is a failed comparison,
+    as in the report query; the filters are and/or trees, so NULL-as-false at the end gives
+    what Python's two-valued evaluation gives. The database decides set-based; Python only
+    assembles the explanations of the people listed."""
     leaves = rule.all_conditions()
     household = any(c.field.entity == "household" for c in leaves)
     src = sources_for(
@@ -374,6 +398,11 @@ def candidates(
         extra_fields=[c.field for c in leaves],
     )
     main = src.main
+    holds = condition_sql(rule.conditions, src, day)
+    tiers = [
+        (condition_sql(flt, src, day) if flt is not None else true(), i)
+        for i, (_, flt) in enumerate(rule.tiers)
+    ]
     cols = [
         main.c.entity_id,
         main.c.org_code,
@@ -381,21 +410,27 @@ def candidates(
         main.c.id_number,
         main.c.household,
         main.c.merged_into,
-        *(condition_sql(c, src, day).label(f"c{i}") for i, c in enumerate(leaves)),
+        type_coerce(holds, Integer).label("holds"),
+        (case(*tiers, else_=-1) if tiers else literal(-1)).label("tier"),
+        # read as plain integers: no per-value Boolean result processing
+        *(
+            type_coerce(condition_sql(c, src, day), Integer).label(f"c{i}")
+            for i, c in enumerate(leaves)
+        ),
     ]
     base = select(*cols).select_from(from_clause(src))
-    out: dict[int, tuple[Person, tuple[bool, ...]]] = {}
+    out: dict[int, Candidate] = {}
 
     def take(stmt) -> None:  # type: ignore[no-untyped-def]
         for r in conn.execute(stmt).all():
-            out[r[0]] = (Person(*r[:6]), tuple(bool(v) for v in r[6:]))
+            out[r[0]] = Candidate(Person(*r[:6]), tuple(map(bool, r[8:])), bool(r[6]), r[7])
 
     take(
         base.where(
             main.c.county_code == county_code,
             in_subtree(main.c.org_code, org_code),
             *live("person", main),
-            condition_sql(rule.conditions, src, day),
+            holds,
         )
     )
     rest = sorted(set(also) - set(out))
@@ -407,31 +442,42 @@ def candidates(
 def conflicted_ids(
     conn: Connection, county_code: str, org_code: str, keys: Sequence[str]
 ) -> set[int]:
-    """People in the subtree with a conflict on one of ``keys`` (their own or household's)."""
+    """People in the subtree with a conflict on one of ``keys`` (their own or household's).
+
+    Driven from the county's open conflicts (few) rather than from the subtree's people (a
+    whole county): the conflicted entities first, then which of their people lie in scope."""
     ct = t("conflict")
     st = sheet_table("person")
-    person_keys = [k for k in keys if k.startswith("person.")]
-    household_keys = [k for k in keys if k.startswith("household.")]
     out: set[int] = set()
-    base = [st.c.county_code == county_code, in_subtree(st.c.org_code, org_code)]
-    if person_keys:
-        q = (
-            select(st.c.entity_id)
-            .join(ct, ct.c.entity_id == st.c.entity_id)
-            .where(*base, ct.c.field_key.in_(person_keys))
+    for prefix, column in (("person.", st.c.entity_id), ("household.", st.c.household)):
+        wanted = [k for k in keys if k.startswith(prefix)]
+        if not wanted:
+            continue
+        ids = sorted(
+            {
+                r[0]
+                for r in conn.execute(
+                    select(ct.c.entity_id).where(
+                        ct.c.county_code == county_code, ct.c.field_key.in_(wanted)
+                    )
+                )
+            }
         )
-        out |= {r[0] for r in conn.execute(q)}
-    if household_keys:
-        q = (
-            select(st.c.entity_id)
-            .join(ct, ct.c.entity_id == st.c.household)
-            .where(*base, ct.c.field_key.in_(household_keys))
-        )
-        out |= {r[0] for r in conn.execute(q)}
+        for start in range(0, len(ids), 500):
+            out |= {
+                r[0]
+                for r in conn.execute(
+                    select(st.c.entity_id).where(
+                        column.in_(ids[start : start + 500]),
+                        st.c.county_code == county_code,
+                        in_subtree(st.c.org_code, org_code),
+                    )
+                )
+            }
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Person:
     entity_id: int
     org_code: str
@@ -473,16 +519,37 @@ def inputs_of(
     household_keys = [k for k in keys if k.startswith("household.")]
     out: dict[int, dict[str, Input]] = {eid: {} for eid in persons}
     if person_keys:
-        log = observation_log.for_entities(conn, persons.keys(), fields=person_keys)
+        log = _log(conn, persons.keys(), person_keys)
         for eid, by_field in log.items():
             out[eid].update(_inputs(dictionary, by_field))
     if household_keys:
         hh = {p.household for p in persons.values() if p.household is not None}
-        log = observation_log.for_entities(conn, hh, fields=household_keys)
+        log = _log(conn, hh, household_keys)
         resolved = {h: _inputs(dictionary, by_field) for h, by_field in log.items()}
         for eid, p in persons.items():
             if p.household is not None:
                 out[eid].update(resolved.get(p.household, {}))
+    return out
+
+
+def _log(
+    conn: Connection, entity_ids: Iterable[int], keys: Sequence[str]
+) -> dict[int, dict[str, list[Observation]]]:
+    """entity → field → its observations in log order, for ``keys`` only: the columns the
+    resolution needs, fetched in bulk (a run reads a few fields of thousands of people)."""
+    o = t("observation")
+    cols = (o.c.entity_id, o.c.id, o.c.field_key, o.c.value, o.c.kind, o.c.source)
+    stmt = select(*cols, o.c.valid_from, o.c.recorded_at)
+    ids = sorted(set(entity_ids))
+    out: dict[int, dict[str, list[Observation]]] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            stmt.where(
+                o.c.entity_id.in_(ids[start : start + 500]), o.c.field_key.in_(keys)
+            ).order_by(o.c.entity_id, o.c.id)
+        ).all()
+        for eid, *rest in rows:
+            out.setdefault(eid, {}).setdefault(rest[1], []).append(Observation(*rest))
     return out
 
 
