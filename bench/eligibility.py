@@ -132,7 +132,7 @@ def main() -> None:
         best_cpu = {k: min(v) for k, v in cpu.items()}
         out = {
             "people": args.people,
-            "backend": url.split(":", 1)[0],
+            "backend": url.split(":", 1)[0].split("+", 1)[0],
             "seed_seconds": round(seeded, 2),
             "eligible_bare_sql": n_bare,
             "eligible_rule": n_run,
@@ -158,8 +158,13 @@ def main() -> None:
             "--repeat; CPU figures are this process's (on SQLite that includes the database).",
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))
+        # one entry per backend and size, so a PostgreSQL run keeps the SQLite one
         path = Path(__file__).parent / "results" / "eligibility.json"
-        path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        runs = kept.get("runs", {}) if isinstance(kept, dict) else {}
+        runs[f"{out['backend']}-{args.people}"] = out
+        text = json.dumps({"runs": runs}, ensure_ascii=False, indent=2)
+        path.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -125,3 +125,34 @@ def _has_qr_of(html_text: str, url: str) -> None:
     other = segno.make(url + "x", error="m").svg_data_uri(scale=4, border=2)
     assert src != other  # the picture depends on the URL it carries
     assert "<script>" not in html_text and " style=" not in html_text
+
+
+def test_define_page_refuses_a_bad_rule_with_place_and_reason(store) -> None:  # type: ignore[no-untyped-def]
+    """The define form: 年龄 ≥ "八十" and an unknown field are refused on the page (400, the
+    form kept as typed, nothing stored); a good rule is stored as a draft."""
+    seed_small(store, people=50)
+    add_user(store, CLI_ADMIN, "mz", role="department", org_code=COUNTY,
+             password="pw pw pw 12", department="civil_affairs")  # fmt: skip
+    mz = _client(store, "mz")
+    form = {
+        "benefit": "高龄津贴", "key": "gaoling_page", "effective_from": "2026-01-01",
+        "cond_field_0": "person.birth_date", "cond_op_0": "age_ge", "cond_value_0": "八十",
+        "cond_field_1": "person.no_such_field", "cond_op_1": "is_null",
+        "tier_label_0": "80岁以上", "tier_amount_0": "100.50",
+    }  # fmt: skip
+    bad = mz.post("/eligibility/rules", data=form, follow_redirects=False)
+    assert bad.status_code == 400
+    text = html.unescape(bad.text)
+    assert "八十" in text and "person.no_such_field" in text and "Traceback" not in text
+    assert 'value="gaoling_page"' in text  # the form comes back as typed
+    assert not any(r["key"] == "gaoling_page" for r in mz.get("/api/eligibility/rules").json())
+    form.update(cond_value_0="80", cond_field_1="person.death_date")
+    ok = mz.post("/eligibility/rules", data=form, follow_redirects=False)
+    assert ok.status_code == 303, ok.text
+    stored = [r for r in mz.get("/api/eligibility/rules").json() if r["key"] == "gaoling_page"]
+    assert len(stored) == 1 and stored[0]["status"] == "draft"
+    spec = stored[0]["spec"]
+    death = spec["conditions"]["and"][1]
+    assert (death["field"], death["op"]) == ("person.death_date", "is_null")
+    assert death.get("value") is None
+    assert spec["tiers"][0]["amount"] == "100.50"

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from onesheet.domain.access import PERMISSIONS, Actor
 from onesheet.domain.eligibility import OP_ZH
@@ -186,10 +187,13 @@ def spec_from_form(form: dict[str, str], department: str | None) -> dict[str, ob
 async def define(request: Request, caller: CallerDep) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
     spec = spec_from_form(form, caller.actor.department)
-    try:
-        row = eligibility.define_rule(store_of(request), caller.actor, spec)
+    try:  # the form has a variable set of rows, hence async; the service runs off the loop
+        row = await run_in_threadpool(
+            eligibility.define_rule, store_of(request), caller.actor, spec
+        )
     except InvalidInput as exc:
-        return _page(request, caller, exc.message(lang_of(request)), 400, form)
+        message = exc.message(lang_of(request))
+        return await run_in_threadpool(_page, request, caller, message, 400, form)
     return RedirectResponse(f"/eligibility?done=defined-{row.id}", status_code=303)
 
 
