@@ -56,7 +56,7 @@ def list_entries(
             "link.queue",
             now=utcnow(),
             entity_type="person",
-            entity_ids=[c[0] for e in entries for c in e["candidates"]],
+            entity_ids=[i for e in entries for i in _read_ids(e)],
             detail=f"{len(entries)} queue entries {[e['id'] for e in entries][:20]}",
         )
         return entries
@@ -77,7 +77,7 @@ def get_entry(store: Store, actor: Actor, entry_id: int) -> dict[str, Any]:
             "link.queue",
             now=utcnow(),
             entity_type="person",
-            entity_ids=[c[0] for c in entry["candidates"]],
+            entity_ids=_read_ids(entry),
             detail=f"queue entry {entry_id}",
         )
         return entry
@@ -107,6 +107,8 @@ def decide(
         if entry["kind"] == "duplicate":
             refuse("queue.duplicate", entry_id=entry_id)
         now = utcnow()
+        if entry["kind"] == "county":
+            return _decide_county(conn, actor, entry, entity_id, create, reject, now)
         if reject:
             link_store.close_queue_entry(
                 conn,
@@ -165,6 +167,56 @@ def decide(
             detail=json.dumps({"entry": entry_id, "status": status}),
         )
         return Decision(entry_id, status, write.entity_id, batch_id, result.observations)
+
+
+def _decide_county(
+    conn,  # type: ignore[no-untyped-def]
+    actor: Actor,
+    entry: dict[str, Any],
+    entity_id: int | None,
+    create: bool,
+    reject: bool,
+    now,  # type: ignore[no-untyped-def]
+) -> Decision:
+    """A cross-county entry (``services/province``): this county's staff say whether their
+    candidate is the other county's person. Confirming records the link on the entry
+    (``decision_entity_id``: their own person) and writes nothing — no values cross the
+    county line and the other county's entry stays theirs to decide; creating is refused."""
+    own = int(entry["candidates"][0][0])
+    if create or (entity_id is not None and entity_id != own):
+        refuse("queue.county", entry_id=entry["id"])
+    if not reject:
+        found = link_store.entity_types(conn, [own]).get(own)
+        write_scope.require_all(actor, [write_scope.entity(own, found[1] if found else None)])
+    status = "rejected" if reject else "linked"
+    link_store.close_queue_entry(
+        conn,
+        entry["id"],
+        status=status,
+        actor=actor.username,
+        now=now,
+        entity_id=None if reject else own,
+        batch_id=None,
+    )
+    other = entry["record"].get("_other") or {}
+    audit.write_event(
+        conn,
+        actor,
+        "link.decide",
+        now=now,
+        county_code=entry["county_code"],
+        entity_type="person",
+        entity_ids=[own],
+        detail=json.dumps({"entry": entry["id"], "status": status, "other": other}),
+    )
+    return Decision(entry["id"], status, None if reject else own, None, 0)
+
+
+def _read_ids(entry: dict[str, Any]) -> list[int]:
+    """The people an entry shows: its candidates and, for a cross-county entry, the other
+    county's person whose values it holds (their reading is audited too)."""
+    other = (entry["record"].get("_other") or {}).get("entity_id")
+    return [c[0] for c in entry["candidates"]] + ([int(other)] if other else [])
 
 
 def _entry_touched(entry: dict[str, Any]) -> write_scope.Touched:

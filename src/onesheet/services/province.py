@@ -54,7 +54,7 @@ Shard = layout_store.Shard
 ProvinceError = layout_store.ProvinceError
 
 
-def duckdb_scorer(left: pa.Table, right: pa.Table, model: dict[str, Any], floor: float):  # type: ignore[no-untyped-def]
+def _duckdb_scorer(left: pa.Table, right: pa.Table, model: dict[str, Any], floor: float):  # type: ignore[no-untyped-def]
     """The default scorer: the county import's ``linkage/model.score`` on DuckDB."""
     return lm.score(left, right, model, floor=floor)
 
@@ -157,11 +157,11 @@ def _record(p: Mapping[str, Any]) -> PersonRecord:
     )
 
 
-def score_counties(
+def _score_counties(
     left: Sequence[Mapping[str, Any]],
     right: Sequence[Mapping[str, Any]],
     config: LinkConfig,
-    scorer: Scorer = duckdb_scorer,
+    scorer: Scorer = _duckdb_scorer,
 ) -> tuple[list[lm.Pair], int]:
     """Pairs (left person, right person) of two counties at or above ``review_at``, and how
     many were dropped for holding valid, different ID numbers. The model is trained as an
@@ -226,7 +226,7 @@ def link_counties(
     *,
     counties: Sequence[str] | None = None,
     config: LinkConfig | None = None,
-    scorer: Scorer = duckdb_scorer,
+    scorer: Scorer = _duckdb_scorer,
 ) -> CrossCountySummary:
     """Find people registered in two counties and queue each pair in both counties' review
     queues (never merged). Province-wide work: an actor bound to one county is refused."""
@@ -244,7 +244,7 @@ def link_counties(
     summary = CrossCountySummary(chosen, {c: len(p) for c, p in people.items()})
     scored: list[tuple[str, str, lm.Pair]] = []
     for ca, cb in combinations(chosen, 2):
-        pairs, different = score_counties(people[ca], people[cb], config, scorer)
+        pairs, different = _score_counties(people[ca], people[cb], config, scorer)
         summary.pairs_scored += len(pairs) + different
         summary.different_ids += different
         scored += [(ca, cb, p) for p in pairs]

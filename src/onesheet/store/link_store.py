@@ -234,6 +234,20 @@ def queued_duplicate_pairs(conn: Connection, county_code: str) -> set[tuple[int,
     return out
 
 
+def queued_county_pairs(conn: Connection, county_code: str) -> set[tuple[int, int]]:
+    """(own entity id, other county's entity id) of every cross-county entry ever queued in
+    the county (kind ``county``, open or decided): a province linkage run queues a pair once."""
+    q = queue_table()
+    stmt = select(q.c.record, q.c.candidates).where(
+        and_(q.c.county_code == county_code, q.c.kind == "county")
+    )
+    out = set()
+    for rec, cands in conn.execute(stmt):
+        other = json.loads(rec).get("_other") or {}
+        out.add((int(json.loads(cands)[0][0]), int(other.get("entity_id", 0))))
+    return out
+
+
 def households_by_number(
     conn: Connection, county_code: str, numbers: set[str]
 ) -> dict[str, tuple[int, str]]:

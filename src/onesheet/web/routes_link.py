@@ -30,7 +30,7 @@ from onesheet.web.pages import CallerDep, lang_of, render, store_of
 router = APIRouter()
 
 # How many entries the detail page reads to find one (the service lists, it does not fetch).
-REASON_KEYS = ("no_key", "weak", "ambiguous", "key_name", "key_slip")
+REASON_KEYS = ("no_key", "weak", "ambiguous", "key_name", "key_slip", "other_county")
 EVIDENCE_KEYS = {  # evidence column → the field it speaks about
     "name": "person.name",
     "idn": "person.id_number",
@@ -237,5 +237,8 @@ register(
         "link_reason_ambiguous": ("多个相近候选", "Several close candidates"),
         "link_reason_key_name": ("号码属他人姓名", "ID belongs to another name"),
         "link_reason_key_slip": ("号码疑似录错", "ID looks mistyped"),
+        "link_reason_other_county": ("另一县也有登记", "Also registered in another county"),
+        "link_other_county": ("{c} 县登记的人员", "Registered in county {c}"),
+        "link_same": ("确认是同一人", "Same person"),
     }
 )
