@@ -18,7 +18,13 @@ After each county is added it measures (best of ``--repeat``):
   from the engine) executed bare and fetched;
 * province aggregate: people per town across all counties through the parent, and its
   floor: the same GROUP BY on each county's physical table directly (local partition on the
-  coordinator, the shard's own table), summed.
+  coordinator, the shard's own table), summed;
+* cross-county linkage (with two and with four counties): ``services/province.link_counties``
+  over all counties so far — read every county's people (one pruned SELECT each), train and score
+  each pair of counties on DuckDB, queue pairs in both counties' queues; run once (a second
+  run would find them queued), seconds and pairs.
+
+The layout itself is set up through ``services/province`` (as ``onesheet province`` does).
 
 Results go to bench/results/province.json.
 """
@@ -42,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from onesheet.devtools.pg_cluster import Cluster
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.template_spec import TemplateSpec
+from onesheet.services import province as province_service
 from onesheet.services import setup
 from onesheet.services.base import Store, utcnow
 from onesheet.services.reports import run_report
@@ -156,6 +163,25 @@ def _province_aggregate(
     }
 
 
+def _linkage(store: Store, counties: list[str]) -> dict:
+    """One province linkage run over ``counties`` (every pair of them), timed."""
+    t0 = time.perf_counter()
+    summary = province_service.link_counties(store, CLI_ADMIN, counties=counties)
+    seconds = time.perf_counter() - t0
+    people = sum(summary.people.values())
+    pairs = len(counties) * (len(counties) - 1) // 2
+    return {
+        "counties": len(counties),
+        "county_pairs": pairs,
+        "people": people,
+        "seconds": round(seconds, 2),
+        "seconds_per_county_pair": round(seconds / pairs, 2),
+        "people_per_s": round(people / seconds),
+        "pairs_scored": summary.pairs_scored,
+        "pairs_queued": summary.pairs_queued,
+    }
+
+
 def run_layout(layout: str, people: int, counties: int, repeat: int, work: Path) -> list[dict]:
     clusters = [Cluster()] + ([Cluster()] if layout == "two" else [])
     for c in clusters:
@@ -164,22 +190,27 @@ def run_layout(layout: str, people: int, counties: int, repeat: int, work: Path)
     try:
         store = Store(make_engine(_db(clusters[0].url, "province")))
         setup.init_database(store, CLI_ADMIN)
-        province.partition_coordinator(store.engine)
-        shard_engine = None
+        province_service.partition(store, CLI_ADMIN)
+        shard_engine, shard_url = None, None
         if layout == "two":
             shard_url = _db(clusters[1].url, "shard")
             shard_engine = make_engine(shard_url)
-            province.add_shard(
-                store.engine,
+            province_service.add_shard(
+                store,
+                CLI_ADMIN,
                 province.Shard("shard_b", "127.0.0.1", clusters[1].port, "shard", "postgres"),
             )
         template = _template(store)
         placed: dict[str, str | None] = {}
         for i, county in enumerate(COUNTIES[:counties]):
             remote = layout == "two" and i % 2 == 0
-            if remote:
-                province.prepare_shard(shard_engine, county)  # type: ignore[arg-type]
-            province.add_county(store.engine, county, shard="shard_b" if remote else None)
+            province_service.add_county(
+                store,
+                CLI_ADMIN,
+                county,
+                shard="shard_b" if remote else None,
+                shard_url=shard_url if remote else None,
+            )
             placed[county] = "shard_b" if remote else None
             t0 = time.perf_counter()
             result = seed_county(store, CLI_ADMIN, county, people=people, seed=7 + i, today=TODAY)
@@ -205,6 +236,8 @@ def run_layout(layout: str, people: int, counties: int, repeat: int, work: Path)
                 ),
                 "province_aggregate": _province_aggregate(store, shard_engine, placed, repeat),
             }
+            if i in (1, 3):  # two and four counties: one pair of counties, then six
+                step["cross_county_linkage"] = _linkage(store, list(placed))
             print(json.dumps(step, ensure_ascii=False), flush=True)
             steps.append(step)
         store.engine.dispose()
@@ -222,13 +255,14 @@ def main() -> None:
     ap.add_argument("--counties", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--layouts", default="one,two")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = ap.parse_args()
     steps: list[dict] = []
     with tempfile.TemporaryDirectory() as work:
         for layout in args.layouts.split(","):
             steps += run_layout(layout, args.people, args.counties, args.repeat, Path(work))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
         json.dumps(
             {
                 "benchmark": "province",
@@ -245,7 +279,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"written {RESULTS}")
+    print(f"written {args.out}")
 
 
 if __name__ == "__main__":
