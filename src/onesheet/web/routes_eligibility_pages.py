@@ -38,6 +38,7 @@ register(
     {
         "eligibility_title": ("惠民补贴 一键认定", "Subsidies from the sheet"),
         "eligibility_run_title": ("补贴认定结果", "Eligibility run"),
+        "nav_eligibility": ("惠民补贴", "Subsidies"),
     }
 )
 
