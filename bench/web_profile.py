@@ -215,6 +215,8 @@ async def run(args: argparse.Namespace) -> None:
             )
         if args.json:
             print("JSON " + json.dumps(summary))
+        if args.record:
+            record(args.record, summary, args.n)
         if args.statements:
             for kind, (_, statements, _) in results.items():
                 print(f"\n{kind}: statements per request")
@@ -236,6 +238,38 @@ async def run(args: argparse.Namespace) -> None:
     store.engine.dispose()
 
 
+RESULTS = Path(__file__).parent / "results" / "web_profile.json"
+
+
+def record(label: str, summary: dict[str, dict[str, float]], n: int) -> None:
+    """Keep ``summary`` under ``label`` in bench/results/web_profile.json (other labels
+    kept), with the code's commit and the machine's load average around it."""
+    import subprocess
+    from datetime import UTC, datetime
+
+    import onesheet
+
+    src = Path(onesheet.__file__).resolve().parents[1]
+    commit = subprocess.run(
+        ["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data.setdefault("runs", {})[label] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": f"{commit} ({src})",
+        "load_avg_1m_after": round(os.getloadavg()[0], 2),
+        "requests_per_kind": n,
+        "per_request": summary,
+    }
+    data["note"] = (
+        "bench/web_profile.py: CPU per request of bench/web.py's four requests, app in "
+        "process (ASGI transport, sync code inline: thread CPU), PostgreSQL backends' CPU "
+        "from /proc, statements (COPY included) and pool checkouts per request; 1,000,000 "
+        "people. The machine is shared: compare runs taken together, not across load."
+    )
+    RESULTS.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
 def _trim(report: str) -> str:
     lines = report.splitlines()
     start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
@@ -252,6 +286,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=45, help="functions shown per profile")
     parser.add_argument("--statements", action="store_true", help="list statements per kind")
     parser.add_argument("--json", action="store_true", help="also one JSON line of the figures")
+    parser.add_argument("--record", help="keep the figures under this label in results")
     parser.add_argument(
         "--postmaster", type=int, help="PostgreSQL postmaster pid (its CPU is then reported)"
     )
