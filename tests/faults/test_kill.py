@@ -338,14 +338,14 @@ def test_kill_of_the_server_mid_import_leaves_the_job_running_and_seen(county: C
 def test_the_server_answers_at_once_while_a_runner_imports(county: County) -> None:
     """The import's CPU work is in another process: the server's event loop never waits on
     it (a thread of the server held the GIL and stalled every request for seconds)."""
-    data, last = _import_file(county, repeat=4, first=4)
+    data, last = _import_file(county, repeat=10, first=4)
     cadre = _login(county.live().base, "cadre1")
     http = county.live().client(county.token("dept1"))
     waits: dict[str, list[float]] = {"/healthz": [], "/login": [], "job": [], "/api/tasks": []}
     # a cadre's page on PostgreSQL; on SQLite an audited page read waits for the import's
     # write lock (the strict xfail below), so there the sign-in page is the page asked
     pages = ["/healthz", "/login"] + (["/api/tasks"] if county.backend == "postgresql" else [])
-    stages: set[str] = set()
+    stages: list[str] = []  # the stage each poll saw while the runner was importing
 
     def timed(client: httpx.Client, url: str, key: str) -> httpx.Response:
         began = time.perf_counter()
@@ -360,7 +360,8 @@ def test_the_server_answers_at_once_while_a_runner_imports(county: County) -> No
             state = timed(http, job, "job").json()
             if state["status"] in ("done", "failed"):
                 break
-            stages.add(state["stage"])
+            if state["status"] == "running":
+                stages.append(state["stage"])
             for page in pages:
                 timed(cadre, page, page)
             time.sleep(0.05)
@@ -369,10 +370,11 @@ def test_the_server_answers_at_once_while_a_runner_imports(county: County) -> No
         cadre.close()
     assert state["status"] == "done", state
     assert state["summary"]["observations"] == 3 * len(last)
-    assert len(waits["job"]) >= 10 and stages & {"check", "link"}, (len(waits["job"]), stages)
+    assert len(stages) >= 10, stages  # the server was asked, and answered, all along
     slowest = {k: round(max(v), 3) for k, v in waits.items() if v}
     assert set(slowest) == {*pages, "job"} and max(slowest.values()) < 1, slowest
-    print(f"\n{county.backend}: {len(waits['job'])} polls during the import, slowest {slowest}")
+    seen = {k: stages.count(k) for k in dict.fromkeys(stages)}
+    print(f"\n{county.backend}: polls while running by stage {seen}, slowest answers {slowest}")
 
 
 SQLITE_READS_WAIT_FOR_IMPORT = (
