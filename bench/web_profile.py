@@ -278,6 +278,58 @@ def _trim(report: str) -> str:
     )
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_server(args: argparse.Namespace) -> None:
+    """The same requests through a real ``onesheet serve --workers 1`` (uvicorn, its HTTP
+    parser, threadpool and middleware included), one at a time on a keep-alive connection:
+    the server process's CPU per request, read from /proc around each kind."""
+
+    from sqlalchemy import create_engine
+
+    from web import login, serve
+
+    env = {**os.environ, "ONESHEET_DATABASE_URL": args.url}
+    server = serve(env, args.port, workers=1)
+    engine = create_engine(args.url)
+    plan = plan_of(engine)
+    engine.dispose()
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        cookies = {"dept": login(base, "bench_dept"), "cadre": login(base, "bench_cadre")}
+        rng = random.Random(1)
+        print(f"{args.n} requests of each kind through onesheet serve (1 worker), one at a time")
+        print(f"{'kind':<12} {'server ms':>10} {'pg ms':>7} {'wall ms':>8}")
+        summary = {}
+        with httpx.Client(base_url=base, timeout=60) as http:
+            for kind in KINDS:
+                for _ in range(5):  # warm-up
+                    path, role = path_of(kind, plan, rng)
+                    http.get(path, headers={"cookie": cookies[role]})
+                cpu0, pg0, wall0 = (
+                    process_cpu_s(server.pid),
+                    postgres_cpu_s(args.postmaster),
+                    time.perf_counter(),
+                )
+                for _ in range(args.n):
+                    path, role = path_of(kind, plan, rng)
+                    r = http.get(path, headers={"cookie": cookies[role]})
+                    assert r.status_code == 200, (path, r.status_code)
+                cpu = (process_cpu_s(server.pid) - cpu0) * 1000 / args.n
+                pg = (postgres_cpu_s(args.postmaster) - pg0) * 1000 / args.n
+                wall = (time.perf_counter() - wall0) * 1000 / args.n
+                summary[kind] = {"server_cpu_ms": round(cpu, 2), "pg_cpu_ms": round(pg, 2)}
+                print(f"{kind:<12} {cpu:>10.2f} {pg:>7.2f} {wall:>8.2f}")
+        print("JSON " + json.dumps(summary))
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", required=True, help="the bench database (bench/web.py's)")
@@ -288,11 +340,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="also one JSON line of the figures")
     parser.add_argument("--record", help="keep the figures under this label in results")
     parser.add_argument(
+        "--server", action="store_true", help="through onesheet serve (1 worker) instead"
+    )
+    parser.add_argument("--port", type=int, default=18799, help="--server: its port")
+    parser.add_argument(
         "--postmaster", type=int, help="PostgreSQL postmaster pid (its CPU is then reported)"
     )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
+    if args.server:
+        run_server(args)
+        return
     asyncio.run(run(args))
 
 
