@@ -133,7 +133,7 @@ def main() -> None:
         out = {
             "people": args.people,
             "backend": url.split(":", 1)[0].split("+", 1)[0],
-            "seed_seconds": round(seeded, 2),
+            "seed_seconds": round(seeded, 2) if not reuse else None,  # None: --db reused
             "eligible_bare_sql": n_bare,
             "eligible_rule": n_run,
             "bare_sql_seconds": round(best["bare"], 4),
@@ -161,9 +161,9 @@ def main() -> None:
         # one entry per backend and size, so a PostgreSQL run keeps the SQLite one
         path = Path(__file__).parent / "results" / "eligibility.json"
         kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        runs = kept.get("runs", {}) if isinstance(kept, dict) else {}
-        runs[f"{out['backend']}-{args.people}"] = out
-        text = json.dumps({"runs": runs}, ensure_ascii=False, indent=2)
+        kept = kept if isinstance(kept, dict) and "runs" in kept else {"runs": {}}
+        kept["runs"][f"{out['backend']}-{args.people}"] = out
+        text = json.dumps(kept, ensure_ascii=False, indent=2)
         path.write_text(text + "\n", encoding="utf-8")
 
 
