@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -44,6 +45,28 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` itself holds the listening socket on loopback ``port`` (not
+    another worker's server that took the port first). True where /proc cannot tell."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return True
+    inodes = set()
+    for fd in fds:
+        with contextlib.suppress(OSError):  # closed meanwhile
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    for line in lines:
+        cols = line.split()
+        local, state, inode = cols[1], cols[3], cols[9]
+        if state == "0A" and int(local.split(":")[1], 16) == port and inode in inodes:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -105,26 +128,40 @@ def start_server(
     served: ServedEnv, log: Path, *, cli: list[str] | None = None, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``onesheet serve`` (or ``cli`` + ``serve``) on a free loopback port, output appended to
-    ``log``, once ``/healthz`` answers: the process and its base URL."""
-    port = _free_port()
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [*(cli or served.cli), "serve", "--port", str(port)],
-            env=env or served.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        if server.poll() is not None:
+    ``log``, once ``/healthz`` answers: the process and its base URL.
+
+    The port is free when picked but another process (a parallel test worker's server or
+    PostgreSQL) may take it before the server binds it: then the server exits saying so and
+    is started again on another port."""
+    for _ in range(5):
+        logged = log.stat().st_size if log.exists() else 0
+        port = _free_port()
+        with log.open("ab") as out:
+            server = subprocess.Popen(
+                [*(cli or served.cli), "serve", "--port", str(port)],
+                env=env or served.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            if server.poll() is not None:
+                break
+            try:
+                answered = httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+                if answered and _listens(server.pid, port):
+                    return server, base
+                if answered:  # another process's server holds the port: ours will exit
+                    time.sleep(0.1)
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        server.kill()
+        server.wait(10)
+        with log.open("rb") as f:
+            f.seek(logged)
+            said = f.read().decode(errors="replace").lower()
+        if "address already in use" not in said:
             break
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    server.wait(10)
     raise RuntimeError(f"server did not answer (log: {log})")
 
 

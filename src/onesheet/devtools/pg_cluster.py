@@ -34,6 +34,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _url(port: int) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+
+
+PORT_ATTEMPTS = 5
+
+
+def _port_taken(log: Path, since: int) -> bool:
+    """Whether the server's log, from byte ``since`` on, says its port was in use."""
+    with log.open("rb") as f:
+        f.seek(since)
+        text = f.read().decode(errors="replace")
+    return "Address already in use" in text
+
+
 class Cluster:
     """Start with ``start()``, stop with ``stop()``; ``url`` is the superuser's URL."""
 
@@ -43,7 +58,7 @@ class Cluster:
         self.data = self.root / "data"
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.url = _url(self.port)
 
     def _run(self, *args: str) -> None:
         cmd = [str(self.bin / args[0]), *args[1:]]
@@ -68,13 +83,26 @@ class Cluster:
             "UTF8",
             "--no-locale",
         )
-        opts = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "start"
-        )
+        # The port was free when picked, but another process (a parallel test worker starting
+        # its own cluster or server) may bind it before the postmaster does: then start again
+        # on a new port. The socket folder is this cluster's own, so only the port can clash.
+        for attempt in range(PORT_ATTEMPTS):
+            log = self.root / "log"
+            logged = log.stat().st_size if log.exists() else 0
+            opts = (
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
+            try:
+                self._run(
+                    "pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(log), "-w", "start",
+                )  # fmt: skip
+                return
+            except subprocess.CalledProcessError:
+                if attempt == PORT_ATTEMPTS - 1 or not _port_taken(log, logged):
+                    raise
+                self.port = _free_port()
+                self.url = _url(self.port)
 
     def stop(self) -> None:
         try:
