@@ -243,6 +243,21 @@ def test_heartbeats_decide_for_a_runner_on_another_host(store, people) -> None: 
     assert import_jobs.show(store, HEALTH, queued.id).interrupted
 
 
+def test_a_runner_between_fork_and_exec_is_not_taken_for_dead(store, people) -> None:  # type: ignore[no-untyped-def]
+    """Launched and not yet claiming, a runner may still carry the server's command line
+    (this process's here): alive is enough. Once it has claimed, it must be running the job."""
+    job = import_jobs.start(store, HEALTH, b"x", department="health", filename="h.csv",
+                            launch=False)  # fmt: skip
+    _set(store, job.id, runner_pid=os.getpid(), runner_host=import_jobs.HOST)
+    assert import_jobs.show(store, HEALTH, job.id).status == "queued"
+    _set(store, job.id, status="running")  # this process runs no job: a reused pid
+    assert import_jobs.show(store, HEALTH, job.id).interrupted
+    queued = import_jobs.start(store, HEALTH, b"x", department="health", filename="i.csv",
+                               launch=False)  # fmt: skip
+    _set(store, queued.id, runner_pid=_dead_pid(), runner_host=import_jobs.HOST)
+    assert import_jobs.show(store, HEALTH, queued.id).interrupted  # died before claiming
+
+
 def test_a_server_starting_marks_jobs_of_dead_runners(store, people) -> None:  # type: ignore[no-untyped-def]
     job = import_jobs.start(store, HEALTH, b"x", department="health", filename="f.csv",
                             launch=False)  # fmt: skip

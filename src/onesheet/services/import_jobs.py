@@ -320,22 +320,32 @@ def _checked(store: Store, row: Mapping[str, Any]) -> JobView:
 
 def _runner_gone(row: Mapping[str, Any], now: datetime) -> bool:
     """On this host the pid decides (a runner may hold SQLite's lock long enough to miss
-    heartbeats); elsewhere, or before any runner was recorded, the heartbeat's age."""
+    heartbeats); elsewhere, or before any runner was recorded, the heartbeat's age.
+
+    A launched runner that has not claimed its job yet may still be between fork and exec,
+    with the server's command line: until it claims (or ``STALE_SECONDS`` pass) being alive
+    is enough. A runner that claimed the job must be running it: its command line names the
+    job, so a reused pid does not count."""
     if row["status"] not in jobs.ACTIVE:
         return False
-    if row["runner_pid"] is not None and row["runner_host"] == HOST:
-        return not _runs(int(row["runner_pid"]), row["id"])
-    return (now - row["heartbeat_at"]).total_seconds() > STALE_SECONDS
+    stale = (now - row["heartbeat_at"]).total_seconds() > STALE_SECONDS
+    if row["runner_pid"] is None or row["runner_host"] != HOST:
+        return stale
+    pid = int(row["runner_pid"])
+    if row["status"] == "queued":
+        return stale or not _runs(pid, None)
+    return not _runs(pid, row["id"])
 
 
-def _runs(pid: int, job_id: str) -> bool:
-    """Whether process ``pid`` is alive and running ``job_id`` (its command line names the
-    job: a reused pid, or a zombie whose command line is gone, does not count)."""
+def _runs(pid: int, job_id: str | None) -> bool:
+    """Whether process ``pid`` is alive (not a zombie) and, given ``job_id``, running it."""
     proc = Path(f"/proc/{pid}")
     if Path("/proc/self").exists():
         try:
-            return job_id.encode() in (proc / "cmdline").read_bytes()
-        except OSError:
+            if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+            return job_id is None or job_id.encode() in proc.joinpath("cmdline").read_bytes()
+        except (OSError, IndexError):
             return False
     try:  # no /proc: only whether the pid is alive
         os.kill(pid, 0)
