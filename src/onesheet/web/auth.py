@@ -11,6 +11,7 @@ import hmac
 from dataclasses import dataclass
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from onesheet.domain.access import Actor
@@ -51,6 +52,28 @@ def caller_of(request: Request, store: Store) -> Caller:
     if found is None:
         raise NotSignedIn
     return Caller(found.actor, found.csrf, "session")
+
+
+def known_caller(request: Request) -> Caller | None:
+    """The caller when the first-sign-in middleware has already looked its session up
+    (no database work: an async dependency may answer without a threadpool hop), else None
+    (a Bearer token, or no lookup yet: ask ``caller_of``). ``NotSignedIn`` for a session
+    found dead."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return None
+    token = request.cookies.get(SESSION_COOKIE)
+    kept = request.scope.get(_SESSION_KEY)
+    if not token or kept is None or kept[0] != token:
+        return None
+    if kept[1] is None:
+        raise NotSignedIn
+    return Caller(kept[1].actor, kept[1].csrf, "session")
+
+
+async def resolve_caller(request: Request, store: Store) -> Caller:
+    """``caller_of`` for async dependencies: no threadpool hop when the first-sign-in
+    middleware has already read the session (``known_caller``)."""
+    return known_caller(request) or await run_in_threadpool(caller_of, request, store)
 
 
 _SESSION_KEY = "onesheet.session"

@@ -14,7 +14,7 @@ from fastapi import Path, Query, Request
 
 from onesheet.domain.access import Actor
 from onesheet.services.base import Store
-from onesheet.web.auth import caller_of
+from onesheet.web.auth import resolve_caller
 
 # Bounds every list, page and id parameter is validated against (a 422 past them): no
 # ``limit=-1`` (SQLite reads LIMIT -1 as "no limit"), no id past a 64-bit integer.
@@ -40,8 +40,11 @@ def get_store(request: Request) -> Store:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def current_actor(request: Request) -> Actor:
-    """The authenticated actor, or ``NotSignedIn`` (the app answers 401 on /api/)."""
-    caller = caller_of(request, get_store(request))
+async def current_actor(request: Request) -> Actor:
+    """The authenticated actor, or ``NotSignedIn`` (the app answers 401 on /api/).
+
+    Async so that a session the first-sign-in middleware already read costs no threadpool
+    hop; a lookup (a Bearer token) still runs in the threadpool."""
+    caller = await resolve_caller(request, get_store(request))
     request.state.caller = caller
     return caller.actor

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from onesheet.domain.access import ROLE_LABELS_ZH
 from onesheet.services.base import Store
-from onesheet.web.auth import Caller, caller_of, secure
+from onesheet.web.auth import Caller, resolve_caller, secure
 from onesheet.web.deps import get_store
 from onesheet.web.i18n import LANGS, translate
 
@@ -35,10 +35,14 @@ def lang_of(request: Request) -> str:
     return asked if asked in LANGS else "zh"
 
 
-def page_caller(request: Request) -> Caller:
-    """Dependency: the signed-in caller (``NotSignedIn`` redirects pages to /login)."""
-    request.state.caller = caller_of(request, store_of(request))
-    return request.state.caller  # type: ignore[no-any-return]
+async def page_caller(request: Request) -> Caller:
+    """Dependency: the signed-in caller (``NotSignedIn`` redirects pages to /login).
+
+    Async so that a session the first-sign-in middleware already read costs no threadpool
+    hop; a lookup (a Bearer token) still runs in the threadpool."""
+    caller = await resolve_caller(request, store_of(request))
+    request.state.caller = caller
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(page_caller)]

@@ -27,10 +27,10 @@ from onesheet.services.sheet_write import (
     record_changes,
     settle_conflict,
 )
-from onesheet.web.auth import Caller, NotSignedIn, check_csrf
+from onesheet.web.auth import Caller, NotSignedIn, caller_of, check_csrf
 from onesheet.web.deps import MAX_ID, MAX_LIMIT, MAX_QUERY, EntityId, SearchText, is_number
 from onesheet.web.i18n import register
-from onesheet.web.pages import CallerDep, lang_of, page_caller, render, store_of
+from onesheet.web.pages import CallerDep, lang_of, render, store_of
 from onesheet.web.summary import county_summary
 
 router = APIRouter()
@@ -39,7 +39,7 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     try:
-        page_caller(request)
+        request.state.caller = caller_of(request, store_of(request))
     except NotSignedIn:
         request.state.caller = None
     return render(request, "home.html", {"s": county_summary(store_of(request))})
