@@ -532,7 +532,7 @@ def _write(store, conn, con, actor, day, filename, result, tell):  # type: ignor
     con.register("known_h", _known(known_h, "hh"))
     new_people = len(numbers) - sum(1 for n in numbers if n in known_p)
     new_hh = len(hh_nos) - sum(1 for n in hh_nos if n in known_h)
-    block = ids.allocate(conn, "entity", new_people + new_hh)
+    block = ids.allocate(conn, "entity", new_people + new_hh, county)
     first = block.start
     con.execute(
         f"""CREATE TABLE pid AS SELECT g.*, k.eid IS NULL AS is_new,
@@ -548,7 +548,7 @@ def _write(store, conn, con, actor, day, filename, result, tell):  # type: ignor
             PARTITION BY k.eid IS NULL ORDER BY h.row)) AS eid
         FROM pid h LEFT JOIN known_h k ON k.key = h.hh WHERE h.row = h.head_row"""
     )
-    batch_id = ids.allocate(conn, "batch", 1)[0]
+    batch_id = ids.allocate(conn, "batch", 1, county)[0]
     start_batch(
         conn, batch_id, kind="bootstrap", county_code=county, source=SOURCE,
         actor=actor.username, now=now,

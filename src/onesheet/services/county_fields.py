@@ -490,7 +490,7 @@ def _record_copies(conn, store, actor, county, entity, key, copies, now) -> None
 
     e = table("entity")
     orgs = dict(conn.execute(select(e.c.id, e.c.org_code).where(e.c.id.in_(list(copies)))).all())
-    batch_id = ids.allocate(conn, "batch", 1)[0]
+    batch_id = ids.allocate(conn, "batch", 1, county)[0]
     start_batch(
         conn, batch_id, kind="merge", county_code=county, source="steward",
         actor=actor.username, now=now, description=f"merge into {key}",

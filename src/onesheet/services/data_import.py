@@ -212,7 +212,7 @@ def import_file(
                     if view.earlier is not None:
                         return _already(summary, view.earlier)
                     outcomes = _link(job, view)
-                elif link_store.high_water(conn, lock=True) != view.mark:
+                elif link_store.high_water(conn, view.county, lock=True) != view.mark:
                     raise _SheetMoved  # another batch landed since the read: link again
                 _write(conn, job, view, outcomes)
                 if dry_run:
@@ -234,8 +234,8 @@ def _read(conn: Connection, job: _Job, *, lock: bool = False) -> _View:
     """Everything the import needs from the database, read at one batch-counter mark: an
     earlier import of the same file, else the people of the actor's subtree, the org names
     addresses are matched against, and who holds the file's ID and household numbers."""
-    mark = link_store.high_water(conn, lock=lock)
     county = _county(conn, job.actor, job.county_code)
+    mark = link_store.high_water(conn, county, lock=lock)
     view = _View(mark, county, link_store.import_batch_by_hash(conn, job.digest))
     if view.earlier is not None:
         return view
@@ -461,7 +461,7 @@ def _write(conn: Connection, job: _Job, view: _View, outcomes: Mapping[int, Outc
         conn, rows, outcomes, org_of, (county, home, view.villages), dept, now, summary
     )
     if summary.entity == "person" and set(store.dictionary.fields) >= HOUSEHOLD_FIELDS:
-        writes += _households(conn, rows, row_entity, writes, view.households, dept, now)
+        writes += _households(conn, rows, row_entity, writes, view.households, dept, now, county)
     # the rule once more over exactly what is about to be written
     write_scope.require_all(
         actor,
@@ -473,7 +473,7 @@ def _write(conn: Connection, job: _Job, view: _View, outcomes: Mapping[int, Outc
         if progress:
             progress("write", len(rows), len(rows))
         return
-    batch_id = ids.allocate(conn, "batch", 1)[0]
+    batch_id = ids.allocate(conn, "batch", 1, county)[0]
     start_batch(
         conn,
         batch_id,
@@ -612,7 +612,7 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
         for eid, v in existing.items()
     ]
     fresh = list(new_by_key.items())
-    block = ids.allocate(conn, "entity", len(fresh)) if fresh else range(0)
+    block = ids.allocate(conn, "entity", len(fresh), county) if fresh else range(0)
     for eid, key in zip(block, new_by_key, strict=True):
         row_entity.update(dict.fromkeys(rows_of_key[key], eid))
     for eid, (key, values) in zip(block, fresh, strict=True):
@@ -632,7 +632,7 @@ def _writes(conn, rows, outcomes, org_of, places, dept, now, summary):  # type: 
 HOUSEHOLD_FIELDS = {"person.household", "household.household_no"}
 
 
-def _households(conn, rows, row_entity, writes, households, dept, now):  # type: ignore[no-untyped-def]
+def _households(conn, rows, row_entity, writes, households, dept, now, county):  # type: ignore[no-untyped-def]
     """Tie people to households by a household-number column (户号): ``person.household``.
 
     A number the county already holds (``households``: number → (id, org), read with the
@@ -649,7 +649,7 @@ def _households(conn, rows, row_entity, writes, households, dept, now):  # type:
         return []
     known = {no: households[no][0] for no in set(number_of.values()) if no in households}
     fresh = sorted(set(number_of.values()) - set(known))
-    block = ids.allocate(conn, "entity", len(fresh)) if fresh else range(0)
+    block = ids.allocate(conn, "entity", len(fresh), county) if fresh else range(0)
     known.update(zip(fresh, block, strict=True))
     by_entity = {w.entity_id: w for w in writes}
     home: dict[int, str] = {}

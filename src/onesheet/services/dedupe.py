@@ -240,7 +240,7 @@ def merge(
             return MergeResult(entry_id, "rejected", None, None, None, 0)
         if len(found) != 2:
             refuse("merge.entity")
-        batch_id = ids.allocate(conn, "batch", 1)[0]
+        batch_id = ids.allocate(conn, "batch", 1, entry["county_code"])[0]
         start_batch(
             conn,
             batch_id,

@@ -126,7 +126,7 @@ def decide(
         if household is not None:
             touched.append(write_scope.entity(household.entity_id, household.org_code))
         write_scope.require_all(actor, touched)
-        batch_id = ids.allocate(conn, "batch", 1)[0]
+        batch_id = ids.allocate(conn, "batch", 1, entry["county_code"])[0]
         start_batch(
             conn,
             batch_id,
@@ -241,7 +241,7 @@ def _household(conn, entry: dict[str, Any], write: EntityWrite, store: Store, no
         hid, org = known[number]
         fresh = None
     else:
-        hid, org = ids.allocate(conn, "entity", 1)[0], write.org_code
+        hid, org = ids.allocate(conn, "entity", 1, entry["county_code"])[0], write.org_code
         row = LogRow(
             hid, "household", "household.household_no", number, "value", now, entry["source"]
         )
@@ -270,7 +270,11 @@ def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWri
         held = link_store.holders(conn, entry["entity_type"], [number]) if number else {}
         if number in held:
             refuse("queue.key_held", number=number, held=held[number][0])
-        eid, org, is_new = ids.allocate(conn, "entity", 1)[0], entry["org_code"], True
+        eid, org, is_new = (
+            ids.allocate(conn, "entity", 1, entry["county_code"])[0],
+            entry["org_code"],
+            True,
+        )
     rows = [
         LogRow(eid, entry["entity_type"], k, v, "value", now, entry["source"])
         for k, v in values.items()

@@ -271,7 +271,7 @@ def _with_merges_and_moves(plan: Plan, merges: dict[str, str], names: dict[str, 
 
 
 def _merge_batch(conn, county: str, actor: Actor, now: datetime, what: str) -> int:  # type: ignore[no-untyped-def]
-    batch_id = ids.allocate(conn, "batch", 1)[0]
+    batch_id = ids.allocate(conn, "batch", 1, county)[0]
     start_batch(
         conn, batch_id, kind="org_merge", county_code=county, source=org_events.PLACEMENT_SOURCE,
         actor=actor.username, now=now, description=f"org merge {what}",

@@ -56,7 +56,7 @@ def seed_county(
         _refuse_if_seeded(conn, county_code)
         added = orgs.insert_orgs(conn, synth.orgs)
         now = utcnow()
-        batch_id = ids.allocate(conn, "batch", 1)[0]
+        batch_id = ids.allocate(conn, "batch", 1, county_code)[0]
         start_batch(
             conn,
             batch_id,
@@ -70,7 +70,7 @@ def seed_county(
         written = 0
         ref_keys = {f.key for f in store.dictionary.fields.values() if f.type == "ref"}
         for village in synth.villages():
-            writes = _writes(conn, village, ref_keys)
+            writes = _writes(conn, village, ref_keys, county_code)
             result = record(
                 conn,
                 store.dictionary,
@@ -107,8 +107,8 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time())
 
 
-def _writes(conn, village: VillageBatch, ref_keys: set[str]) -> list[EntityWrite]:  # type: ignore[no-untyped-def]
-    block = ids.allocate(conn, "entity", len(village.entities))
+def _writes(conn, village: VillageBatch, ref_keys: set[str], county: str) -> list[EntityWrite]:  # type: ignore[no-untyped-def]
+    block = ids.allocate(conn, "entity", len(village.entities), county)
     id_of = {e.ref: block[i] for i, e in enumerate(village.entities)}
     return [_write(e, id_of[e.ref], id_of, ref_keys) for e in village.entities]
 

@@ -155,7 +155,7 @@ def record_changes(
             if ch.field_key == "person.id_number" and value:
                 _check_unique_id_number(conn, actor, entity_id, value)
         now = utcnow()
-        batch_id = ids.allocate(conn, "batch", 1)[0]
+        batch_id = ids.allocate(conn, "batch", 1, county)[0]
         start_batch(
             conn,
             batch_id,

@@ -419,7 +419,7 @@ def _write(
     per_entity: dict[int, list[LogRow]] = defaultdict(list)
     for (eid, key), value in parsed.items():
         per_entity[eid].append(LogRow(eid, meta[eid][0], key, value, "value", now, source))
-    batch_id = ids.allocate(conn, "batch", 1)[0]
+    batch_id = ids.allocate(conn, "batch", 1, task.county_code)[0]
     start_batch(
         conn,
         batch_id,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, select, update
 from sqlalchemy.pool import NullPool
 
+from onesheet.store import ids
 from onesheet.store.link_tables import queue_table
 from onesheet.store.schema import sheet_table, table
 
@@ -79,13 +80,17 @@ def holders(conn: Connection, entity_type: str, keys: Iterable[str]) -> dict[str
     return out
 
 
-def high_water(conn: Connection, *, lock: bool = False) -> int:
-    """The batch counter: every write to the log allocates a batch id from it under its row
-    lock, held to commit, so an unchanged value means the sheet has not changed. ``lock``
-    takes that lock (PostgreSQL; SQLite's writer holds the whole file), so no batch can
-    land between the check and this transaction's own writes."""
+def high_water(conn: Connection, county_code: str | None = None, *, lock: bool = False) -> int:
+    """The county's batch counter (``store/ids``: row ``batch@<county>``): every write to
+    the county's log allocates a batch id from it under its row lock, held to commit, so an
+    unchanged value means the county's sheet has not changed. ``lock`` takes that lock
+    (PostgreSQL; SQLite's writer holds the whole file), so no batch of the county can land
+    between the check and this transaction's own writes; other counties' writers take
+    their own rows and do not wait. ``county_code`` None reads the installation-wide row."""
     counters = table("id_counter")
-    q = select(counters.c.next_value).where(counters.c.name == "batch")
+    q = select(counters.c.next_value).where(
+        counters.c.name == ids.counter_name("batch", county_code)
+    )
     if lock:
         q = q.with_for_update()
     return int(conn.execute(q).scalar_one_or_none() or 0)
