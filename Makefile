@@ -19,10 +19,13 @@ demo: $(STAMP)
 	$(BIN)/onesheet demo
 
 ## make test: install PostgreSQL and Chromium where missing, then lint and run every test
+## (in parallel: TEST_WORKERS pytest-xdist workers, each with its own PostgreSQL cluster;
+## `make test TEST_WORKERS=0` runs it in one process)
+TEST_WORKERS ?= 2
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 system-deps:
 	sh scripts/ensure-system-deps.sh
