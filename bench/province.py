@@ -257,6 +257,7 @@ def main() -> None:
     ap.add_argument("--layouts", default="one,two")
     ap.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = ap.parse_args()
+    load = os.getloadavg()  # the machine is shared: a busy one moves single figures
     steps: list[dict] = []
     with tempfile.TemporaryDirectory() as work:
         for layout in args.layouts.split(","):
@@ -270,6 +271,7 @@ def main() -> None:
                 "machine": f"{platform.machine()} {os.cpu_count()} cores, "
                 f"Python {platform.python_version()}",
                 "people_per_county": args.people,
+                "load_average_at_start": [round(x, 2) for x in load],
                 "note": "both clusters on the same machine (loopback); PostgreSQL "
                 "fsync=off as in the test clusters",
                 "steps": steps,
