@@ -54,7 +54,10 @@ def _row(store: Store, entity_id: int) -> dict:  # type: ignore[type-arg]
 def _observations_of(store: Store, entity_id: int) -> list[tuple]:  # type: ignore[type-arg]
     o = table("observation")
     with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(select(o).where(o.c.entity_id == entity_id))]
+        return [
+            tuple(r)
+            for r in conn.execute(select(o).where(o.c.entity_id == entity_id).order_by(o.c.id))
+        ]
 
 
 @pytest.fixture
