@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from onesheet.domain.access import AccessDenied, Actor, field_visibility
 from onesheet.domain.findings import InvalidInput
 from onesheet.domain.masking import mask_value
+from onesheet.domain.values.parse import display_value
 from onesheet.services import linkage_queue
 from onesheet.services.base import Store
 from onesheet.services.sheet_read import read_entity
@@ -76,7 +77,7 @@ def _shown(store: Store, actor: Actor, key: str, value: Any) -> str | None:
     vis = field_visibility(actor, f, store.grants)
     if vis == "hidden":
         return None
-    text = "" if value is None else str(value)
+    text = "" if value is None else display_value(f, str(value), store.dictionary.code_tables)
     return (mask_value(f.mask, text) or "") if vis == "masked" and text else text
 
 
@@ -152,7 +153,7 @@ def link_list(request: Request, caller: CallerDep, done: str = "") -> HTMLRespon
             "name": _row_name(store, caller.actor, e),
             "reason": e["record"].get("_reason", ""),
             "source": e["source"],
-            "where": f"{e['file']}:{e['row_no']}",
+            "where": e["file"] if e["row_no"] is None else f"{e['file']}:{e['row_no']}",
             "candidates": len(e["candidates"]),
             "kind": e.get("kind", ""),
         }
