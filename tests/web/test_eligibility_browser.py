@@ -22,7 +22,6 @@ from sqlalchemy import create_engine, select
 from onesheet.services.base import local_today
 from onesheet.store.schema import sheet_table, table
 from tests.web.conftest import WEB_PASSWORD
-from tests.web.forms_fixtures import forms_users  # noqa: F401  (fixture)
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -143,7 +142,7 @@ def test_department_defines_gate_approves_village_flags_next_run_changes(
     served_county,
     served_env,
     browser,
-    forms_users,  # noqa: F811
+    forms_users,
     tmp_path,
 ):
     base = served_county

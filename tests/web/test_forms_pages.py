@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.web.conftest import WEB_PASSWORD
-from tests.web.forms_fixtures import forms_users  # noqa: F401  (fixture)
 from tests.web.tasks_fixtures import cadre_task  # noqa: F401  (fixture: tasks to show)
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
@@ -71,7 +70,7 @@ def _approve(page, base: str, template_id: str) -> None:
 def test_department_maps_reviewer_approves_and_the_ledger_counts(
     served_county,
     browser,
-    forms_users,  # noqa: F811
+    forms_users,
     cadre_task,  # noqa: F811
 ):
     base = served_county

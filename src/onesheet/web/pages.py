@@ -10,13 +10,13 @@ from functools import cache
 from importlib.resources import files
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from onesheet.domain.access import ROLE_LABELS_ZH
 from onesheet.services.base import Store
-from onesheet.web.auth import Caller, resolve_caller, secure
+from onesheet.web.auth import Caller, check_csrf, resolve_caller, secure
 from onesheet.web.deps import get_store
 from onesheet.web.i18n import LANGS, translate
 
@@ -46,6 +46,16 @@ async def page_caller(request: Request) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(page_caller)]
+
+
+def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> None:
+    """The form's CSRF check as a dependency: it runs before the rest of the form is
+    validated, so a cookie request without its token is a 403 whatever it holds (not 422)."""
+    check_csrf(caller, csrf_token)
+
+
+CsrfDep = Depends(csrf_checked)
+"""Put in a page route's ``dependencies=[CsrfDep]``; the route may still take ``csrf_token``."""
 """The signed-in caller of a page or API route (``NotSignedIn`` → /login or 401)."""
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from onesheet.domain import demands as rules
@@ -20,18 +20,11 @@ from onesheet.services.base import local_today
 from onesheet.web.auth import Caller, check_csrf
 from onesheet.web.deps import MAX_ID
 from onesheet.web.i18n import register
-from onesheet.web.pages import CallerDep, lang_of, render, store_of
+from onesheet.web.pages import CallerDep, CsrfDep, lang_of, render, store_of
 
 router = APIRouter()
 
 
-def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> None:
-    """The form's CSRF check as a dependency: it runs before the rest of the form is
-    validated, so a cookie request without its token is a 403 whatever it holds (not 422)."""
-    check_csrf(caller, csrf_token)
-
-
-CsrfDep = Depends(csrf_checked)
 MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
 
 register(

@@ -34,7 +34,7 @@ from onesheet.web.auth import (
     check_csrf,
     check_same_origin,
 )
-from onesheet.web.deps import current_actor, get_store
+from onesheet.web.deps import RuleId, current_actor, get_store
 from onesheet.web.pages import render
 
 router = APIRouter(tags=["eligibility"])
@@ -128,7 +128,7 @@ def define(
 @router.post("/api/eligibility/rules/{rule_id}/submit", dependencies=[CsrfDep])
 def submit(
     request: Request,
-    rule_id: int,
+    rule_id: RuleId,
     actor: ActorDep,
     store: StoreDep,
     x_csrf_token: Annotated[str | None, Header()] = None,
@@ -140,7 +140,7 @@ def submit(
 @router.post("/api/eligibility/rules/{rule_id}/decide", dependencies=[CsrfDep])
 def decide(
     request: Request,
-    rule_id: int,
+    rule_id: RuleId,
     body: Decision,
     actor: ActorDep,
     store: StoreDep,

@@ -16,7 +16,7 @@ import json
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -26,9 +26,10 @@ from onesheet.domain.findings import InvalidInput
 from onesheet.services import eligibility
 from onesheet.services.base import Store, local_today
 from onesheet.services.sheet_write import Change, record_changes
-from onesheet.web.auth import Caller, check_csrf, check_same_origin
+from onesheet.web.auth import Caller, check_same_origin
+from onesheet.web.deps import RuleId
 from onesheet.web.i18n import register
-from onesheet.web.pages import CallerDep, lang_of, render, store_of
+from onesheet.web.pages import CallerDep, CsrfDep, lang_of, render, store_of
 
 router = APIRouter()
 ROWS = 4  # condition rows and tier rows the define form offers
@@ -41,15 +42,6 @@ register(
         "nav_eligibility": ("惠民补贴", "Subsidies"),
     }
 )
-
-
-def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> None:
-    """The form's CSRF check as a dependency: it runs before the rest of the form is
-    validated, so a cookie request without its token is a 403 whatever it holds (not 422)."""
-    check_csrf(caller, csrf_token)
-
-
-CsrfDep = Depends(csrf_checked)
 
 
 def _may(actor: Actor, permission: str) -> bool:
@@ -199,7 +191,7 @@ async def define(request: Request, caller: CallerDep) -> Response:
 
 
 @router.post("/eligibility/rules/{rule_id}/submit", dependencies=[CsrfDep])
-def submit(request: Request, caller: CallerDep, rule_id: int) -> Response:
+def submit(request: Request, caller: CallerDep, rule_id: RuleId) -> Response:
     try:
         eligibility.submit_rule(store_of(request), caller.actor, rule_id)
     except InvalidInput as exc:
@@ -211,7 +203,7 @@ def submit(request: Request, caller: CallerDep, rule_id: int) -> Response:
 def decide(
     request: Request,
     caller: CallerDep,
-    rule_id: int,
+    rule_id: RuleId,
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:

@@ -25,7 +25,7 @@ from onesheet.domain.findings import Finding, InvalidInput
 from onesheet.services import org_tree
 from onesheet.web.auth import Caller, check_csrf
 from onesheet.web.i18n import register
-from onesheet.web.pages import CallerDep, render, store_of
+from onesheet.web.pages import CallerDep, CsrfDep, render, store_of
 
 router = APIRouter()
 MAX_UPLOAD = 5 << 20  # a county's codes are ~20 KB; its grid list a few hundred KB
@@ -161,7 +161,7 @@ def orgs_page(request: Request, caller: CallerDep) -> HTMLResponse:
     return _page(request, caller)
 
 
-@router.post("/admin/orgs/preview", response_class=HTMLResponse)
+@router.post("/admin/orgs/preview", response_class=HTMLResponse, dependencies=[CsrfDep])
 def orgs_preview(
     request: Request,
     caller: CallerDep,
@@ -201,7 +201,7 @@ def orgs_preview(
     return _page(request, caller, preview=result, payload=payload)
 
 
-@router.post("/admin/orgs/apply")
+@router.post("/admin/orgs/apply", dependencies=[CsrfDep])
 def orgs_apply(
     request: Request,
     caller: CallerDep,

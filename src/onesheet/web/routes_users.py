@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
@@ -28,19 +28,12 @@ from onesheet.services.errors import OperationalError, PoolTimeout
 from onesheet.web.auth import SESSION_COOKIE, Caller, check_csrf, session_of
 from onesheet.web.errors import BUSY, RETRY_AFTER_SECONDS, answer, is_busy
 from onesheet.web.i18n import register
-from onesheet.web.pages import CallerDep, lang_of, render, store_of
+from onesheet.web.pages import CallerDep, CsrfDep, lang_of, render, store_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> None:
-    """The form's CSRF check as a dependency: it runs before the rest of the form is
-    validated, so a cookie request without its token is a 403 whatever it holds (not 422)."""
-    check_csrf(caller, csrf_token)
-
-
-CsrfDep = Depends(csrf_checked)
 PASSWORD_PAGE = "/account/password"
 OPEN_PATHS = (PASSWORD_PAGE, "/login", "/logout", "/static", "/favicon")
 
