@@ -7,8 +7,9 @@ never see raw text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -30,6 +31,22 @@ class PersonRecord:
     phone: object = None
     address: object = None
     household_no: object = None
+
+
+def sheet_record(p: Mapping[str, Any]) -> PersonRecord:
+    """A person of the sheet (a row of the current view with ``entity_id``, ``name``,
+    ``id_number``, ``birth_date``, ``gender``, ``phone``, ``current_address`` and
+    ``household_no``) as a linkage record keyed by its entity id."""
+    return PersonRecord(
+        int(p["entity_id"]),
+        p["name"],
+        p["id_number"],
+        p["birth_date"],
+        p["gender"],
+        p["phone"],
+        p["current_address"],
+        p["household_no"],
+    )
 
 
 def _none(text: str) -> str | None:

@@ -36,7 +36,7 @@ from onesheet.domain.values.idnumber import parse_id_number
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.linkage import model as lm
 from onesheet.linkage.link import LinkConfig
-from onesheet.linkage.records import PersonRecord, to_arrow
+from onesheet.linkage.records import sheet_record, to_arrow
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, ids, link_store, observation_log
 from onesheet.store.db import Connection
@@ -84,19 +84,7 @@ def _candidate_pairs(
 ) -> tuple[list[lm.Pair], int]:
     """Scored pairs of likely duplicates (pure linkage; no store) and how many were
     dropped because both sides hold valid, different ID numbers."""
-    records = [
-        PersonRecord(
-            int(p["entity_id"]),
-            p["name"],
-            p["id_number"],
-            p["birth_date"],
-            p["gender"],
-            p["phone"],
-            p["current_address"],
-            p["household_no"],
-        )
-        for p in people
-    ]
+    records = [sheet_record(p) for p in people]
     table = to_arrow(records)
     model = lm.train(table, None, config.model)
     number = {r.uid: _valid_id(r.id_text) for r in records}

@@ -37,7 +37,7 @@ from onesheet.domain.values.problems import ValueProblem
 from onesheet.linkage import evidence
 from onesheet.linkage import model as lm
 from onesheet.linkage.link import LinkConfig
-from onesheet.linkage.records import PersonRecord, to_arrow
+from onesheet.linkage.records import sheet_record, to_arrow
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, link_store
 from onesheet.store import province as layout_store
@@ -144,19 +144,6 @@ def _valid_id(text: object) -> str | None:
         return None
 
 
-def _record(p: Mapping[str, Any]) -> PersonRecord:
-    return PersonRecord(
-        int(p["entity_id"]),
-        p["name"],
-        p["id_number"],
-        p["birth_date"],
-        p["gender"],
-        p["phone"],
-        p["current_address"],
-        p["household_no"],
-    )
-
-
 def _score_counties(
     left: Sequence[Mapping[str, Any]],
     right: Sequence[Mapping[str, Any]],
@@ -167,7 +154,7 @@ def _score_counties(
     many were dropped for holding valid, different ID numbers. The model is trained as an
     import trains it: u from random pairs, m from the pairs the same valid ID number ties
     (EM when there are too few of them)."""
-    a, b = [_record(p) for p in left], [_record(p) for p in right]
+    a, b = [sheet_record(p) for p in left], [sheet_record(p) for p in right]
     if not a or not b:
         return [], 0
     ta, tb = to_arrow(a), to_arrow(b)
@@ -201,7 +188,7 @@ def _entry(
         "_reason": "other_county",
         "_other": {"county": other_county, "entity_id": int(other["entity_id"])},
     }
-    ev = evidence.compare(_record(other), _record(own))
+    ev = evidence.compare(sheet_record(other), sheet_record(own))
     return {
         "county_code": own["county_code"],
         "entity_type": "person",
