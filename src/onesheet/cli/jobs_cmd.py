@@ -103,7 +103,7 @@ def run_command(
         with contextlib.suppress(OSError):  # not allowed here: run at the usual priority
             os.nice(nice)
     with friendly_errors():
-        job = _or_fail(lambda: import_jobs.run_job(open_store(), job_id))
+        job = _or_fail(lambda: import_jobs.run_job(open_store(), job_id, backend_nice=nice))
     _print(job)
     if job.status != "done":
         raise typer.Exit(1)

@@ -51,6 +51,7 @@ from onesheet.settings import get_settings
 from onesheet.store import import_jobs as jobs
 from onesheet.store import users
 from onesheet.store.db import Connection, OperationalError, PoolTimeout
+from onesheet.store.priority import lower_backend_priority
 
 log = logging.getLogger(__name__)
 
@@ -224,13 +225,23 @@ def recover_interrupted(store: Store) -> int:
     return sum(_checked(store, row).interrupted for row in rows)
 
 
-def run_job(store: Store, job_id: str, *, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> JobView:
+def run_job(
+    store: Store,
+    job_id: str,
+    *,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    backend_nice: int = 0,
+) -> JobView:
     """Claim a queued job in this process and run its import as the job's owner.
+
+    ``backend_nice`` lowers the CPU priority of the PostgreSQL backends the import drives,
+    where that is allowed (see ``store.priority``): most of an import's CPU is theirs.
 
     Not a service of its own: it acts as no one until it has loaded the owner's account,
     and ``import_file`` — the service it runs — checks that actor's permission and scope
     and writes the audit event, exactly as when the owner imports from the CLI.
     """
+    lower_backend_priority(store.engine, backend_nice)
     with store.transaction() as conn:
         attempt = jobs.claim(conn, job_id, pid=os.getpid(), host=HOST, now=utcnow())
         row = jobs.get(conn, job_id)
