@@ -14,7 +14,7 @@ from onesheet.domain.access import CLI_ADMIN
 from onesheet.services import auth
 from onesheet.services.audit import who_read
 from onesheet.web.app import create_app
-from tests.integration.test_audit_and_tokens import ADMIN, _events, county  # noqa: F401
+from tests.integration.test_audit_and_tokens import ADMIN, _events, _login, county  # noqa: F401
 
 
 def _client(store, username: str) -> TestClient:  # type: ignore[no-untyped-def]
@@ -63,3 +63,22 @@ def test_a_service_refusal_through_a_route_is_audited_once(county):  # noqa: F81
     assert len(denied) == 1  # the service's event; the route does not write a second
     assert "service=sheet_read_entity" in denied[0]["detail"]
     assert "route=" not in denied[0]["detail"]
+
+
+def test_a_change_without_its_csrf_token_is_audited_with_the_person(county):  # noqa: F811
+    """A signed-in browser's change without the session's token may be forged by another
+    site: refused, and the attempt is audited with who, where and the person."""
+    store, mine, _, _ = county
+    client = TestClient(create_app(store))
+    _login(client, "cadre")
+    before = len(_events(store, "denied"))
+    r = client.post(
+        f"/people/{mine[0]}/values",
+        data={"field": "person.phone", "value": "13905721234", "version": "1"},
+    )
+    assert r.status_code == 403 and "表单已过期" in r.text
+    denied = _events(store, "denied")[before:]
+    assert [(e["actor"], e["role"]) for e in denied] == [("cadre", "village")]
+    assert f"route=POST /people/{mine[0]}/values" in denied[0]["detail"]
+    assert "CSRF" in denied[0]["detail"]
+    assert denied[0]["entity_ids"] == str(mine[0])

@@ -52,6 +52,7 @@ def _words(code: str) -> tuple[str, str]:
 BUSY = _words("system.busy")
 UNSTORABLE = _words("request.unstorable")
 STALE = _words("request.stale")
+CSRF_REFUSED = _words("request.csrf")
 # SQLite's busy answers, and PostgreSQL's lock_not_available, deadlock, serialisation failure
 _BUSY_TEXT = ("database is locked", "database is busy", "database table is locked")
 _BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
@@ -146,6 +147,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfFailed)
     def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        # A signed-in caller's change without its token may be a forged cross-site request:
+        # audited like any refusal, so "who tried to change person X" has an answer.
+        _audit_route_refusal(request, AccessDenied(*CSRF_REFUSED))
         msg = "表单已过期，请刷新后重试 (CSRF token missing or wrong)"
         return answer(request, 403, msg, msg, "forbidden", code="request.csrf")
 
