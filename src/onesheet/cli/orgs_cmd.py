@@ -135,15 +135,28 @@ def as_of_command(
 
 @app.command("merge")
 def merge_command(
-    code: Annotated[str, typer.Argument(help="被撤并的机构代码")],
+    code: Annotated[str, typer.Argument(help="被撤并的机构代码（村或乡镇）")],
     into: Annotated[str, typer.Option("--into", help="并入的机构代码")],
     effective: Annotated[str | None, typer.Option("--effective", help="生效日期")] = None,
+    codes: Annotated[
+        Path | None,
+        typer.Option(
+            "--codes",
+            help="乡镇撤并：其村（社区）在并入乡镇下公布的新代码表"
+            "（统计用区划代码，及原代码或名称；CSV/XLSX）",
+        ),
+    ] = None,
 ) -> None:
-    """记录撤并：旧机构保留并指向新机构（不删除），人员、户与未完成任务随迁 (record a merger)."""
+    """记录撤并：旧机构保留并指向新机构（不删除），人员、户、账号与未完成任务随迁；
+    乡镇撤并时其村按公布的新代码迁入并入的乡镇 (record a merger)."""
+    data = _read_file(codes) if codes else None
     with friendly_errors():
-        moved = org_tree.merge_org(open_store(), actor(), code, into, effective=_day(effective))
+        moved = org_tree.merge_org(
+            open_store(), actor(), code, into, effective=_day(effective),
+            codes=data, codes_filename=codes.name if codes else None,
+        )  # fmt: skip
     followed = "，".join(f"{k} {v}" for k, v in sorted(moved.entities.items())) or "无"
     console.print(
-        f"已记录：{code} 并入 {into}；随迁 {followed}；未完成任务移交 {moved.open_tasks_moved}，"
-        f"并入同期任务 {moved.open_tasks_joined}"
+        f"已记录：{code} 并入 {into}；随迁 {followed}；账号 {moved.users}；"
+        f"未完成任务移交 {moved.open_tasks_moved}，并入同期任务 {moved.open_tasks_joined}"
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.org_load import (
@@ -34,6 +35,7 @@ from onesheet.domain.org_load import (
     plan_changes,
     short_code,
 )
+from onesheet.domain.org_merge import Renumbered, plan_town_merger, read_renumbering
 from onesheet.domain.orgunits import OrgUnit
 from onesheet.domain.synth.reference import divisions
 from onesheet.linkage.reading import read_export
@@ -162,6 +164,9 @@ def load_org_tree(
             {c: into for c, (into, _) in merges.items()},
             {u.code: u.name for u in [*existing, *units]},
         )
+        unplaced = _town_villages_left(plan, existing, filename)
+        if unplaced:
+            raise InvalidInput(unplaced)
         if not apply:
             return LoadResult(plan, False)
         first_load = not existing
@@ -197,8 +202,15 @@ def load_org_tree(
                     conn, actor, live[c.code], c.into_code, day, batch_id, now,
                     kind=c.kind, note=filename or "",
                 )  # fmt: skip
+                if c.kind == "move":
+                    moved = moved.plus(
+                        _carry_grids(conn, actor, c.code, c.into_code, day, batch_id, now,
+                                     filename or "")
+                    )  # fmt: skip
                 for k, v in moved.entities.items():
                     followed[k] = followed.get(k, 0) + v
+                if moved.users:
+                    followed["user"] = followed.get("user", 0) + moved.users
         counts = LoadResult(plan, True).counts()
         audit.write_event(
             conn,
@@ -270,6 +282,30 @@ def _with_merges_and_moves(plan: Plan, merges: dict[str, str], names: dict[str, 
     return plan
 
 
+def _town_villages_left(plan: Plan, existing: list[OrgUnit], filename: str | None) -> list[Finding]:
+    """A town merged by the file must take all its villages along: each live village of it
+    has to reappear under the survivor (a move) or be merged itself, else it would be left
+    under a town that no longer exists."""
+    towns = {
+        c.code: c.into_code
+        for c in plan.changes
+        if isinstance(c, OrgChange) and c.kind == "merge" and c.level == "town"
+    }
+    going = {c.code for c in plan.changes if c.kind in ("merge", "move")}
+    return [
+        finding(
+            "orgs.town_codes",
+            code=u.parent_code,
+            village=u.code,
+            name=u.name,
+            into=towns[u.parent_code],
+            file=filename,
+        )
+        for u in existing
+        if u.level == "village" and u.parent_code in towns and u.code not in going
+    ]
+
+
 def _merge_batch(conn, county: str, actor: Actor, now: datetime, what: str) -> int:  # type: ignore[no-untyped-def]
     batch_id = ids.allocate(conn, "batch", 1, county)[0]
     start_batch(
@@ -314,32 +350,156 @@ def _merge(
     )  # fmt: skip
 
 
+def _check_merger(conn, actor: Actor, code: str, into: str) -> tuple[OrgUnit, OrgUnit]:  # type: ignore[no-untyped-def]
+    """Both units, or the one reason the merger cannot be: unknown, into itself, across
+    counties or levels, or a unit that was itself merged away already."""
+    old, new = orgs.get_org(conn, code), orgs.get_org(conn, into)
+    if old is None or new is None:
+        raise InvalidInput([finding("orgs.unknown", code=code, into=into)])
+    write_scope.require_county(actor, old.county_code)
+    if code == into:
+        raise InvalidInput([finding("orgs.merge_self", code=code)])
+    if old.county_code != new.county_code:
+        raise InvalidInput([finding("orgs.merge_county", code=code, into=into)])
+    if old.level != new.level:
+        raise InvalidInput([finding("orgs.merge_level")])
+    for unit in (old, new):
+        ended = org_events.merged_into(conn, unit.code)
+        if ended is not None:
+            raise InvalidInput(
+                [finding("orgs.merge_ended", code=unit.code, survivor=ended[0], day=ended[1])]
+            )
+    return old, new
+
+
+def _town_plan(
+    conn, town: OrgUnit, into: OrgUnit, codes: bytes | None, filename: str | None
+) -> list[Renumbered]:  # type: ignore[no-untyped-def]
+    """The merged town's villages with their published codes under ``into``, or every
+    problem of the table (a town with villages cannot merge without one)."""
+    villages = [u for u in org_events.live_children(conn, town.code) if u.level == "village"]
+    rows, findings = [], []
+    if codes is not None:
+        table = _read(codes, filename)
+        rows, findings = read_renumbering(
+            table.headings, table.rows, first_row=table.first_row, file=filename
+        )
+    if findings:
+        raise InvalidInput(findings)
+    survivors = [u for u in org_events.live_children(conn, into.code) if u.level == "village"]
+    taken = orgs.names_by_code(conn, town.county_code)
+    classes = org_events.classes_of(conn, [v.code for v in villages])
+    renumbered, findings = plan_town_merger(
+        town, into, villages, classes, rows, survivors, taken, file=filename
+    )
+    if findings:
+        raise InvalidInput(findings)
+    return renumbered
+
+
+def _renumber_villages(
+    conn, actor: Actor, town: OrgUnit, into: OrgUnit, renumbered: list[Renumbered],
+    day: date, batch_id: int, now: datetime, note: str,
+) -> Moved:  # type: ignore[no-untyped-def]  # fmt: skip
+    """Each village of the merged town starts anew under ``into`` with its published code
+    (a ``create`` event), and the old village moves into it (a ``move`` event): its row
+    stays, ended, still under the old town, so the past reads as it was."""
+    units = [
+        OrgUnit(n.new_code, n.name, "village", into.code, into.county_code, n.kind, "real")
+        for n in renumbered
+    ]
+    org_events.add_units(conn, units, {n.new_code: n.klass for n in renumbered if n.klass})
+    org_events.add_events(
+        conn,
+        into.county_code,
+        [
+            OrgEvent(n.new_code, "create", day, None, n.name, None, n.kind, None, n.klass,
+                     None, actor.username, note)
+            for n in renumbered
+        ],
+        now,
+    )  # fmt: skip
+    moved = Moved({}, 0, 0)
+    villages = {u.code: u for u in org_events.live_children(conn, town.code)}
+    for n in renumbered:
+        old = villages[n.old_code]
+        moved = moved.plus(
+            _merge(conn, actor, old, n.new_code, day, batch_id, now, kind="move", note=note)
+        )
+        moved = moved.plus(
+            _carry_grids(conn, actor, n.old_code, n.new_code, day, batch_id, now, note)
+        )
+    return moved
+
+
+def _carry_grids(
+    conn, actor: Actor, old_village: str, new_village: str, day: date, batch_id: int,
+    now: datetime, note: str,
+) -> Moved:  # type: ignore[no-untyped-def]  # fmt: skip
+    """A village that moved to a new code takes its grids along: each grid gets the new
+    village's code with its own three digits (unless a grid list already added that code)
+    and the old grid moves into it."""
+    moved = Moved({}, 0, 0)
+    for grid in org_events.live_children(conn, old_village):
+        code = new_village + grid.code[len(old_village) :]
+        if orgs.get_org(conn, code) is None:
+            org_events.add_units(
+                conn,
+                [OrgUnit(code, grid.name, "grid", new_village, grid.county_code, grid.kind,
+                         grid.source)],
+                {},
+            )  # fmt: skip
+            org_events.add_events(
+                conn, grid.county_code,
+                [OrgEvent(code, "create", day, None, grid.name, None, grid.kind, None, None,
+                          None, actor.username, note)],
+                now,
+            )  # fmt: skip
+        moved = moved.plus(_merge(conn, actor, grid, code, day, batch_id, now, kind="move",
+                                  note=note))  # fmt: skip
+    return moved
+
+
 @service("orgs_merge", permission="seed.run", audit="orgs.merge")
 def merge_org(
-    store: Store, actor: Actor, code: str, into: str, *, effective: date | None = None
+    store: Store,
+    actor: Actor,
+    code: str,
+    into: str,
+    *,
+    effective: date | None = None,
+    codes: bytes | None = None,
+    codes_filename: str | None = None,
 ) -> Moved:
     """Record that unit ``code`` was merged into ``into`` on ``effective``: the old unit
     keeps its row (ended, pointing at the survivor) and its history; nothing is deleted.
-    Its people, households and open tasks follow the survivor (see the module)."""
+    Its people, households, open tasks and accounts follow the survivor (see the module).
+
+    A town (乡镇/街道) takes its villages along: ``codes`` is the published table of their
+    new codes under the survivor (统计用区划代码 with 原代码 or 名称, CSV or XLSX); each
+    village moves to its new code (grids too), then the town itself is merged — all in one
+    transaction, refused whole if any village lacks a clean new code."""
     day = effective or local_today()
     with store.transaction() as conn:
-        old, new = orgs.get_org(conn, code), orgs.get_org(conn, into)
-        problems = []
-        if old is None or new is None:
-            problems.append(finding("orgs.unknown", code=code, into=into))
-        elif old.level != new.level or old.county_code != new.county_code or code == into:
-            problems.append(finding("orgs.merge_level"))
-        if problems:
-            raise InvalidInput(problems)
-        assert old is not None and new is not None
+        old, new = _check_merger(conn, actor, code, into)
+        renumbered = (
+            _town_plan(conn, old, new, codes, codes_filename) if old.level == "town" else []
+        )
         now = utcnow()
         batch_id = _merge_batch(conn, old.county_code, actor, now, f"{code}→{into}")
-        moved = _merge(conn, actor, old, into, day, batch_id, now)
+        moved = Moved({}, 0, 0)
+        if renumbered:
+            note = f"{old.name} 并入 {new.name}"
+            moved = _renumber_villages(
+                conn, actor, old, new, renumbered, day, batch_id, now, codes_filename or note
+            )
+        moved = moved.plus(_merge(conn, actor, old, into, day, batch_id, now))
         followed = " ".join(f"{k}={v}" for k, v in sorted(moved.entities.items()))
         audit.write_event(
             conn, actor, "orgs.merge", now=now, county_code=old.county_code,
-            detail=f"{code} → {into} {day.isoformat()} {followed} "
-            f"tasks_moved={moved.open_tasks_moved} tasks_joined={moved.open_tasks_joined}",
+            detail=f"{code} → {into} {day.isoformat()} {followed} villages={len(renumbered)} "
+            f"users={moved.users} tasks_moved={moved.open_tasks_moved} "
+            f"tasks_joined={moved.open_tasks_joined}",
         )  # fmt: skip
         return moved
 

@@ -189,6 +189,19 @@ class Moved:
     entities: dict[str, int]  # entity type → how many
     open_tasks_moved: int
     open_tasks_joined: int  # open tasks folded into the survivor's task of the same period
+    users: int = 0  # accounts scoped to the old unit, now scoped to the survivor
+
+    def plus(self, other: Moved) -> Moved:
+        """Both together (a town merger adds up its villages' and its own)."""
+        entities = dict(self.entities)
+        for k, v in other.entities.items():
+            entities[k] = entities.get(k, 0) + v
+        return Moved(
+            entities,
+            self.open_tasks_moved + other.open_tasks_moved,
+            self.open_tasks_joined + other.open_tasks_joined,
+            self.users + other.users,
+        )
 
 
 def move_members(
@@ -206,9 +219,11 @@ def move_members(
     """Everything placed in ``old`` follows ``new``: entities and their sheet rows (version
     bumped, so an editor holding the old row is refused), their open conflicts, and open
     collection tasks (joined into the survivor's open task of the same template and period
-    when it has one; the emptied task is marked ``merged``, never deleted). Each moved
-    entity gets a placement observation dated ``effective``. Done tasks stay with the old
-    unit: they are its history."""
+    when it has one; the emptied task is marked ``merged``, never deleted), the open
+    linkage-queue rows, and the accounts scoped to ``old`` (a cadre keeps working for the
+    same people under the new code). Each moved entity gets a placement observation dated
+    ``effective``. Done tasks, report runs and feedback stay with the old unit: they are
+    its history."""
     ent = table("entity")
     members = conn.execute(
         select(ent.c.id, ent.c.entity_type).where(ent.c.org_code == old).order_by(ent.c.id)
@@ -240,8 +255,12 @@ def move_members(
         )
     c = table("conflict")
     conn.execute(update(c).where(c.c.org_code == old).values(org_code=new))
+    q = table("link_queue")
+    conn.execute(update(q).where(q.c.org_code == old, q.c.status == "open").values(org_code=new))
+    u = table("app_user")
+    users = conn.execute(update(u).where(u.c.org_code == old).values(org_code=new)).rowcount
     moved, joined = _move_tasks(conn, old, new)
-    return Moved(counts, moved, joined)
+    return Moved(counts, moved, joined, users or 0)
 
 
 def _move_tasks(conn: Connection, old: str, new: str) -> tuple[int, int]:
@@ -295,6 +314,36 @@ def _move_tasks(conn: Connection, old: str, new: str) -> tuple[int, int]:
     return moved, joined
 
 
+def live_children(conn: Connection, parent: str) -> list[OrgUnit]:
+    """The units directly under ``parent`` that are not merged away, in code order."""
+    t = table("org_unit")
+    rows = conn.execute(
+        select(t).where(t.c.parent_code == parent, t.c.merged_into.is_(None)).order_by(t.c.code)
+    ).all()
+    return [
+        OrgUnit(r.code, r.name, r.level, r.parent_code, r.county_code, r.kind, r.source)
+        for r in rows
+    ]
+
+
+def classes_of(conn: Connection, codes: list[str]) -> dict[str, str | None]:
+    """code → urban-rural class of ``codes``."""
+    if not codes:
+        return {}
+    t = table("org_unit")
+    rows = conn.execute(select(t.c.code, t.c.urban_rural).where(t.c.code.in_(codes))).all()
+    return {r.code: r.urban_rural for r in rows}
+
+
+def merged_into(conn: Connection, code: str) -> tuple[str, date] | None:
+    """(survivor, day) if ``code`` was merged away, else None."""
+    t = table("org_unit")
+    row = conn.execute(select(t.c.merged_into, t.c.ended_on).where(t.c.code == code)).one_or_none()
+    if row is None or row.merged_into is None:
+        return None
+    return row.merged_into, row.ended_on
+
+
 def entity_org_as_of(conn: Connection, entity_id: int, day: date) -> str | None:
     """The unit the entity was placed in on ``day``: the old unit of the first move dated
     after ``day``, else where it is now (None: no such entity)."""
@@ -315,3 +364,42 @@ def entity_org_as_of(conn: Connection, entity_id: int, day: date) -> str | None:
     if first_after:
         return str(first_after).split(" ", 1)[1].split("→", 1)[0]
     return str(now)
+
+
+@dataclass(frozen=True)
+class PlacementAsOf:
+    """Where an entity was on a day: its village (or whatever unit held it) and that
+    unit's town, with the names both had on that day."""
+
+    org_code: str
+    org_name: str
+    town_code: str | None
+    town_name: str | None
+
+
+def placement_as_of(conn: Connection, entity_id: int, day: date) -> PlacementAsOf | None:
+    """The unit and town of ``entity_id`` on ``day``, named as they were then. A merged or
+    moved unit keeps its row and its parent, so the old village still leads to the old
+    town (None: no such entity)."""
+    code = entity_org_as_of(conn, entity_id, day)
+    if code is None:
+        return None
+    unit = unit_as_of(conn, code, day)
+    t = table("org_unit")
+    own = conn.execute(select(t.c.parent_code, t.c.level).where(t.c.code == code)).one_or_none()
+    town_code: str | None = None
+    if own is not None and own.level == "town":
+        town_code = code
+    elif own is not None and own.level == "village":
+        town_code = own.parent_code
+    elif own is not None and own.level == "grid" and own.parent_code:
+        town_code = conn.execute(
+            select(t.c.parent_code).where(t.c.code == own.parent_code)
+        ).scalar_one_or_none()
+    town = unit_as_of(conn, town_code, day) if town_code else None
+    return PlacementAsOf(
+        code,
+        unit.name if unit else code,
+        town.code if town else None,
+        town.name if town else None,
+    )

@@ -39,13 +39,15 @@ register(
         "nav_orgs": ("区划", "Org tree"),
         "admin_orgs_hint": (
             "上传本县统计用区划代码表（CSV 或 XLSX，UTF-8 或 GBK：统计用区划代码、名称、"
-            "城乡分类代码；撤并的村在“并入”列填写并入村的代码），可同时上传网格表。"
-            "先显示差异，确认后才写入；撤并、迁移的村，其人员、户和未完成任务随迁，历史不变。",
+            "城乡分类代码；撤并的村或乡镇在“并入”列填写并入单位的代码，撤并乡镇的村按公布的"
+            "新代码列在并入的乡镇下），可同时上传网格表。先显示差异，确认后才写入；撤并、迁移"
+            "的村，其人员、户、网格、账号和未完成任务随迁，历史不变。",
             "Upload the county's statistical division codes (CSV or XLSX, UTF-8 or GBK: code, "
-            "name, urban-rural class; a merged village names its survivor in the 并入 column), "
-            "optionally with the grid list. The diff is shown first and nothing is written "
-            "until you confirm; people, households and open tasks follow a merged or moved "
-            "village, and history stays as it was.",
+            "name, urban-rural class; a merged village or town names its survivor in the 并入 "
+            "column, and a merged town's villages are listed under the survivor with their "
+            "published codes), optionally with the grid list. The diff is shown first and "
+            "nothing is written until you confirm; people, households, grids, accounts and "
+            "open tasks follow a merged or moved village, and history stays as it was.",
         ),
         "admin_orgs_current": ("当前", "Now"),
         "admin_orgs_none": ("尚未装入区划", "No org tree loaded yet"),
