@@ -7,6 +7,7 @@ of the events after that day, the earliest one's old values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -402,4 +403,21 @@ def placement_as_of(conn: Connection, entity_id: int, day: date) -> PlacementAsO
         unit.name if unit else code,
         town.code if town else None,
         town.name if town else None,
+    )
+
+
+def card_placement(
+    conn: Connection, entity_id: int, org_code: str, names: Mapping[str, str], day: date | None
+) -> PlacementAsOf:
+    """Where an entity's card places it: on ``day`` (a card read ``as_of``) the village and
+    town it was in then, named as they were; otherwise its unit now and that unit's town
+    (codes nest, so a village's or grid's town is its first nine digits), from ``names``
+    the card has read already."""
+    if day is not None:
+        found = placement_as_of(conn, entity_id, day)
+        if found is not None:
+            return found
+    town = org_code[:9] if len(org_code) > 9 else None
+    return PlacementAsOf(
+        org_code, names.get(org_code, org_code), town, names.get(town) if town else None
     )
