@@ -31,7 +31,7 @@ from onesheet.domain.values.parse import display_value
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import _entity
-from onesheet.store import audit, observation_log, orgs
+from onesheet.store import audit, observation_log, org_events, orgs
 from onesheet.store.recorder import observations_to_resolutions
 from onesheet.store.report_query import in_subtree, live
 from onesheet.store.schema import sheet_table, table
@@ -66,6 +66,8 @@ class EntityCard:
     as_of: datetime | None
     values: list[CardValue] = field(default_factory=list)
     history: list[dict[str, object]] = field(default_factory=list)
+    town_code: str | None = None  # the unit's town (as it was on ``as_of`` when given)
+    town_name: str | None = None
 
     def value(self, key: str) -> str | None:
         """The (possibly masked) canonical value of ``key``, None if absent or hidden."""
@@ -97,9 +99,14 @@ def read_entity(
         resolved = observations_to_resolutions(store.dictionary, log)
         names = orgs.names_by_code(conn, county)
         version = versions(conn, entity_type, [entity_id]).get(entity_id, 0)
-        card = EntityCard(
-            entity_id, entity_type, org_code, names.get(org_code, org_code), version, as_of
+        # as_of: the village (and town) the entity was in on that day, not today's
+        where = org_events.card_placement(
+            conn, entity_id, org_code, names, as_of.date() if as_of else None
         )
+        card = EntityCard(
+            entity_id, entity_type, where.org_code, where.org_name, version, as_of,
+            town_code=where.town_code, town_name=where.town_name,
+        )  # fmt: skip
         plain = {k: r.value for k, r in resolved.items()}
         when = (as_of.date() if as_of else None) or today or date.today()
         visible_keys = []
@@ -111,7 +118,7 @@ def read_entity(
             res = resolved.get(f.key)
             raw = res.value if res else None
             if not f.stored:
-                raw = derive(f, plain, org_code=org_code, org_names=names, today=when)
+                raw = derive(f, plain, org_code=where.org_code, org_names=names, today=when)
             shown, display = _show(f, raw, visibility, store)
             winner = res.winner if res else None
             card.values.append(

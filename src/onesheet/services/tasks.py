@@ -419,7 +419,8 @@ def _write(
     per_entity: dict[int, list[LogRow]] = defaultdict(list)
     for (eid, key), value in parsed.items():
         per_entity[eid].append(LogRow(eid, meta[eid][0], key, value, "value", now, source))
-    batch_id = ids.allocate(conn, "batch", 1, task.county_code)[0]
+    # values of people the sheet holds: the values lane, never the row an import holds
+    batch_id = ids.allocate(conn, "batch", 1, task.county_code, lane=ids.VALUES_LANE)[0]
     start_batch(
         conn,
         batch_id,

@@ -28,7 +28,12 @@ installation-wide row directly (on PostgreSQL committed at once too, never held:
 holding that row to its commit would block every county's next region — and its own).
 
 ``batch`` ids double as the county's change mark: ``link_store.high_water`` reads the
-county's ``batch@<county>`` row.
+county's ``batch@<county>`` row, and an import holds that row from its check to its commit.
+Value fills of people the sheet already holds (a cadre's task save) draw their batch ids
+from a lane of their own, ``batch@<county>:values`` (``VALUES_LANE``), with regions from the
+same installation-wide ``batch`` row: they create no entity and change no key, so they cannot
+change what an import links against, and a save no longer waits for the rest of an import
+(issue 10/13). The lane's row serialises the fills among themselves, as before.
 """
 
 from __future__ import annotations
@@ -38,11 +43,14 @@ from sqlalchemy import Connection, insert, select, update
 from onesheet.store.schema import table
 
 REGION = 1 << 16  # ids a county takes from the installation-wide counter at a time (at least)
+VALUES_LANE = "values"  # batches that only add values to entities the sheet holds
 
 
-def counter_name(name: str, county_code: str | None) -> str:
-    """The ``id_counter`` row of sequence ``name`` for ``county_code`` (None: installation)."""
-    return name if county_code is None else f"{name}@{county_code}"
+def counter_name(name: str, county_code: str | None, lane: str = "") -> str:
+    """The ``id_counter`` row of sequence ``name`` for ``county_code`` (None: installation),
+    in ``lane`` when given (``batch@330523:values``)."""
+    row = name if county_code is None else f"{name}@{county_code}"
+    return f"{row}:{lane}" if lane and county_code is not None else row
 
 
 def _region(conn: Connection, name: str, count: int, *, whole: bool = True) -> int:
@@ -72,16 +80,20 @@ def _region(conn: Connection, name: str, count: int, *, whole: bool = True) -> i
         return take(own)
 
 
-def allocate(conn: Connection, name: str, count: int, county_code: str | None = None) -> range:
+def allocate(
+    conn: Connection, name: str, count: int, county_code: str | None = None, *, lane: str = ""
+) -> range:
     """Reserve ``count`` consecutive ids of sequence ``name`` (``entity``, ``batch``) for
-    a write of county ``county_code``; returns them as a range."""
+    a write of county ``county_code`` — from the county's row ``lane`` when given (regions
+    still come from the installation-wide row ``name``, so lanes never overlap); returns
+    them as a range."""
     if count <= 0:
         return range(0)
     if county_code is None:
         start = _region(conn, name, count, whole=False)
         return range(start, start + count)
     counters = table("id_counter")
-    row = counter_name(name, county_code)
+    row = counter_name(name, county_code, lane)
     current = conn.execute(
         select(counters.c.next_value).where(counters.c.name == row).with_for_update()
     ).scalar_one_or_none()

@@ -83,7 +83,10 @@ def holders(conn: Connection, entity_type: str, keys: Iterable[str]) -> dict[str
 def high_water(conn: Connection, county_code: str | None = None, *, lock: bool = False) -> int:
     """The county's batch counter (``store/ids``: row ``batch@<county>``): every write to
     the county's log allocates a batch id from it under its row lock, held to commit, so an
-    unchanged value means the county's sheet has not changed. ``lock`` takes that lock
+    unchanged value means the county's sheet has not changed in anything linkage reads —
+    except value fills of entities it holds (task saves), which take ids from the values
+    lane (``ids.VALUES_LANE``): they create no entity and change no key, and must not
+    queue behind an import that holds this row to its commit. ``lock`` takes that lock
     (PostgreSQL; SQLite's writer holds the whole file), so no batch of the county can land
     between the check and this transaction's own writes; other counties' writers take
     their own rows and do not wait. ``county_code`` None reads the installation-wide row."""
