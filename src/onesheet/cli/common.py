@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from onesheet.domain.access import CLI_ADMIN, AccessDenied, Actor
@@ -49,7 +50,9 @@ def actor() -> Actor:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]错误 (error)：[/]{message}")
+    """Print ``message`` as an error (literally: a ``[spark]`` in it is text, not rich markup)
+    and exit with ``code``."""
+    err_console.print(f"[bold red]错误 (error)：[/]{escape(message)}")
     raise typer.Exit(code)
 
 
