@@ -3,6 +3,7 @@ conflicts), a person's page with changes in passing and settling, and the people
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Annotated
 from urllib.parse import quote
 
@@ -64,22 +65,41 @@ def sheet_page(request: Request, caller: CallerDep, q: SearchText = "") -> HTMLR
     return render(request, "sheet.html", ctx)
 
 
+AsOf = Annotated[
+    date | None,
+    Query(description="显示该日的记录：当日所在的村（社区）与乡镇、当日的值 (YYYY-MM-DD)"),
+]
+
+
+def _end_of(day: date | None) -> datetime | None:
+    """A day as the card reads it: everything valid by the end of that day."""
+    return datetime.combine(day, time.max) if day else None
+
+
 @router.get("/people/{entity_id}", response_class=HTMLResponse)
 def person_page(
-    request: Request, caller: CallerDep, entity_id: EntityId, saved: str = ""
+    request: Request, caller: CallerDep, entity_id: EntityId, saved: str = "", as_of: AsOf = None
 ) -> HTMLResponse:
-    return _person(request, caller, entity_id, saved=saved)
+    return _person(request, caller, entity_id, saved=saved, as_of=as_of)
 
 
 def _person(
-    request: Request, caller: Caller, entity_id: int, status: int = 200, **ctx: object
+    request: Request,
+    caller: Caller,
+    entity_id: int,
+    status: int = 200,
+    as_of: date | None = None,
+    **ctx: object,
 ) -> HTMLResponse:
+    """The card, editable today; read as of a day it is history and offers no changes."""
     store = store_of(request)
-    card = read_entity(store, caller.actor, entity_id, with_history=True)
+    card = read_entity(store, caller.actor, entity_id, with_history=True, as_of=_end_of(as_of))
+    past = as_of is not None
     base = {
         "card": card,
-        "inputs": editable_inputs(store, caller.actor, card),
-        "conflicts": conflict_choices(store, caller.actor, entity_id),
+        "as_of": as_of,
+        "inputs": {} if past else editable_inputs(store, caller.actor, card),
+        "conflicts": {} if past else conflict_choices(store, caller.actor, entity_id),
         "can_settle": caller.actor.role in PERMISSIONS["sheet.settle"],
         "csrf": caller.csrf or "",
         "errors": {},
@@ -154,12 +174,18 @@ def api_people(
 
 
 @router.get("/api/people/{entity_id}")
-def api_person(request: Request, caller: CallerDep, entity_id: EntityId) -> dict[str, object]:
-    card = read_entity(store_of(request), caller.actor, entity_id)
+def api_person(
+    request: Request, caller: CallerDep, entity_id: EntityId, as_of: AsOf = None
+) -> dict[str, object]:
+    card = read_entity(store_of(request), caller.actor, entity_id, as_of=_end_of(as_of))
     return {
         "entity_id": card.entity_id,
         "entity_type": card.entity_type,
+        "as_of": as_of.isoformat() if as_of else None,
         "org_code": card.org_code,
+        "org_name": card.org_name,
+        "town_code": card.town_code,
+        "town_name": card.town_name,
         "version": card.version,
         "values": {
             v.key: {"value": v.value, "display": v.display, "source": v.source}
@@ -189,6 +215,11 @@ register(
             "Changed by someone else; reload and edit again",
         ),
         "person_settle": ("以此为准", "Use this"),
+        "person_as_of": (
+            "{day} 的记录（当日所在村、乡镇与当日的值，只读）",
+            "As on {day} (the village, town and values of that day; read-only)",
+        ),
+        "person_today": ("查看当前记录", "Show today's record"),
         "person_empty": ("（空）", "(empty)"),
         "person_fill_empty": ("补充空白项（{n}）", "Fill empty values ({n})"),
         "person_conflict_hint": (
