@@ -22,21 +22,12 @@ import onesheet
 
 ROOT = Path(onesheet.__file__).parent
 
-# Violations that exist today in files other engineers are changing right now; each is to be
-# moved (query into a store repository, store type re-exported through a service) by the
-# next person who touches the file. This list may only shrink: an entry that no longer
-# violates fails ``test_pending_moves_are_still_pending`` so it gets deleted.
-_BUSY = "being edited by another engineer right now (issue 15 pass left it alone)"
-_QUERIES = "runs SQLAlchemy queries of its own; move them into a store repository"
-PENDING_MOVES: dict[tuple[str, str], str] = {
-    # files other engineers are changing: only `Connection` to import from onesheet.store.db
-    ("services/data_import.py", "sqlalchemy"): _BUSY + "; Connection → onesheet.store.db",
-    ("services/county_fields.py", "sqlalchemy"): _BUSY + "; " + _QUERIES,
-    # not reached in the issue 15 pass: real queries to move (sheet_read/sheet_write into
-    # store/sheet_view, tasks into store/tasks, doctor into a store/health module)
-    ("services/sheet_read.py", "sqlalchemy"): _QUERIES + " (search, person card)",
-    ("services/tasks.py", "sqlalchemy"): _QUERIES + " (task lists and rows)",
-}
+# Violations that may be left for later, each with the move that fixes it (query into a store
+# repository, store type re-exported through a service). This list may only shrink: an entry
+# that no longer violates fails ``test_pending_moves_are_still_pending`` so it gets deleted.
+# It is empty: the last queries in services (import, county fields, search and card, tasks)
+# moved into store repositories (store/sheet_lists, store/tasks, store/orgs, ...).
+PENDING_MOVES: dict[tuple[str, str], str] = {}
 
 DOMAIN_FORBIDDEN = (
     "sqlalchemy",

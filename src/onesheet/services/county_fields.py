@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, select
-
 from onesheet.domain.access import Actor
 from onesheet.domain.county_fields import (
     FieldDefinition,
@@ -36,8 +34,8 @@ from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.forms import TemplateNotFound
 from onesheet.store import county_fields as store_fields
-from onesheet.store import templates, wordings
-from onesheet.store.schema import table
+from onesheet.store import entities, orgs, templates, wordings
+from onesheet.store.db import Connection
 from onesheet.store.templates import TemplateRow
 
 MASK_BY_TYPE = {"id_number": "id_number", "phone": "phone"}
@@ -71,9 +69,7 @@ def _county_of(conn: Connection, actor: Actor, county_code: str | None = None) -
         return county_code
     if actor.county_code:
         return actor.county_code
-    o = table("org_unit")
-    found = conn.execute(select(o.c.county_code).order_by(o.c.county_code).limit(1)).scalar()
-    return str(found or "000000")
+    return orgs.first_county(conn) or "000000"
 
 
 def _draft_columns(row: TemplateRow, known: set[str]) -> list[tuple[str, str, str, list[object]]]:
@@ -179,7 +175,9 @@ def confirm(
             )
         if key in store.dictionary.fields and store.dictionary.fields[key].county_code is None:
             raise _bad("builtin", f"{key} 是内置字段", f"{key} is a built-in field", key)
-        template_id = template_id or (old.template_id if old else None) or _proposer(conn, key)
+        template_id = (
+            template_id or (old.template_id if old else None) or wordings.proposer(conn, key)
+        )
         row = _template(conn, template_id) if template_id else None
         heading, samples = _evidence(row, key)
         evidence = propose(heading or (draft.label_zh if draft else key), samples)
@@ -216,11 +214,6 @@ def confirm(
         return store_fields.save(
             conn, d, action=action, actor=actor.username, at=now, reason=reason
         )
-
-
-def _proposer(conn: Connection, key: str) -> str | None:
-    t = table("draft_field")
-    return conn.execute(select(t.c.proposed_by).where(t.c.key == key)).scalar()
 
 
 def _evidence(row: TemplateRow | None, key: str) -> tuple[str, list[object]]:
@@ -488,15 +481,16 @@ def _record_copies(conn, store, actor, county, entity, key, copies, now) -> None
     from onesheet.store.observation_log import LogRow
     from onesheet.store.recorder import EntityWrite, record, start_batch
 
-    e = table("entity")
-    orgs = dict(conn.execute(select(e.c.id, e.c.org_code).where(e.c.id.in_(list(copies)))).all())
+    org_of = {eid: p.org_code for eid, p in entities.placements(conn, copies).items()}
     batch_id = ids.allocate(conn, "batch", 1, county)[0]
     start_batch(
         conn, batch_id, kind="merge", county_code=county, source="steward",
         actor=actor.username, now=now, description=f"merge into {key}",
     )  # fmt: skip
     writes = [
-        EntityWrite(eid, entity, orgs[eid], [LogRow(eid, entity, key, value, "value", since, src)])
+        EntityWrite(
+            eid, entity, org_of[eid], [LogRow(eid, entity, key, value, "value", since, src)]
+        )
         for eid, (value, src, since) in copies.items()
     ]
     record(conn, store.dictionary, writes, county_code=county, batch_id=batch_id,

@@ -40,8 +40,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
-
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import Finding, InvalidInput
@@ -55,6 +53,7 @@ from onesheet.linkage.records import PersonRecord
 from onesheet.linkage.rows import KEY_FIELDS, ParsedRow, parse_rows
 from onesheet.services.base import Store, service, utcnow
 from onesheet.store import audit, ids, link_store, places
+from onesheet.store.db import Connection
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
 

@@ -6,13 +6,10 @@ only see masked, and writes an audit event naming what was read.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-
-from sqlalchemy import ColumnElement, Connection, func, select
 
 from onesheet.domain.access import (
     PERMISSIONS,
@@ -32,9 +29,9 @@ from onesheet.domain.values.problems import ValueProblem
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import _entity
 from onesheet.store import audit, observation_log, org_events, orgs
+from onesheet.store.db import Connection
 from onesheet.store.recorder import observations_to_resolutions
-from onesheet.store.report_query import in_subtree, live
-from onesheet.store.schema import sheet_table, table
+from onesheet.store.sheet_lists import PersonWhere, find_people, open_conflicts, person_names
 from onesheet.store.sheet_view import versions
 
 
@@ -208,13 +205,12 @@ def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) ->
     q = query.strip()
     if not q:
         return []
-    t = sheet_table("person")
     id_text = _id_query(q)
     if id_text is None:
         return _person_hits(
             store,
             actor,
-            [t.c.name.startswith(q, autoescape=True)],
+            PersonWhere(name_prefix=q),
             limit=limit,
             action="sheet.search",
             fields=["person.name", "person.id_number"],
@@ -226,11 +222,11 @@ def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) ->
     number = full_id_number(id_text)
     if vis == "full":
         whole = number or (id_text if len(id_text) == 18 else None)
-        cond = t.c.id_number == whole if whole else t.c.id_number.startswith(id_text)
+        cond = PersonWhere(id_number=whole) if whole else PersonWhere(id_prefix=id_text)
         return _person_hits(
             store,
             actor,
-            [cond],
+            cond,
             limit=limit,
             action="sheet.search",
             fields=["person.name", "person.id_number"],
@@ -241,7 +237,7 @@ def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) ->
     return _person_hits(
         store,
         actor,
-        [t.c.id_number == number],
+        PersonWhere(id_number=number),
         limit=limit,
         action="sheet.search",
         fields=["person.name", "person.id_number"],
@@ -252,16 +248,13 @@ def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) ->
 
 def _ration_id_lookups(conn: Connection, actor: Actor, now: datetime) -> None:
     """Refuse a masked viewer's full-number lookup once the day's misses are spent."""
-    a = table("audit_event")
-    misses = conn.execute(
-        select(func.count()).where(
-            a.c.actor == actor.username,
-            a.c.action == "sheet.search",
-            a.c.at >= now - ID_LOOKUP_WINDOW,
-            a.c.entity_count == 0,
-            a.c.detail.startswith(ID_LOOKUP_DETAIL + " ", autoescape=True),
-        )
-    ).scalar_one()
+    misses = audit.count_empty_events(
+        conn,
+        actor=actor.username,
+        action="sheet.search",
+        since=now - ID_LOOKUP_WINDOW,
+        detail_prefix=ID_LOOKUP_DETAIL + " ",
+    )
     if misses >= ID_LOOKUP_MISSES:
         raise AccessDenied(
             f"24小时内按身份证号查无此人已达{ID_LOOKUP_MISSES}次，请按姓名查找或稍后再试",
@@ -287,31 +280,20 @@ def list_conflicts(
     store: Store, actor: Actor, *, limit: int = 100, entity_id: int | None = None
 ) -> list[ConflictItem]:
     """Open conflicts in the actor's scope (or on one entity), on fields the actor may see."""
-    t = table("conflict")
-    stmt = select(t).order_by(t.c.org_code, t.c.entity_id).limit(limit)
-    if entity_id is not None:
-        stmt = stmt.where(t.c.entity_id == entity_id)
-    if actor.org_code:
-        stmt = stmt.where(t.c.org_code.startswith(actor.org_code))
     with store.transaction() as conn:
         items = []
-        for r in conn.execute(stmt):
+        for r in open_conflicts(conn, org_code=actor.org_code, entity_id=entity_id, limit=limit):
             f = store.dictionary.fields.get(r.field_key)
             vis = field_visibility(actor, f, store.grants) if f else "hidden"
             if vis == "hidden":
                 continue
-            values = json.loads(r.detail)
+            values = r.values
             if vis == "masked":
                 values = [{**v, "value": mask_value(f.mask, v["value"])} for v in values]
             items.append(ConflictItem(r.entity_id, r.entity_type, r.field_key, r.org_code, values))
         people = [i.entity_id for i in items if i.entity_type == "person"]
         if people:
-            p = sheet_table("person")
-            names = dict(
-                conn.execute(
-                    select(p.c.entity_id, p.c.name).where(p.c.entity_id.in_(set(people)))
-                ).all()
-            )
+            names = person_names(conn, people)
             items = [replace(i, name=names.get(i.entity_id)) for i in items]
         audit.write_event(
             conn,
@@ -371,17 +353,16 @@ def filter_people(
             raise AccessDenied(
                 f"无权按“{flt.label_zh}”筛选", f"{actor.username} may not filter by {flt.key}"
             )
-    t = sheet_table("person")
-    conds = live("person", t)
-    for flt in chosen:
-        if flt.key == "over60":
-            conds.append(t.c.birth_date <= birth_cutoff(today or date.today(), 60))
-        else:
-            conds.append(t.c[flt.field_key.split(".", 1)[1]].is_(True))
+    over60 = any(f.key == "over60" for f in chosen)
+    where = PersonWhere(
+        flags=tuple(f.field_key.split(".", 1)[1] for f in chosen if f.key != "over60"),
+        born_by=birth_cutoff(today or date.today(), 60) if over60 else None,
+        live_only=True,
+    )
     return _person_hits(
         store,
         actor,
-        conds,
+        where,
         limit=limit,
         action="sheet.filter",
         fields=["person.name", "person.id_number", *(f.field_key for f in chosen)],
@@ -392,7 +373,7 @@ def filter_people(
 def _person_hits(
     store: Store,
     actor: Actor,
-    conds: Sequence[ColumnElement[bool]],
+    where: PersonWhere,
     *,
     limit: int,
     action: str,
@@ -400,32 +381,13 @@ def _person_hits(
     detail: str,
     before: Callable[[Connection, Actor, datetime], None] | None = None,
 ) -> list[PersonHit]:
-    """People passing ``conds`` in the actor's subtree, identified only by what a list
+    """People matching ``where`` in the actor's subtree, identified only by what a list
     shows (ID masked as the actor must see it), and the audit event naming who was read.
 
     The order (org unit, then entity id) never depends on a value the actor may see only
     masked, so neither order nor count says anything about hidden digits. ``before`` runs in
     the same transaction ahead of the read (and may refuse it).
     """
-    t, units = sheet_table("person"), table("org_unit")
-    stmt = (
-        select(
-            t.c.entity_id,
-            t.c.name,
-            t.c.id_number,
-            t.c.gender,
-            t.c.birth_date,
-            t.c.org_code,
-            units.c.name.label("org_name"),
-        )
-        .outerjoin(units, units.c.code == t.c.org_code)  # the unit's name in the same read
-        .where(*conds)
-    )
-    if actor.org_code:  # a code range on the (county_code, org_code) index, not a LIKE
-        stmt = stmt.where(
-            t.c.county_code == actor.county_code, in_subtree(t.c.org_code, actor.org_code)
-        )
-    stmt = stmt.order_by(t.c.org_code, t.c.entity_id).limit(limit)
     d = store.dictionary
     idf = d.fields["person.id_number"]
     vis = field_visibility(actor, idf, store.grants)
@@ -434,7 +396,9 @@ def _person_hits(
         now = utcnow()
         if before is not None:
             before(conn, actor, now)
-        rows = conn.execute(stmt).all()
+        rows = find_people(
+            conn, where, county_code=actor.county_code, org_code=actor.org_code, limit=limit
+        )
         hits = [
             PersonHit(
                 r.entity_id,

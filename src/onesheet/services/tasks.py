@@ -17,8 +17,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select
-
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor, field_visibility, require_org
 from onesheet.domain.dictionary import Field
@@ -31,9 +29,10 @@ from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import UnknownEntity
 from onesheet.store import audit, county_fields, ids
 from onesheet.store import tasks as task_store
+from onesheet.store.db import Connection
+from onesheet.store.entities import placements
 from onesheet.store.observation_log import LogRow
 from onesheet.store.recorder import EntityWrite, record, start_batch
-from onesheet.store.schema import sheet_table, table
 from onesheet.store.sheet_view import from_column
 from onesheet.store.tasks import StaleTask, TaskRow
 
@@ -145,7 +144,7 @@ def _task_in_scope(conn: Connection, actor: Actor, task_id: int) -> TaskRow:
 @service("tasks_list", permission="tasks.read", audit=None)
 def list_tasks(store: Store, actor: Actor) -> list[TaskSummary]:
     """Tasks in the actor's subtree (a village sees its own), open first (counts only)."""
-    with store.transaction() as conn:
+    with store.audited_read() as conn:
         found = task_store.list_tasks(conn, actor.org_code)
     return [_summary(t) for t in found]
 
@@ -158,8 +157,9 @@ def task_page(
 
     Four statements however the page falls: the task (with its template's title and the
     village's name), the page of open items (with their count and entity type), the page's
-    sheet rows (with household numbers) and the audit event."""
-    with store.transaction() as conn:
+    sheet rows (with household numbers) and the audit event (written after the read on
+    SQLite, never waiting for an import: ``Store.audited_read``)."""
+    with store.audited_read() as conn:
         task = _task_in_scope(conn, actor, task_id)
         page = max(page, 1)
         found = task_store.open_page(conn, task_id, offset=(page - 1) * per_page, limit=per_page)
@@ -190,13 +190,6 @@ def task_page(
     return TaskPage(_summary(task), entities, page, pages, entity_type)
 
 
-def _entity_type(conn: Connection, eids: list[int]) -> str:
-    if not eids:
-        return "person"
-    e = table("entity")
-    return str(conn.execute(select(e.c.entity_type).where(e.c.id == eids[0])).scalar_one())
-
-
 def _entities(
     store: Store,
     actor: Actor,
@@ -210,7 +203,7 @@ def _entities(
     shown = [
         d.fields[k] for k in (title_key, id_key, *(i.field_key for i in items)) if k in d.fields
     ]
-    rows = _sheet_rows(conn, entity_type, eids, {f.name for f in shown})
+    rows = task_store.sheet_rows(conn, entity_type, eids, {f.name for f in shown})
     out = {}
     for eid in eids:
         row = rows.get(eid, {})
@@ -236,25 +229,6 @@ def _entities(
             )
         )
     return [out[e] for e in eids]
-
-
-def _sheet_rows(
-    conn: Connection, entity_type: str, eids: list[int], columns: set[str] | None = None
-) -> dict[int, dict]:  # type: ignore[type-arg]
-    """The sheet rows of ``eids`` (only ``columns`` of them when given). A person's row also
-    carries its household's id and number (``_household_id``, ``_household_no``), joined
-    in the same read."""
-    if not eids:
-        return {}
-    t = sheet_table(entity_type)
-    wanted = [c for c in t.c if columns is None or c.name in columns or c.name == "entity_id"]
-    source = t
-    if entity_type == "person":
-        hh = sheet_table("household")
-        source = t.outerjoin(hh, hh.c.entity_id == t.c.household)
-        wanted += [hh.c.entity_id.label("_household_id"), hh.c.household_no.label("_household_no")]
-    rows = conn.execute(select(*wanted).select_from(source).where(t.c.entity_id.in_(eids)))
-    return {r.entity_id: dict(r._mapping) for r in rows}
 
 
 def _household_number(row: Mapping[str, object]) -> str:
@@ -319,7 +293,7 @@ def fill_task(
                 actor,
                 "tasks.fill",
                 now=now,
-                entity_type=_entity_type(conn, [e for e, _ in parsed]),
+                entity_type=meta[next(iter(parsed))[0]][0],
                 entity_ids=sorted({e for e, _ in parsed}),
                 fields=[k for _, k in parsed],
                 county_code=task.county_code,
@@ -344,7 +318,7 @@ def _titles(store: Store, actor: Actor, conn: Connection, eids: list[int]) -> di
     out: dict[int, str] = {}
     for entity_type in {t for t, _ in _entity_meta(conn, set(eids)).values()}:
         f = store.dictionary.fields.get(CONTEXT_FIELDS.get(entity_type, ("",))[0])
-        for eid, row in _sheet_rows(conn, entity_type, eids).items():
+        for eid, row in task_store.sheet_rows(conn, entity_type, eids).items():
             out[eid] = _shown(store, actor, f, row)
     return out
 
@@ -400,9 +374,7 @@ def _entity_meta(conn: Connection, eids: set[int]) -> dict[int, tuple[str, str]]
     """entity id → (type, org code) as the entity table holds them now."""
     if not eids:
         return {}
-    e = table("entity")
-    q = select(e.c.id, e.c.entity_type, e.c.org_code).where(e.c.id.in_(sorted(eids)))
-    return {r.id: (r.entity_type, r.org_code) for r in conn.execute(q)}
+    return {eid: (p.entity_type, p.org_code) for eid, p in placements(conn, eids).items()}
 
 
 def _write(

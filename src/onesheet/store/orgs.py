@@ -52,6 +52,13 @@ def list_orgs(conn: Connection, under: str | None = None) -> list[OrgUnit]:
     ]
 
 
+def first_county(conn: Connection) -> str | None:
+    """The lowest county code in the org tree (None before a tree is loaded): the county a
+    decision applies to when neither the request nor the actor names one."""
+    t = table("org_unit")
+    return conn.execute(select(t.c.county_code).order_by(t.c.county_code).limit(1)).scalar()
+
+
 def get_org(conn: Connection, code: str) -> OrgUnit | None:
     """One org unit by code."""
     found = list_orgs(conn, code)

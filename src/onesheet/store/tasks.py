@@ -30,7 +30,7 @@ from onesheet.store.report_query import (
     stream_rows,
     value_of,
 )
-from onesheet.store.schema import table
+from onesheet.store.schema import sheet_table, table
 
 ITEM_COLUMNS = ("task_id", "entity_id", "field_key", "county_code", "reason", "status")
 VILLAGE_CODE_LENGTH = 12
@@ -343,6 +343,25 @@ def items_of(
         q = q.where(i.c.entity_id.in_(list(entity_ids)))
     rows = conn.execute(q.order_by(i.c.entity_id, i.c.field_key))
     return [ItemRow(*r) for r in rows]
+
+
+def sheet_rows(
+    conn: Connection, entity_type: str, eids: Sequence[int], columns: set[str] | None = None
+) -> dict[int, dict[str, object]]:
+    """The sheet rows of ``eids`` (only ``columns`` of them when given), for a task card's
+    context and titles. A person's row also carries its household's id and number
+    (``_household_id``, ``_household_no``), joined in the same read."""
+    if not eids:
+        return {}
+    t = sheet_table(entity_type)
+    wanted = [c for c in t.c if columns is None or c.name in columns or c.name == "entity_id"]
+    source = t
+    if entity_type == "person":
+        hh = sheet_table("household")
+        source = t.outerjoin(hh, hh.c.entity_id == t.c.household)
+        wanted += [hh.c.entity_id.label("_household_id"), hh.c.household_no.label("_household_no")]
+    rows = conn.execute(select(*wanted).select_from(source).where(t.c.entity_id.in_(eids)))
+    return {r.entity_id: dict(r._mapping) for r in rows}
 
 
 # ------------------------------------------------------------------------------ writes

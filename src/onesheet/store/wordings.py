@@ -108,6 +108,12 @@ def draft_keys(conn: Connection) -> set[str]:
     return set(conn.scalars(select(table("draft_field").c.key)))
 
 
+def proposer(conn: Connection, key: str) -> str | None:
+    """The template whose column proposed draft field ``key`` (None for no such draft)."""
+    t = table("draft_field")
+    return conn.execute(select(t.c.proposed_by).where(t.c.key == key)).scalar()
+
+
 def insert_draft(conn: Connection, draft: Field, *, proposed_by: str, at: datetime) -> None:
     """Store one draft field a person created (the caller made its key unique).
 
