@@ -654,6 +654,18 @@ HOUSEHOLD_VALUES = {
 }
 
 
+def _unnest(values: dict[str, str], source: str, entity_type: str) -> str:
+    """Each entity of ``source`` as one row per field, in (entity, field key) order without
+    sorting the observations: the entities are sorted (one key each) and each one's values
+    are unnested from a list already in key order — sorting the seven-times-larger log by
+    (entity_id, field_key) cost a third of a second per 50,000 people."""
+    items = ", ".join(f"{{'k': '{k}', 'v': {values[k]}}}" for k in sorted(values))
+    return (
+        f"(SELECT eid, '{entity_type}' AS t, unnest([{items}]) AS kv "
+        f"FROM (SELECT * FROM {source} ORDER BY eid))"
+    )
+
+
 def _new_rows(
     store: Store, con, stamp: _Stamp, people_where: str, hh_where: str
 ) -> dict[str, pa.Table]:  # type: ignore[no-untyped-def]
@@ -676,15 +688,14 @@ def _new_rows(
         SELECT eid, 'household', {s["county"]}, village, NULL, {s["now"]}, {s["batch"]}
         FROM nh ORDER BY id"""
     ).to_arrow_table()
-    parts = [
-        f"SELECT eid, 'person' AS t, '{k}' AS k, {v} AS v FROM np" for k, v in PERSON_VALUES.items()
-    ] + [f"SELECT eid, 'household', '{k}', {v} FROM nh" for k, v in HOUSEHOLD_VALUES.items()]
     observations = con.sql(
         f"""SELECT {s["county"]} AS county_code, eid AS entity_id, t AS entity_type,
-        k AS field_key, v AS value, 'value' AS kind, {s["valid"]} AS valid_from,
+        kv.k AS field_key, kv.v AS value, 'value' AS kind, {s["valid"]} AS valid_from,
         {s["now"]} AS recorded_at, '{SOURCE}' AS source, {s["actor"]} AS actor,
         {s["batch"]} AS batch_id
-        FROM ({" UNION ALL ".join(parts)}) WHERE v IS NOT NULL AND v <> '' ORDER BY eid, k"""
+        FROM ({_unnest(PERSON_VALUES, "np", "person")} UNION ALL
+              {_unnest(HOUSEHOLD_VALUES, "nh", "household")})
+        WHERE kv.v IS NOT NULL AND kv.v <> ''"""
     ).to_arrow_table()
     base = f"""eid AS entity_id, {s["county"]} AS county_code, {{org}} AS org_code,
         1 AS version, {s["now"]} AS updated_at"""
