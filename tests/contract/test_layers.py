@@ -141,11 +141,20 @@ def test_the_checker_sees_what_it_should(
     assert bool(_violations()) is expected
 
 
-# One rule, one place: the store of a request and the signed-in caller dependency are
-# defined once (``web/deps.get_store``, re-exported as ``web/pages.store_of``, and
-# ``web/pages.CallerDep``). A router defining its own again fails; the list of pending
-# duplicates is empty and may only stay so.
-ONE_PLACE = {"get_store": "web/deps.py", "store_of": "web/pages.py", "CallerDep": "web/pages.py"}
+# One rule, one place: the store of a request, the signed-in caller dependency and the
+# CSRF checks are defined once (``web/deps.get_store``, re-exported as ``web/pages.store_of``;
+# ``web/pages.CallerDep``; ``web/pages.CsrfDep`` for forms, ``web/pages.ApiCsrfDep`` for the
+# ``X-CSRF-Token`` header of JSON POSTs). A router defining its own again fails; the list of
+# pending duplicates is empty and may only stay so.
+ONE_PLACE = {
+    "get_store": "web/deps.py",
+    "store_of": "web/pages.py",
+    "CallerDep": "web/pages.py",
+    "csrf_checked": "web/pages.py",
+    "CsrfDep": "web/pages.py",
+    "api_csrf_checked": "web/pages.py",
+    "ApiCsrfDep": "web/pages.py",
+}
 PENDING_DUPLICATES: set[tuple[str, str]] = set()
 
 
@@ -162,7 +171,7 @@ def _definitions() -> set[tuple[str, str]]:
     return found
 
 
-def test_store_of_and_caller_dep_are_defined_once() -> None:
+def test_store_caller_and_csrf_deps_are_defined_once() -> None:
     extra = _definitions() - {(where, name) for name, where in ONE_PLACE.items()}
     assert extra <= PENDING_DUPLICATES, sorted(extra - PENDING_DUPLICATES)
     assert extra >= PENDING_DUPLICATES, f"deduplicated — delete: {PENDING_DUPLICATES - extra}"

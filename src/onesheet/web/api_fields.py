@@ -11,32 +11,19 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from onesheet.domain.access import ROLE_LABELS_ZH, AccessDenied, Actor
 from onesheet.services import county_fields, county_fields_catalogue
 from onesheet.services import forms as form_service
 from onesheet.services.base import Store
-from onesheet.web.auth import check_csrf
 from onesheet.web.deps import MAX_QUERY, current_actor, get_store
+from onesheet.web.pages import ApiCsrfDep
 
 router = APIRouter(prefix="/api/fields", tags=["fields"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
 StoreDep = Annotated[Store, Depends(get_store)]
-
-
-def csrf_checked(
-    request: Request,
-    actor: ActorDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
-) -> None:
-    """The CSRF check as a dependency: it runs before the body is validated, so a cookie
-    request without its token is a 403 whatever its body (not a 422)."""
-    check_csrf(request.state.caller, x_csrf_token)
-
-
-CsrfDep = Depends(csrf_checked)
 
 
 class Confirmation(BaseModel):
@@ -104,7 +91,7 @@ def proposals(template_id: str, actor: ActorDep, store: StoreDep) -> list[dict[s
     ]
 
 
-@router.post("/{key}/confirm", dependencies=[CsrfDep])
+@router.post("/{key}/confirm", dependencies=[ApiCsrfDep])
 def confirm(
     key: str,
     body: Confirmation,
@@ -121,7 +108,7 @@ def confirm(
     return d.as_json()
 
 
-@router.post("/{key}/deprecate", dependencies=[CsrfDep])
+@router.post("/{key}/deprecate", dependencies=[ApiCsrfDep])
 def deprecate(
     key: str,
     body: Deprecation,
@@ -144,7 +131,7 @@ def merge_proposals(actor: ActorDep, store: StoreDep) -> list[dict[str, object]]
     return [asdict(p) for p in county_fields.merge_proposals(store, actor)]
 
 
-@router.post("/{key}/merge", dependencies=[CsrfDep])
+@router.post("/{key}/merge", dependencies=[ApiCsrfDep])
 def merge(
     key: str,
     body: Merge,

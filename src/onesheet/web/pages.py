@@ -10,14 +10,14 @@ from functools import cache
 from importlib.resources import files
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Header, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from onesheet.domain.access import ROLE_LABELS_ZH
+from onesheet.domain.access import ROLE_LABELS_ZH, Actor
 from onesheet.services.base import Store
 from onesheet.web.auth import Caller, check_csrf, resolve_caller, secure
-from onesheet.web.deps import get_store
+from onesheet.web.deps import current_actor, get_store
 from onesheet.web.i18n import LANGS, translate
 
 # One rule for where the store comes from (``app.state.store``): pages and API routers alike.
@@ -56,6 +56,22 @@ def csrf_checked(caller: CallerDep, csrf_token: Annotated[str, Form()] = "") -> 
 
 CsrfDep = Depends(csrf_checked)
 """Put in a page route's ``dependencies=[CsrfDep]``; the route may still take ``csrf_token``."""
+
+
+def api_csrf_checked(
+    request: Request,
+    actor: Annotated[Actor, Depends(current_actor)],
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> None:
+    """The JSON API's CSRF check: a cookie-authenticated POST carries the session's token in
+    the ``X-CSRF-Token`` header (a Bearer token needs none). As a dependency it runs before
+    the body is validated, so a cookie request without its token is a 403 whatever its body
+    (not a 422). It shares ``current_actor`` with the route, so the caller is read once."""
+    check_csrf(request.state.caller, x_csrf_token)
+
+
+ApiCsrfDep = Depends(api_csrf_checked)
+"""Put in an API route's ``dependencies=[ApiCsrfDep]``; the route need not check again."""
 """The signed-in caller of a page or API route (``NotSignedIn`` → /login or 401)."""
 
 

@@ -35,7 +35,7 @@ from onesheet.web.auth import (
     check_same_origin,
 )
 from onesheet.web.deps import RuleId, current_actor, get_store
-from onesheet.web.pages import render
+from onesheet.web.pages import ApiCsrfDep, render
 
 router = APIRouter(tags=["eligibility"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -46,16 +46,6 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
-
-
-def csrf_checked(
-    request: Request,
-    actor: ActorDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
-) -> None:
-    """The CSRF check as a dependency: it runs before the body is validated, so a cookie
-    request without its token is a 403 whatever its body (not a 422)."""
-    check_csrf(request.state.caller, x_csrf_token)
 
 
 def csrf_if_signed_in(
@@ -70,9 +60,6 @@ def csrf_if_signed_in(
     except NotSignedIn:  # a stale cookie: the request is simply anonymous
         return
     check_csrf(caller, x_csrf_token)
-
-
-CsrfDep = Depends(csrf_checked)
 
 
 class Decision(BaseModel):
@@ -113,40 +100,31 @@ def list_rules(actor: ActorDep, store: StoreDep) -> list[dict[str, object]]:
     return [_rule(r) for r in eligibility.list_rules(store, actor)]
 
 
-@router.post("/api/eligibility/rules", dependencies=[CsrfDep])
+@router.post("/api/eligibility/rules", dependencies=[ApiCsrfDep])
 def define(
-    request: Request,
     spec: dict[str, Any],
     actor: ActorDep,
     store: StoreDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, object]:
-    check_csrf(request.state.caller, x_csrf_token)
     return _rule(eligibility.define_rule(store, actor, spec))
 
 
-@router.post("/api/eligibility/rules/{rule_id}/submit", dependencies=[CsrfDep])
+@router.post("/api/eligibility/rules/{rule_id}/submit", dependencies=[ApiCsrfDep])
 def submit(
-    request: Request,
     rule_id: RuleId,
     actor: ActorDep,
     store: StoreDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, object]:
-    check_csrf(request.state.caller, x_csrf_token)
     return eligibility.submit_rule(store, actor, rule_id)
 
 
-@router.post("/api/eligibility/rules/{rule_id}/decide", dependencies=[CsrfDep])
+@router.post("/api/eligibility/rules/{rule_id}/decide", dependencies=[ApiCsrfDep])
 def decide(
-    request: Request,
     rule_id: RuleId,
     body: Decision,
     actor: ActorDep,
     store: StoreDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, str]:
-    check_csrf(request.state.caller, x_csrf_token)
     status = eligibility.decide_rule(
         store, actor, rule_id, approve=body.approve, reason=body.reason
     )
@@ -212,15 +190,12 @@ def _run_json(result: eligibility.RunResult) -> dict[str, object]:
     }
 
 
-@router.post("/api/eligibility/runs/{run_id}/confirm", dependencies=[CsrfDep])
+@router.post("/api/eligibility/runs/{run_id}/confirm", dependencies=[ApiCsrfDep])
 def confirm(
-    request: Request,
     run_id: int,
     actor: ActorDep,
     store: StoreDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, int]:
-    check_csrf(request.state.caller, x_csrf_token)
     return eligibility.confirm_run(store, actor, run_id)
 
 
@@ -235,15 +210,13 @@ def ledger(actor: ActorDep, store: StoreDep) -> dict[str, object]:
 
 
 # ---------------------------------------------------------------------------------- proofs
-@router.post("/api/proofs", dependencies=[CsrfDep])
+@router.post("/api/proofs", dependencies=[ApiCsrfDep])
 def ask(
     request: Request,
     body: Question,
     actor: ActorDep,
     store: StoreDep,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, object]:
-    check_csrf(request.state.caller, x_csrf_token)
     p = proofs.ask_proof(
         store,
         actor,
