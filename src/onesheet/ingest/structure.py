@@ -191,6 +191,9 @@ _STAMP = re.compile(
     r"|^[Vv]\s*\d+(\.\d+)*$|^第\s*\d+\s*版$|^\d{4}\s*版$|版$|^\(?(样表|模板|样本)\)?$"
 )
 _TITLE_WORDS = re.compile(r"表|册|名单|台账|清单|统计|汇总|明细|登记|情况|名录|信息|数据|模板|档案")
+# Words that name a whole form (花名册, 统计表) — never a group over some columns, unlike
+# 情况 / 信息 (家庭情况, 户主信息), which are both.
+_FORM_WORDS = re.compile(r"表|册|名单|台账|清单|汇总|明细|名录|档案|模板")
 _NOTE = re.compile(
     r"^(注|说明|备注|填表说明|填报说明|填写说明|温馨提示|提示|要求)\s*[:：]|^[一二三四五六七八九十\d]{1,2}\s*[、.．]"
 )
@@ -266,28 +269,76 @@ def _vocab_hit(text: str, vocab: frozenset[str]) -> bool:
 
 def _lone_group(g: _Grid, r: int, text: str) -> bool:
     """One short label, not a title's words, typed over a column inside the table below
-    (监护人 above 姓名 电话): a group heading, where a title starts at the left edge."""
+    (监护人 above 姓名 电话, or above a sub-group row 父亲 … 母亲 and then their columns): a
+    group heading, where a title starts at the left edge."""
     c = g.filled(r)[0]
-    below = g.filled(r + 1) if r + 1 < len(g.cells) else []
+    rows = _label_rows_below(g, r)
+    if not rows or g.cells[r + 1][c] is None:
+        return False
+    below = g.filled(max(rows, key=lambda x: len(g.filled(x))))
     t = "".join(text.split())
     return (
         len(below) >= 3
         and below[0] < c <= below[-1]
-        and g.cells[r + 1][c] is not None
         and len(t) <= 8
-        and not _TITLE_WORDS.search(t)
+        and not _FORM_WORDS.search(t)
+        and not (_TITLE_WORDS.search(t) and len(t) > 6)  # 家庭情况, 户主信息: a group
     )
 
 
+def _left_group(g: _Grid, r: int) -> bool:
+    """A second line under the title that is a group label at the table's left edge, typed
+    once without a merge: one short label (no digits, brackets, colon or a form's words,
+    which a subtitle has) over the first column of a full heading-like row."""
+    filled = g.filled(r)
+    if len(filled) != 1 or g.span(r, filled[0]) > 1 or r + 1 >= len(g.cells):
+        return False
+    c = filled[0]
+    t = "".join(text_of(g.cells[r][c]).split())
+    below = g.filled(r + 1)
+    return (
+        2 <= len(t) <= 6
+        and not re.search(r"[\d０-９()（）:：\[\]【】年月]", t)
+        and not _FORM_WORDS.search(t)
+        and len(below) >= 3
+        and below[0] == c
+        and _heading_like(g, r + 1)
+        and _tops_a_block(g, r)
+    )
+
+
+def _label_rows_below(g: _Grid, r: int) -> list[int]:
+    """The rows right under row r that could continue a heading block: consecutive,
+    non-empty and heading-like (short texts only), at most ``_MAX_HEADING_ROWS - 1``."""
+    out: list[int] = []
+    for nxt in range(r + 1, min(len(g.cells), r + _MAX_HEADING_ROWS)):
+        if not g.filled(nxt) or not _heading_like(g, nxt):
+            break
+        out.append(nxt)
+    return out
+
+
+def _cols(g: _Grid, r: int) -> set[int]:
+    """The columns row r's own cells show text in, merges included."""
+    return {c + k for c in g.filled(r) for k in range(g.span(r, c))}
+
+
 def _tops_a_block(g: _Grid, r: int) -> bool:
-    """Row r is the top of a two-row heading typed without merges: the next row's cells
-    sit mostly where row r is empty, and together they span the table."""
-    here = {c + k for c in g.filled(r) for k in range(g.span(r, c))}
-    for nxt in range(r + 1, min(len(g.cells), r + 2)):
-        below = set(g.filled(nxt))
-        if len(below) < 2 or not _heading_like(g, nxt):
+    """Row r is the top of a heading typed without merges, two or three rows deep: the
+    cells of the rows under it sit mostly where row r is empty (group labels typed once,
+    sub-groups and columns below them), and together the rows span the table."""
+    here = _cols(g, r)
+    union = set(here)
+    below: list[int] = []
+    for nxt in _label_rows_below(g, r):
+        cells = g.filled(nxt)
+        if nxt == r + 1 and len(cells) < 2:
             return False
-        return len(below - here) * 2 >= len(below) and len(here | below) * 10 >= g.width * 8
+        below += cells
+        union |= _cols(g, nxt)
+        outside = sum(1 for c in below if c not in here)
+        if outside * 2 >= len(below) and len(union) * 10 >= g.width * 8:
+            return True
     return False
 
 
@@ -315,6 +366,8 @@ def _locate_heading(g: _Grid, vocab: frozenset[str]) -> tuple[int, list[int], li
     r = 0
     while r < limit:
         kind = _row_kind(g, r, vocab)
+        if kind == "title" and titles and not units and _left_group(g, r):
+            kind = "heading"  # 人员信息 under the title, over 姓名 身份证号码 …
         if kind in ("heading", "group"):
             if _table_follows(g, r, vocab):
                 return r, titles, units, notes
@@ -359,8 +412,10 @@ def _table_follows(g: _Grid, h0: int, vocab: frozenset[str]) -> bool:
         kind = _row_kind(g, r, vocab)
         if kind in ("title", "unit", "code"):
             return False
-        # a short row above a full heading row is not the heading
-        return not (kind == "heading" and len(g.filled(r)) >= 3 and len(g.filled(h0)) < 3)
+        # a short row above a full heading row is not the heading; a block that already
+        # holds a full row (a group label over its columns) is followed by text data
+        widest = max(len(g.filled(x)) for x in range(h0, h1 + 1))
+        return not (kind == "heading" and len(g.filled(r)) >= 3 and widest < 3)
     return True
 
 
@@ -419,12 +474,27 @@ def _heading_end(g: _Grid, h0: int, vocab: frozenset[str] = frozenset()) -> int:
         if not (
             group_above
             or under_blank
+            or _completed_below(g, h0, nxt)
             or _filled_group(g, h1, nxt)
             or _known_row(g, nxt, vocab)
             or _units_row(g, nxt)
         ):
             return h1
         h1 = nxt
+
+
+def _completed_below(g: _Grid, h0: int, nxt: int) -> bool:
+    """Row ``nxt`` is a sub-group row of a heading typed without merges (父亲 … 母亲 under
+    家庭情况): it is sparser than a heading-like row further down that puts text under
+    columns blank in every heading row so far — the block goes on to that row."""
+    above = set().union(*(_cols(g, r) for r in range(h0, nxt)))
+    n = len(g.filled(nxt))
+    for e in _label_rows_below(g, nxt - 1)[1:]:
+        if e - h0 >= _MAX_HEADING_ROWS:
+            break
+        if len(g.filled(e)) > n and any(c not in above for c in g.filled(e)):
+            return True
+    return False
 
 
 def _known_row(g: _Grid, r: int, vocab: frozenset[str]) -> bool:
@@ -465,33 +535,64 @@ def _filled_group(g: _Grid, r: int, nxt: int) -> bool:
         while end + 1 < g.width and t and g.text(r, end + 1) == t and not g.covered(r, end + 1):
             end += 1
         if end > c:
+            # the columns under the run: all named, not the group again, and split into at
+            # least two names (a sub-group typed into each of its own cells repeats too)
             below = [g.text(nxt, k) for k in range(c, end + 1)]
-            if all(below) and len(set(below)) == len(below) and t not in below:
+            if all(below) and len(set(below)) >= 2 and t not in below:
                 return True
         c = end + 1
     return False
 
 
 def _virtual_groups(g: _Grid, h0: int, h1: int) -> list[Range]:
-    """Group headings typed in one cell without merging: extend them over their children."""
+    """Group headings typed in one cell without merging: extend them over their children.
+
+    Rows are read bottom-up so a group two rows above the leaves (家庭情况 over 父亲 …
+    母亲) can extend over the sub-groups found below it. A group ends at the next label of
+    its own row, at a column with nothing under it, or — when its children repeat those of
+    the group just before it (父亲 姓名 电话, 母亲 姓名 电话) — where that repetition ends,
+    so a column typed on the bottom row after the last group stays its own."""
     out: list[Range] = []
-    for r in range(h0, h1):
+    lower: list[Range] = []
+    for r in range(h1 - 1, h0 - 1, -1):
+        here: list[Range] = []
+        prev: Range | None = None
         for c in g.filled(r):
-            if g.span(r, c) > 1 or g.cells[r + 1][c] is None:
-                continue
+            if g.span(r, c) > 1 or not any(_own_text(g, x, c) for x in range(r + 1, h1 + 1)):
+                continue  # merged across, or a column merged down / typed on this row only
             end = c
             person = _is_role_group(text_of(g.cells[r][c]))
-            while (
-                end + 1 < g.width
-                and g.cells[r][end + 1] is None
-                and not g.covered(r, end + 1)
-                and g.text(r + 1, end + 1)
-                and not (person and not _PERSONAL.search(g.text(r + 1, end + 1)))
-            ):
+            while end + 1 < g.width and _continues(g, r, c, end + 1, person, lower):
                 end += 1
+            if prev is not None and prev[3] == c - 1:
+                w = prev[3] - prev[1] + 1
+                theirs = [g.text(h1, k) for k in range(prev[1], prev[3] + 1)]
+                if end - c + 1 > w and [g.text(h1, k) for k in range(c, c + w)] == theirs:
+                    end = c + w - 1
             if end > c:
-                out.append((r, c, r, end))
-    return out
+                prev = (r, c, r, end)
+                here.append(prev)
+        out += here
+        lower = here
+    return sorted(out)
+
+
+def _own_text(g: _Grid, r: int, c: int) -> str:
+    """The text row r shows at column c by itself — not a merge coming down from above."""
+    owner = g.owner.get((r, c), (r, c))
+    return g.text(r, c) if owner[0] == r else ""
+
+
+def _continues(g: _Grid, r: int, c: int, k: int, person: bool, lower: list[Range]) -> bool:
+    """Column k is still under the group typed at (r, c): row r is empty there, and the
+    row below names a child (a person's attribute, for a role group) or is inside a
+    sub-group that starts under this group."""
+    if g.cells[r][k] is not None or g.covered(r, k):
+        return False
+    t = g.text(r + 1, k)
+    if t:
+        return not (person and not _PERSONAL.search(t))
+    return any(c <= c0 < k <= c1 for _r0, c0, _r1, c1 in lower)
 
 
 # What a person has: a group naming another person (监护人, 户主) typed once, without a

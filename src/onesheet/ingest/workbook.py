@@ -2,8 +2,9 @@
 
 python-calamine reads all three formats fast and returns the *cached* result of formulas —
 nothing is ever evaluated, so a form cannot run code on the county's machine. It also
-gives merged ranges (checked with 0.9.1 on XLSX and XLS); for XLSX files where it gives
-none, and for column widths it does not expose, the sheet's XML is read with ``zipfile``.
+gives merged ranges (checked with 0.9.1 on XLSX and XLS, never on ODS); for XLSX files
+where it gives none, for column widths it does not expose, and for every ODS file's
+merges, the sheet's XML is read with ``zipfile``.
 
 Everything a person can get wrong — a Word file renamed ``.xlsx``, a password, an empty or
 huge sheet, a zip that inflates to hundreds of megabytes — is refused with an
@@ -260,6 +261,8 @@ def read_sheet(
         if not merges:
             merges = containers.merged_ranges(data, name)
         widths = containers.column_widths(data, name)
+    elif fmt == "ods" and not merges:
+        merges = containers.ods_merged_ranges(data, name)
     n_rows, n_cols = len(cells), len(cells[0])
     merges = [m for m in merges if m[0] < n_rows and m[1] < n_cols and m != (m[0], m[1]) * 2]
     merges = [(r0, c0, r1, min(c1, n_cols - 1)) for r0, c0, r1, c1 in merges]
