@@ -443,12 +443,17 @@ def _test(
     given: Iterator[bool] | None = None,
 ) -> Test:
     key = input_key(c.field)
-    got = inputs.get(key) or Input(key, None, None, None)
+    got = inputs.get(key)
+    value = got.value if got is not None else None
     # ``given``: the condition's outcome as the database computed it over the current view
     # (the same comparison, set-based); otherwise compared here on the resolved value
     outcome: bool | None = (
-        next(given) if given is not None else _compare(c.field, c.op, c.value, got.value, day)
+        next(given) if given is not None else _compare(c.field, c.op, c.value, value, day)
     )
+    if got is None:  # nothing recorded: no source, no date, nothing to disagree or go stale
+        return Test(
+            c.field.key, c.field.label_zh, c.op, c.value, None, None, None, outcome, "", part
+        )
     why = ""
     if got.others:
         answers = {outcome} | {_compare(c.field, c.op, c.value, v, day) for _, v, _ in got.others}
@@ -456,17 +461,17 @@ def _test(
             outcome = None
             said = "；".join(f"{s}：{v if v is not None else '空'}" for s, v, _ in got.others)
             why = f"来源不一致（{said}）"
-    days = stale.get(key) or stale.get(c.field.key)
-    fresh_since = day - timedelta(days=days or 0)
-    if outcome is not None and days and got.valid_from and got.valid_from.date() < fresh_since:
+    days = (stale.get(key) or stale.get(c.field.key)) if stale else None
+    since = got.valid_from
+    if outcome is not None and days and since and since.date() < day - timedelta(days=days):
         outcome = None
-        why = f"数据已过时：最近一次 {got.valid_from.date().isoformat()}，须在 {days} 天内"
+        why = f"数据已过时：最近一次 {since.date().isoformat()}，须在 {days} 天内"
     return Test(
         c.field.key,
         c.field.label_zh,
         c.op,
         c.value,
-        got.value,
+        value,
         got.source,
         got.valid_from,
         outcome,
@@ -489,14 +494,15 @@ def _tree(
         out.append(t)
         return t.outcome
     results = [_tree(p, inputs, day, stale, part, out, given) for p in flt.parts]
+    # each result is True, False or None (``in`` compares them by identity first)
     if isinstance(flt, CheckedAll):
-        if any(r is False for r in results):
+        if False in results:
             return False
-        return None if any(r is None for r in results) else True
+        return None if None in results else True
     assert isinstance(flt, CheckedAny)
-    if any(r is True for r in results):
+    if True in results:
         return True
-    return None if any(r is None for r in results) else False
+    return None if None in results else False
 
 
 def evaluate(

@@ -9,10 +9,13 @@
   eligible and not enrolled (主动发现), enrolled and still eligible, enrolled but no longer
   eligible — and a fourth, "cannot tell", for people whose inputs conflict or are stale.
   Every name carries each input value with its source department and date and the verdict of
-  each condition. Candidates come from one SELECT over the current view (the report query
-  builder); each candidate's inputs are then resolved from the observation log.
-* The run is scoped and masked like a report, audited, recorded (``eligibility_run``), and
-  rendered through the report writers (XLSX/CSV). Confirming a run updates the roster.
+  each condition. One SELECT over the current view (the report query builder) decides every
+  condition and the tier; the people it cannot settle alone (disputed, no longer eligible,
+  excluded, stale limits) are judged from their inputs resolved from the observation log;
+  the plainly paid are explained from the log as of the run when first read.
+* The run is scoped and masked like a report, audited, recorded (``eligibility_run`` and its
+  items, written in bulk), and rendered through the report writers (XLSX/CSV). Confirming a
+  run updates the roster.
 
 Amounts are ``Decimal`` throughout.
 """
@@ -20,12 +23,13 @@ Amounts are ``Decimal`` throughout.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from onesheet.domain.access import AccessDenied, Actor, field_visibility, require_org
 from onesheet.domain.dictionary import Field as DictField
@@ -226,6 +230,13 @@ class Shown:
 
 @dataclass
 class Entry:
+    """One listed person with the reason and every tested condition.
+
+    A plainly paid person's ``reason`` and ``tests`` (newly or still eligible by the
+    database's own answer, nothing disputed) may be left to an ``_Explainer``: they are put
+    together on first read, so a run over a county's tens of thousands costs what deciding
+    costs, and a page, a roster or the API reading them pays for what it reads."""
+
     entity_id: int
     list: str
     name: str
@@ -236,6 +247,15 @@ class Entry:
     amount: Decimal | None
     reason: str
     tests: list[Shown] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> object:
+        # reached only for an attribute the instance does not hold yet: the explanation of
+        # an entry left to its explainer
+        later = self.__dict__.get("_later")
+        if later is not None and name in ("reason", "tests"):
+            later.explain(self)
+            return self.__dict__[name]
+        raise AttributeError(name)
 
 
 @dataclass
@@ -259,6 +279,7 @@ class RunResult:
 
 
 OUTCOME_ZH = {True: "符合", False: "不符合", None: "无法判断"}
+LIST_ORDER = attrgetter("org_code", "entity_id")  # each list by village, then person
 
 
 def _check_access(store: Store, actor: Actor, rule: CheckedRule) -> dict[str, str]:
@@ -286,6 +307,126 @@ def _check_access(store: Store, actor: Actor, rule: CheckedRule) -> dict[str, st
     return vis
 
 
+@dataclass
+class _Judge:
+    """What explaining a person needs besides the person: the rule, the day ages count on,
+    the run's area and the org names, and how this actor sees values and identities."""
+
+    rule: CheckedRule
+    day: date
+    org_code: str
+    org_name: str
+    names: dict[str, str]
+    show: Callable[[Test], Shown]
+    ident_vis: tuple[str, str]
+    leaves: int = field(init=False)  # how many single conditions (a candidate's outcomes)
+
+    def __post_init__(self) -> None:
+        self.leaves = len(self.rule.all_conditions())
+
+    def area(self, p: es.Person | es.Candidate) -> Test:
+        """The first condition of every explanation: registered inside the run's org unit."""
+        inside = p.org_code.startswith(self.org_code)
+        where = self.names.get(p.org_code, p.org_code)
+        return Test("org", "户籍所在地", "in", self.org_name, where, "一张表", None, inside)
+
+    def entry(self, eid: int, which: str, p: es.Candidate, tier: str | None, amount) -> Entry:  # type: ignore[no-untyped-def]
+        """A person's entry without its explanation."""
+        name, id_number = _identity(p, self.ident_vis)
+        village = self.names.get(p.org_code[:12], "")
+        return Entry(eid, which, name, id_number, p.org_code, village, tier, amount, "")
+
+    def paid(
+        self, which: str, c: es.Candidate, tier: Tier | None, later: _Explainer | None
+    ) -> Entry:
+        """A plainly paid person's entry, its reason and tests left to ``later`` (put
+        together when first read; None: never). Made directly, one per person paid."""
+        name, id_number = _identity(c, self.ident_vis)
+        entry = object.__new__(Entry)
+        entry.__dict__ = {
+            "entity_id": c.entity_id,
+            "list": which,
+            "name": name,
+            "id_number": id_number,
+            "org_code": c.org_code,
+            "village": self.names.get(c.org_code[:12], ""),
+            "tier": tier.label if tier else None,
+            "amount": tier.amount if tier else None,
+        }
+        if later is None:
+            entry.__dict__.update(reason="", tests=[])
+        else:
+            entry.__dict__["_later"] = later
+            later.pending[c.entity_id] = (entry, c)
+        return entry
+
+    def explain(self, entry: Entry, tests: list[Test]) -> None:
+        """Put ``tests`` in words on ``entry``, with the reason its list calls for."""
+        shown = [self.show(t) for t in tests]
+        if entry.list == "unknown":
+            bad = [s for s, t in zip(shown, tests, strict=True) if t.outcome is None]
+            reason = (
+                "；".join(f"{s.condition}：{s.why or '无法判断'}" for s in bad) or "无法判断档次"
+            )
+        elif entry.list == "dropped":
+            bad = [s for s, t in zip(shown, tests, strict=True) if t.outcome is False]
+            reason = "；".join(_said(s, "不符合") for s in bad)
+        else:
+            reason = "；".join(_said(s, "") for s in shown if s.part == "conditions")
+        entry.__dict__.update(reason=reason, tests=shown)
+
+
+class _Explainer:
+    """Explains, on first read, the plainly paid people a run listed without explaining.
+
+    Each input is resolved from the observation log up to the run's high-water mark — the
+    log only grows, so a later read sees exactly what the run saw — and each condition's
+    verdict is the one the run's SELECT gave (as the run itself would have printed it). The
+    entry read and those after it in its list, up to ``CHUNK``, are explained together:
+    one log read per chunk, in a read-only snapshot that never waits for a writer.
+    """
+
+    CHUNK = 1000
+
+    def __init__(self, store: Store, judge: _Judge, keys: list[str], upto: int) -> None:
+        self.store, self.judge, self.keys, self.upto = store, judge, keys, upto
+        self.pending: dict[int, tuple[Entry, es.Candidate]] = {}
+        self.order: list[int] = []
+        self.position: dict[int, int] = {}
+
+    def listed(self, lists: Mapping[str, list[Entry]]) -> None:
+        """The lists in their final order (a chunk is the entries after the one read)."""
+        self.order = [e.entity_id for k in LISTS for e in lists[k] if e.entity_id in self.pending]
+        self.position = {eid: i for i, eid in enumerate(self.order)}
+
+    def explain(self, entry: Entry, conn: Any = None) -> None:
+        at = self.position.get(entry.entity_id, 0)
+        ids = [entry.entity_id, *self.order[at + 1 : at + self.CHUNK]]
+        batch = [self.pending[i] for i in dict.fromkeys(ids) if i in self.pending]
+        if conn is None:
+            with self.store.reading() as reader:
+                self._explain(reader, batch)
+        else:
+            self._explain(conn, batch)
+
+    def explain_all(self, conn: Any) -> None:
+        """Everything still pending (a roster prints every reason)."""
+        while self.pending:
+            self.explain(next(iter(self.pending.values()))[0], conn)
+
+    def _explain(self, conn: Any, batch: list[tuple[Entry, es.Candidate]]) -> None:
+        j = self.judge
+        persons = {e.entity_id: c for e, c in batch}
+        inputs = es.inputs_of(conn, self.store.dictionary, persons, self.keys, upto=self.upto)
+        for entry, cand in batch:
+            mine = inputs.get(entry.entity_id, {})
+            disputed = any(i.others for i in mine.values())
+            verdict = evaluate(j.rule, mine, j.day, None if disputed else es.given(cand, j.leaves))
+            j.explain(entry, [j.area(cand), *verdict.tests])
+            del entry.__dict__["_later"]
+            del self.pending[entry.entity_id]
+
+
 @service("eligibility_run", permission="eligibility.run", audit="eligibility.run")
 def run_rule(
     store: Store,
@@ -301,10 +442,17 @@ def run_rule(
     """Run the newest approved version of ``rule_key`` for ``org_code`` and ``month``.
 
     Returns the four lists with every person's explanation; with ``fmt``/``out`` also writes
-    the payment roster (XLSX/CSV) through the report writers. ``explain=False`` (a payment
-    system that only needs who and how much) leaves the explanations of the newly and still
-    eligible out — their lists, tiers and amounts are the same; the no longer eligible and
-    the cannot-tell are always explained, their reasons are what the department acts on.
+    the payment roster (XLSX/CSV) through the report writers.
+
+    The database decides: one SELECT computes every condition for the subtree's people (and
+    the enrolled and the conflicted). Who is plainly paid — eligible by that answer, in a
+    tier, nothing disputed, not excluded — is listed from it alone and their explanations
+    are put together when first read (``_Explainer``; at once for a roster). Everyone else
+    (disputed, stale limits, no longer eligible, moved, excluded) is judged here from their
+    inputs resolved from the log, and explained, before the run is stored: their reasons
+    decide their lists and are what the department acts on. ``explain=False`` (a payment
+    system that only needs who and how much) leaves the plainly paid unexplained — their
+    lists, tiers and amounts are the same.
     """
     if fmt not in (None, "xlsx", "csv"):
         refuse("eligibility.format", fmt=fmt)
@@ -323,8 +471,9 @@ def run_rule(
             _own_department(actor, row.department)
         if not in_force(row.spec, month):
             refuse("eligibility.not_in_force", rule_key=rule_key, month=month)
-        org = orgs.get_org(conn, org_code)
-        if org is None:
+        names = orgs.names_by_code(conn, county)
+        org_name = names.get(org_code)
+        if org_name is None:
             refuse("eligibility.org", org_code=org_code)
         rule = check_rule(row.spec, store.dictionary)
         vis = _check_access(store, actor, rule)
@@ -333,83 +482,48 @@ def run_rule(
         roster = {e.entity_id: e for e in es.enrolled(conn, county, rule_key, org_code)}
         conflicted = es.conflicted_ids(conn, county, org_code, keys)
         # one SELECT decides every condition for the people it selects (and for the enrolled
-        # and conflicted); only those people's inputs are then read for the explanations
+        # and conflicted); only the people judged here have their inputs read now
         found = es.candidates(conn, rule, county, org_code, day, set(roster) | conflicted)
-        persons = {eid: c.person for eid, c in found.items()}
-        candidates = set(found) | set(roster)
-        elsewhere = es.enrolled_elsewhere(conn, county, row.spec.excludes, candidates)
-        # without explanations, who is plainly paid is the database's answer alone; everyone
-        # else (disputed, stale limits, failing, moved, excluded) is explained
-        plain: dict[int, tuple[Tier | None, int]] = {}
-        if not explain and not row.spec.stale_after_days:
-            tiers, read = _tier_reads(rule)
-            for eid, c in found.items():
-                p = c.person
-                if eid in conflicted or eid in elsewhere or not p.org_code.startswith(org_code):
-                    continue
-                if c.holds and p.merged_into is None and (c.tier >= 0 or not tiers):
-                    plain[eid] = (tiers[c.tier] if tiers else None, read[c.tier])
-        explained = {eid: p for eid, p in persons.items() if eid not in plain}
-        inputs = es.inputs_of(conn, store.dictionary, explained, keys)
-        names = orgs.names_by_code(conn, county)
+        elsewhere = es.enrolled_elsewhere(conn, county, row.spec.excludes, set(found) | set(roster))
+        judge = _Judge(
+            rule, day, org_code, org_name, names, _shower(store, actor, vis),
+            _identity_visibility(store, actor),
+        )  # fmt: skip
+        plain = _plainly_paid(rule, found, conflicted, elsewhere, org_code)
+        later = None
+        if explain and plain:
+            later = _Explainer(store, judge, keys, es.log_high_water(conn))
         lists: dict[str, list[Entry]] = {k: [] for k in LISTS}
         values_read = 0
-        show = _shower(store, actor, vis)
-        ident_vis = _identity_visibility(store, actor)
-        for eid in sorted(candidates):
-            p = persons.get(eid)
+        for eid, (tier, used) in plain.items():
+            which = "kept" if eid in roster else "new"
+            lists[which].append(judge.paid(which, found[eid], tier, later))
+            values_read += used
+        judged = {eid: c for eid, c in found.items() if eid not in plain}
+        inputs = es.inputs_of(conn, store.dictionary, judged, keys)
+        for eid in sorted((judged.keys() | roster.keys()) - plain.keys()):
+            p = found.get(eid)
             enrolled = eid in roster
             if p is None or p.merged_into is not None:
                 if enrolled:
                     why = "已与他人合并" if p is not None else "一张表中已无此人"
                     lists["dropped"].append(_gone(eid, roster[eid].org_code, names, why))
                 continue
-            if eid in plain:
-                tier, used = plain[eid]
-                which = "kept" if enrolled else "new"
-                values_read += used
-                label, amount = (tier.label, tier.amount) if tier else (None, None)
-                lists[which].append(_plain_entry(eid, which, p, names, label, amount, ident_vis))
-                continue
             mine = inputs.get(eid, {})
             # a person whose sources disagree is judged here, source by source (cannot tell
             # when their values would give different answers); everyone else by the database
             disputed = eid in conflicted or any(i.others for i in mine.values())
-            verdict = evaluate(rule, mine, day, None if disputed else found[eid].given)
-            tests = list(verdict.tests)
-            outcome = verdict.outcome
-            inside = p.org_code.startswith(org_code)
-            area = Test(
-                "org",
-                "户籍所在地",
-                "in",
-                org.name,
-                names.get(p.org_code, p.org_code),
-                "一张表",
-                None,
-                inside,
-                "",
-                "conditions",
-            )
-            tests.insert(0, area)
-            if not inside:
-                outcome = False
+            verdict = evaluate(rule, mine, day, None if disputed else es.given(p, judge.leaves))
+            area = judge.area(p)
+            tests = [area, *verdict.tests]
+            outcome = verdict.outcome if area.outcome else False
             other = elsewhere.get(eid, [])
             if outcome is not False and other:
+                excluded = ", ".join(row.spec.excludes)
                 tests.append(
-                    Test(
-                        "excludes",
-                        "互斥补贴",
-                        "not_in",
-                        ", ".join(row.spec.excludes),
-                        "、".join(other),
-                        "登记名册",
-                        None,
-                        False,
-                        "",
-                        "conditions",
-                    )
-                )
+                    Test("excludes", "互斥补贴", "not_in", excluded, "、".join(other), "登记名册",
+                         None, False)
+                )  # fmt: skip
                 outcome = False
             if outcome is None:
                 which = "unknown"
@@ -420,10 +534,15 @@ def run_rule(
             else:
                 continue
             values_read += sum(1 for t in tests if t.field_key not in ("org", "excludes"))
-            entry = _entry(eid, which, p, names, verdict, tests, show, ident_vis)
+            entry = judge.entry(eid, which, p, verdict.tier, verdict.amount)
+            judge.explain(entry, tests)
             lists[which].append(entry)
         for items in lists.values():
-            items.sort(key=lambda e: (e.org_code, e.entity_id))
+            items.sort(key=LIST_ORDER)
+        if later is not None:
+            later.listed(lists)
+            if fmt is not None:
+                later.explain_all(conn)  # the roster prints every reason
         amount = sum(
             (e.amount or Decimal(0) for k in ("new", "kept") for e in lists[k]), Decimal("0.00")
         )
@@ -449,18 +568,12 @@ def run_rule(
                 seconds=seconds,
                 confirmed=False,
             ),
-            [
-                dict(
-                    entity_id=e.entity_id,
-                    list=k,
-                    org_code=e.org_code,
-                    tier=e.tier,
-                    amount=e.amount,
-                    reason=e.reason[:2000],
-                )
+            # a plainly paid person's reason is kept only if it was put together already
+            (
+                (e.entity_id, k, e.org_code, e.tier, e.amount, e.__dict__.get("reason", "")[:2000])
                 for k, items in lists.items()
                 for e in items
-            ],
+            ),
         )
         result = RunResult(
             run_id,
@@ -469,7 +582,7 @@ def run_rule(
             row.version,
             row.benefit,
             org_code,
-            org.name,
+            org_name,
             month,
             day,
             lists,
@@ -497,6 +610,30 @@ def run_rule(
     return result
 
 
+def _plainly_paid(
+    rule: CheckedRule,
+    found: Mapping[int, es.Candidate],
+    conflicted: set[int],
+    elsewhere: Mapping[int, list[str]],
+    org_code: str,
+) -> dict[int, tuple[Tier | None, int]]:
+    """Who is paid on the database's answer alone — it holds, in a tier, nothing disputed,
+    no other benefit excluding it, registered inside the run's unit, not merged — with the
+    tier and how many condition values that verdict read. A rule with staleness limits has
+    nobody plainly paid: each input's date must be looked at in the log."""
+    if rule.spec.stale_after_days:
+        return {}
+    tiers, read = _tier_reads(rule)
+    out: dict[int, tuple[Tier | None, int]] = {}
+    for eid, c in found.items():
+        if not c.holds or c.merged_into is not None or (tiers and c.tier < 0):
+            continue
+        if eid in conflicted or eid in elsewhere or not c.org_code.startswith(org_code):
+            continue
+        out[eid] = (tiers[c.tier] if tiers else None, read[c.tier])
+    return out
+
+
 def _gone(eid: int, org_code: str, names: dict[str, str], why: str) -> Entry:
     return Entry(eid, "dropped", "", "", org_code, names.get(org_code[:12], ""), None, None, why)
 
@@ -504,49 +641,52 @@ def _gone(eid: int, org_code: str, names: dict[str, str], why: str) -> Entry:
 def _shower(store: Store, actor: Actor, vis: Mapping[str, str]):  # type: ignore[no-untyped-def]
     d = store.dictionary
 
-    # a rule has a handful of conditions: each is put in words once per run, not per person
-    words: dict[tuple[str, str, str], str] = {}
+    # a rule has a handful of conditions: each is put in words, and its input and whether
+    # this actor sees it masked looked up, once per run, not once per person
+    said: dict[object, tuple[str, DictField | None, bool]] = {}
 
-    def describe(t: Test) -> str:
-        key = (t.field_key, t.op, repr(t.operand))
-        said = words.get(key)
-        if said is None:
-            if t.field_key in d.fields:
-                said = describe_condition(t.field_key, t.op, t.operand, d)
-            elif t.field_key == "org":
-                said = f"户籍在{t.operand}"
-            elif t.field_key == "excludes":
-                said = f"未享受 {t.operand}"
-            else:
-                said = t.label
-            words[key] = said
-        return said
-
-    # condition field → (the stored input it reads, whether this actor sees it masked)
-    reads: dict[str, tuple[DictField | None, bool]] = {}
-
-    def read(key: str) -> tuple[DictField | None, bool]:
-        got = reads.get(key)
+    def condition(t: Test) -> tuple[str, DictField | None, bool]:
+        try:
+            key: object = (t.field_key, t.op, type(t.operand), t.operand)
+            got = said.get(key)
+        except TypeError:  # an operand that cannot be a key (a list)
+            key = (t.field_key, t.op, repr(t.operand))
+            got = said.get(key)
         if got is None:
-            f = d.fields.get(input_key(d.fields[key])) if key in d.fields else None
-            got = (f, f is not None and vis.get(f.key) == "masked" and bool(f.mask))
-            reads[key] = got
+            f = None
+            if t.field_key in d.fields:
+                words = describe_condition(t.field_key, t.op, t.operand, d)
+                f = d.fields.get(input_key(d.fields[t.field_key]))
+            elif t.field_key == "org":
+                words = f"户籍在{t.operand}"
+            elif t.field_key == "excludes":
+                words = f"未享受 {t.operand}"
+            else:
+                words = t.label
+            masked = f is not None and vis.get(f.key) == "masked" and bool(f.mask)
+            got = said[key] = (words, f, masked)
         return got
 
+    dates: dict[datetime, str] = {}  # valid-from → its day in words (many share one)
+
     def show(t: Test) -> Shown:
-        f, masked = read(t.field_key)
+        words, f, masked = condition(t)
         value = t.value
         if f is not None and value is not None:
             if masked:
                 value = mask_value(f.mask, value) or ""  # type: ignore[arg-type]
             else:
                 value = display_value(f, value, d.code_tables)
-        cond = describe(t)
+        since = ""
+        if isinstance(t.valid_from, datetime):
+            since = dates.get(t.valid_from) or dates.setdefault(
+                t.valid_from, t.valid_from.date().isoformat()
+            )
         return Shown(
-            cond,
+            words,
             value if value is not None else "（空）",
             t.source or "",
-            t.valid_from.date().isoformat() if isinstance(t.valid_from, datetime) else "",
+            since,
             OUTCOME_ZH[t.outcome],
             t.why,
             t.part,
@@ -554,21 +694,6 @@ def _shower(store: Store, actor: Actor, vis: Mapping[str, str]):  # type: ignore
         )
 
     return show
-
-
-def _entry(eid, which, p, names, verdict, tests, show, ident_vis) -> Entry:  # type: ignore[no-untyped-def]
-    shown = [show(t) for t in tests]
-    if which == "unknown":
-        bad = [s for s, t in zip(shown, tests, strict=True) if t.outcome is None]
-        reason = "；".join(f"{s.condition}：{s.why or '无法判断'}" for s in bad) or "无法判断档次"
-    elif which == "dropped":
-        bad = [s for s, t in zip(shown, tests, strict=True) if t.outcome is False]
-        reason = "；".join(_said(s, "不符合") for s in bad)
-    else:
-        reason = "；".join(_said(s, "") for s in shown if s.part == "conditions")
-    entry = _plain_entry(eid, which, p, names, verdict.tier, verdict.amount, ident_vis)
-    entry.reason, entry.tests = reason, shown
-    return entry
 
 
 def _tier_reads(rule: CheckedRule) -> tuple[list[Tier], dict[int, int]]:
@@ -582,15 +707,7 @@ def _tier_reads(rule: CheckedRule) -> tuple[list[Tier], dict[int, int]]:
     return [t for t, _ in rule.tiers], read
 
 
-def _plain_entry(eid, which, p, names, tier, amount, ident_vis) -> Entry:  # type: ignore[no-untyped-def]
-    """A person's entry without its explanation (all ``run_rule(explain=False)`` keeps of
-    the paid; ``_entry`` adds the reason and the tests)."""
-    name, id_number = _identity(p, ident_vis)
-    village = names.get(p.org_code[:12], "")
-    return Entry(eid, which, name, id_number, p.org_code, village, tier, amount, "")
-
-
-def _identity(p: es.Person, ident_vis: tuple[str, str]) -> tuple[str, str]:
+def _identity(p: es.Person | es.Candidate, ident_vis: tuple[str, str]) -> tuple[str, str]:
     """Name and ID number as this actor may see them."""
     name_vis, id_vis = ident_vis
     id_number = p.id_number or ""

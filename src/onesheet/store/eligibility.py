@@ -3,17 +3,19 @@
 The pure rule lives in ``domain/eligibility``; this module stores rule versions and their Gate
 steps, reads the enrolment roster, finds the candidates of a run with the report query
 builder (one SELECT over the current view, the rule's filter compiled by
-``report_query.condition_sql``), and reads every candidate's inputs from the observation log
-so each verdict can name its sources and dates.
+``report_query.condition_sql``), reads the inputs of the people a run explains from the
+observation log (up to the run's high-water mark) so each verdict can name its sources and
+dates, and stores runs with their items in bulk.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -31,6 +33,7 @@ from sqlalchemy import (
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.eligibility import CheckedRule, Input, RuleSpec
 from onesheet.domain.observations import Observation
+from onesheet.store.bulk import bulk_insert
 from onesheet.store.recorder import observations_to_resolutions
 from onesheet.store.report_query import (
     condition_sql,
@@ -362,15 +365,33 @@ def eligible_ids(
     return {r[0] for r in conn.execute(stmt)}
 
 
-@dataclass(slots=True)
-class Candidate:
-    """One person the compiled rule read: who, every single condition's outcome, whether
-    the conditions hold and the index of the first tier that holds (-1: none)."""
+class Candidate(NamedTuple):
+    """One person the compiled rule read: the person's own columns (what a ``Person``
+    holds), whether the conditions hold (1/0), the index of the first tier that holds (-1:
+    none) and every single condition's outcome as one bit mask (bit i: condition i of
+    ``rule.all_conditions()``; ``given``). A tuple: a run makes tens of thousands. The
+    first six fields are a ``Person``'s, so a candidate is read wherever a person is."""
 
-    person: Person
-    given: tuple[bool, ...]
-    holds: bool
+    entity_id: int
+    org_code: str
+    name: str | None
+    id_number: str | None
+    household: int | None
+    merged_into: int | None
+    holds: int
     tier: int
+    outcomes: int
+
+
+MASK_BITS = 62  # a 64-bit signed integer on both backends, with room to spare
+
+
+def given(c: Candidate, n: int) -> tuple[bool, ...] | None:
+    """The outcome of each of the ``n`` conditions as the database computed it; None for a
+    rule of more than ``MASK_BITS`` conditions (then each is compared on its value)."""
+    if n > MASK_BITS:
+        return None
+    return tuple(bool(c.outcomes >> i & 1) for i in range(n))
 
 
 def candidates(
@@ -412,18 +433,20 @@ def candidates(
         main.c.merged_into,
         type_coerce(holds, Integer).label("holds"),
         (case(*tiers, else_=-1) if tiers else literal(-1)).label("tier"),
-        # read as plain integers: no per-value Boolean result processing
-        *(
-            type_coerce(condition_sql(c, src, day), Integer).label(f"c{i}")
-            for i, c in enumerate(leaves)
-        ),
+        # one integer for all the single outcomes (a NULL comparison is a 0 bit)
+        sum(
+            (
+                case((condition_sql(c, src, day), 1 << i), else_=0)
+                for i, c in enumerate(leaves[:MASK_BITS])
+            ),
+            literal(0),
+        ).label("outcomes"),
     ]
     base = select(*cols).select_from(from_clause(src))
     out: dict[int, Candidate] = {}
 
     def take(stmt) -> None:  # type: ignore[no-untyped-def]
-        for r in conn.execute(stmt).all():
-            out[r[0]] = Candidate(Person(*r[:6]), tuple(map(bool, r[8:])), bool(r[6]), r[7])
+        out.update({r[0]: Candidate._make(r) for r in conn.execute(stmt).all()})
 
     take(
         base.where(
@@ -509,22 +532,28 @@ def people(conn: Connection, entity_ids: Iterable[int]) -> dict[int, Person]:
 def inputs_of(
     conn: Connection,
     dictionary: Dictionary,
-    persons: dict[int, Person],
+    persons: Mapping[int, Person | Candidate],
     keys: Sequence[str],
+    *,
+    upto: int | None = None,
 ) -> dict[int, dict[str, Input]]:
     """Each person's inputs from the observation log, resolved by the current-value rule:
     the value, the winning source and its valid-from, and the other sources' values when
-    they disagree. Household fields are read from the person's household."""
+    they disagree. Household fields are read from the person's household.
+
+    ``upto``: only observations with an id up to it (``log_high_water`` of a run), so an
+    explanation put together after the run reads the log the run read — the log only grows.
+    """
     person_keys = [k for k in keys if not k.startswith("household.")]
     household_keys = [k for k in keys if k.startswith("household.")]
     out: dict[int, dict[str, Input]] = {eid: {} for eid in persons}
     if person_keys:
-        log = _log(conn, persons.keys(), person_keys)
+        log = _log(conn, persons.keys(), person_keys, upto)
         for eid, by_field in log.items():
             out[eid].update(_inputs(dictionary, by_field))
     if household_keys:
         hh = {p.household for p in persons.values() if p.household is not None}
-        log = _log(conn, hh, household_keys)
+        log = _log(conn, hh, household_keys, upto)
         resolved = {h: _inputs(dictionary, by_field) for h, by_field in log.items()}
         for eid, p in persons.items():
             if p.household is not None:
@@ -532,14 +561,22 @@ def inputs_of(
     return out
 
 
+def log_high_water(conn: Connection) -> int:
+    """The newest observation id (one look at the primary key's end): what a run read."""
+    o = t("observation")
+    return int(conn.execute(select(func.max(o.c.id))).scalar() or 0)
+
+
 def _log(
-    conn: Connection, entity_ids: Iterable[int], keys: Sequence[str]
+    conn: Connection, entity_ids: Iterable[int], keys: Sequence[str], upto: int | None = None
 ) -> dict[int, dict[str, list[Observation]]]:
     """entity → field → its observations in log order, for ``keys`` only: the columns the
     resolution needs, fetched in bulk (a run reads a few fields of thousands of people)."""
     o = t("observation")
     cols = (o.c.entity_id, o.c.id, o.c.field_key, o.c.value, o.c.kind, o.c.source)
     stmt = select(*cols, o.c.valid_from, o.c.recorded_at)
+    if upto is not None:
+        stmt = stmt.where(o.c.id <= upto)
     ids = sorted(set(entity_ids))
     out: dict[int, dict[str, list[Observation]]] = {}
     for start in range(0, len(ids), 500):
@@ -555,7 +592,16 @@ def _log(
 
 def _inputs(dictionary: Dictionary, by_field) -> dict[str, Input]:  # type: ignore[no-untyped-def]
     out = {}
-    for key, res in observations_to_resolutions(dictionary, by_field).items():
+    # a field one source said once (most of them) resolves to that word, as ``resolve``
+    # would decide it, without the ranking
+    several = {}
+    for key, obs in by_field.items():
+        if len(obs) == 1 and key in dictionary.fields:
+            o = obs[0]
+            out[key] = Input(key, o.value, o.source, o.valid_from)
+        else:
+            several[key] = obs
+    for key, res in observations_to_resolutions(dictionary, several).items():
         w = res.winner
         others = ()
         if res.in_conflict:
@@ -571,12 +617,27 @@ def _inputs(dictionary: Dictionary, by_field) -> dict[str, Input]:  # type: igno
 
 
 # ------------------------------------------------------------------------------------ runs
-def insert_run(conn: Connection, values: dict[str, object], items: Sequence[dict]) -> int:  # type: ignore[type-arg]
+ITEM_COLUMNS = ("run_id", "entity_id", "list", "org_code", "tier", "amount", "reason")
+
+
+def insert_run(
+    conn: Connection,
+    values: dict[str, object],
+    items: Iterable[tuple[int, str, str, str | None, Decimal | None, str]],
+) -> int:
+    """The run row, then its items — (entity, list, org code, tier, amount, reason) — in one
+    bulk write (COPY on PostgreSQL, the driver's executemany on SQLite): a county's run lists
+    tens of thousands of people, and a statement compiled per row cost more than the run's
+    own SELECT. Amounts go as their decimal text (exact on both backends)."""
     rt = t("eligibility_run")
-    run_id = conn.execute(insert(rt).values(**values).returning(rt.c.id)).scalar_one()
-    if items:
-        conn.execute(insert(t("eligibility_run_item")), [{**i, "run_id": run_id} for i in items])
-    return int(run_id)
+    run_id = int(conn.execute(insert(rt).values(**values).returning(rt.c.id)).scalar_one())
+    rows = [
+        (run_id, eid, which, org, tier, None if amount is None else str(amount), reason)
+        for eid, which, org, tier, amount, reason in items
+    ]
+    if rows:
+        bulk_insert(conn, "eligibility_run_item", ITEM_COLUMNS, rows)
+    return run_id
 
 
 def get_run(conn: Connection, run_id: int):  # type: ignore[no-untyped-def]
