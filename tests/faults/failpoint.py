@@ -27,6 +27,12 @@ Failpoints:
     through this module when ``ONESHEET_JOB_RUNNER`` says so): the marker's pid is the
     runner's, not the server's.
 
+``audit_spooled``
+    the append of a read's audit events to the SQLite audit spool (``store.audit_spool.
+    append``, which a read reaches when an import holds the write lock): the pause comes
+    after the events are written and fsync'd, before the read answers. The marker gives the
+    number of events and the spool's path.
+
 Without ``ONESHEET_FAILPOINT_DIR`` this is plain ``onesheet``.
 """
 
@@ -132,10 +138,24 @@ def _wrap_import_write() -> None:
     data_import.record = record
 
 
+def _wrap_audit_spooled() -> None:
+    from onesheet.store import audit_spool
+
+    real = audit_spool.append
+
+    def append(path, events):  # type: ignore[no-untyped-def]
+        real(path, events)
+        if _armed("audit_spooled"):
+            _pause("audit_spooled", {"events": len(events), "spool": str(path)})
+
+    audit_spool.append = append
+
+
 WRAP = {
     "task_save": _wrap_task_save,
     "report_rows": _wrap_report_rows,
     "import_write": _wrap_import_write,
+    "audit_spooled": _wrap_audit_spooled,
 }
 
 

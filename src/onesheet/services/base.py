@@ -25,7 +25,7 @@ from onesheet.domain.access import AccessDenied, Actor, require
 from onesheet.domain.dictionary import Dictionary, load_builtin
 from onesheet.domain.grants import DepartmentGrant, load_grants
 from onesheet.store import audit as audit_store
-from onesheet.store import county_fields
+from onesheet.store import audit_spool, county_fields
 from onesheet.store.engine import is_postgres, make_engine
 
 log = logging.getLogger(__name__)
@@ -59,14 +59,50 @@ class Store:
         return cls(make_engine(url))
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back on any error.
+    def transaction(self, *, wait_ms: int | None = None) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on any error. With
+        ``wait_ms``, on SQLite, ``audit_spool.LockBusy`` when the write lock does not come
+        within that many milliseconds (for a write that may be left for later).
 
         It first brings the dictionary up to county fields another worker activated (one
-        indexed read at most once a second per store: ``county_fields.refresh_due``)."""
-        with self.engine.begin() as conn:
+        indexed read at most once a second per store: ``county_fields.refresh_due``). On
+        SQLite, audit events that reads spooled while the write lock was taken are first
+        moved into the audit tables (one ``stat`` when there are none: ``audit_spool``), so
+        they come before anything this transaction writes and its audit queries see them."""
+        audit_spool.drain_pending(self.engine, wait_ms=wait_ms)
+        if wait_ms is None or self.engine.dialect.name != "sqlite":
+            with self.engine.begin() as conn:
+                county_fields.refresh_due(self, conn)
+                yield conn
+            return
+        with audit_spool.writing(self.engine, wait_ms=wait_ms) as conn:
             county_fields.refresh_due(self, conn)
             yield conn
+
+    @contextmanager
+    def audited_read(self) -> Iterator[Connection]:
+        """For a read service and its audit events (``audit.write_event`` in the block).
+
+        PostgreSQL: ``transaction()`` (an INSERT there never waits for an import). SQLite:
+        a read-only snapshot that never takes the write lock - which an import holds for
+        its whole write stage - and the events are only kept; when the block ends without
+        error they are written, or spooled durably if the lock does not come at once
+        (``audit_spool.flush``), before the caller gets the data. Nothing else may be
+        written in the block: the snapshot connection is ``query_only``."""
+        path = audit_spool.spool_path(self.engine)
+        if path is None:
+            with self.transaction() as conn:
+                yield conn
+            return
+        events: list[audit_spool.Pending] = []
+        with self.reading() as conn:
+            conn.info[audit_spool.DEFERRED] = events
+            try:
+                county_fields.refresh_due(self, conn)
+                yield conn
+            finally:
+                conn.info.pop(audit_spool.DEFERRED, None)
+        audit_spool.flush(self.engine, events)
 
     @contextmanager
     def looking_up(self) -> Iterator[Connection]:
@@ -173,7 +209,7 @@ def _audit_denial(
     setattr(denied, _AUDITED, True)
     detail = f"{where} reason={denied.message_zh} ({denied.message_en})"
     try:
-        with store.transaction() as conn:
+        with store.audited_read() as conn:  # a refusal writes nothing but its event
             audit_store.write_event(
                 conn,
                 actor,
@@ -182,7 +218,7 @@ def _audit_denial(
                 entity_ids=[entity_id] if entity_id is not None else [],
                 detail=detail,
             )
-    except SQLAlchemyError:
+    except (SQLAlchemyError, OSError):  # OSError: the spool could not be written
         log.exception("could not audit a refusal (%s) of %s", where, actor.username)
 
 

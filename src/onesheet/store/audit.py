@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from onesheet.domain.access import Actor
+from onesheet.store import audit_spool
 from onesheet.store.bulk import bulk_insert
 from onesheet.store.engine import is_postgres
 from onesheet.store.schema import table
@@ -47,7 +48,9 @@ def write_event(
     however many, go to ``audit_entity``, so "who read person X" can be answered for a
     100,000-row report too. On PostgreSQL a page's worth of ids (``ONE_STATEMENT_IDS``) goes
     in the same statement as the event (two INSERTs in one WITH: one round trip on every
-    audited read); more go by COPY after it.
+    audited read); more go by COPY after it. In a SQLite read (``Store.audited_read``) the
+    event is only kept, and written (or spooled) once the read is done: ``store/audit_spool``;
+    its id is then not known yet and 0 is returned.
     """
     ids = list(dict.fromkeys(int(i) for i in entity_ids))  # de-duplicated, order kept
     county = county_code or actor.county_code
@@ -63,6 +66,10 @@ def write_event(
         "fields": ",".join(sorted(set(fields))),
         "detail": detail,
     }
+    deferred = conn.info.get(audit_spool.DEFERRED)
+    if deferred is not None:  # a read on SQLite (Store.audited_read): written after it
+        deferred.append(audit_spool.Pending(values, ids))
+        return 0
     if ids and len(ids) <= ONE_STATEMENT_IDS and is_postgres(conn):
         return int(conn.execute(_with_entities(), {**values, "audit_ids": ids}).scalar_one())
     event_id = int(conn.execute(_event(), values).inserted_primary_key[0])  # type: ignore[index]
