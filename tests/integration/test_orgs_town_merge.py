@@ -51,6 +51,14 @@ def county(store, tmp_path):
              password=PASSWORD)  # fmt: skip
     t = table("collection_task")
     with store.transaction() as conn:
+        for status in ("open", "resolved"):  # burden feedback: followed until settled
+            conn.execute(
+                insert(table("feedback")).values(
+                    county_code="330523", org_code=JINGWAN, author="jingwan", kind="repeats_sheet",
+                    text=status, status=status, created_at=datetime(2023, 12, 1), resolution="",
+                    version=1,
+                )
+            )  # fmt: skip
         for status in ("open", "done"):
             conn.execute(
                 insert(t).values(
@@ -125,8 +133,11 @@ def _assert_merged(store):
     with store.engine.connect() as conn:
         scoped = dict(conn.execute(select(users.c.username, users.c.org_code)).all())
         where = {r.template_id: r.org_code for r in conn.execute(select(tasks))}
+        fb = table("feedback")
+        feedback = dict(conn.execute(select(fb.c.status, fb.c.org_code)).all())
     assert scoped["meixi_town"] == SURVIVOR and scoped["jingwan"] == NEW_JINGWAN
     assert where == {"t.open": NEW_JINGWAN, "t.done": JINGWAN}  # done work stays history
+    assert feedback == {"open": NEW_JINGWAN, "resolved": JINGWAN}
     # history reads as it was
     before, after = date(2023, 12, 31), date(2024, 1, 1)
     then = org_tree.org_as_of(store, CLI_ADMIN, TOWN, before)

@@ -221,10 +221,10 @@ def move_members(
     bumped, so an editor holding the old row is refused), their open conflicts, and open
     collection tasks (joined into the survivor's open task of the same template and period
     when it has one; the emptied task is marked ``merged``, never deleted), the open
-    linkage-queue rows, and the accounts scoped to ``old`` (a cadre keeps working for the
-    same people under the new code). Each moved entity gets a placement observation dated
-    ``effective``. Done tasks, report runs and feedback stay with the old unit: they are
-    its history."""
+    linkage-queue rows, the burden feedback still being followed, and the accounts scoped
+    to ``old`` (a cadre keeps working for the same people under the new code). Each moved
+    entity gets a placement observation dated ``effective``. Done tasks, report runs and
+    settled feedback stay with the old unit: they are its history."""
     ent = table("entity")
     members = conn.execute(
         select(ent.c.id, ent.c.entity_type).where(ent.c.org_code == old).order_by(ent.c.id)
@@ -258,6 +258,12 @@ def move_members(
     conn.execute(update(c).where(c.c.org_code == old).values(org_code=new))
     q = table("link_queue")
     conn.execute(update(q).where(q.c.org_code == old, q.c.status == "open").values(org_code=new))
+    fb = table("feedback")
+    conn.execute(
+        update(fb)
+        .where(fb.c.org_code == old, fb.c.status.in_(("open", "acknowledged")))
+        .values(org_code=new, version=fb.c.version + 1)
+    )
     u = table("app_user")
     users = conn.execute(update(u).where(u.c.org_code == old).values(org_code=new)).rowcount
     moved, joined = _move_tasks(conn, old, new)
