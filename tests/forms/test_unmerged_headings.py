@@ -262,3 +262,35 @@ def test_ods_merges_after_repeated_rows_and_cells():
     assert containers.ods_merged_ranges(data, "说明") == [(0, 0, 0, 2)]
     assert containers.ods_merged_ranges(data, "无此表") == []
     assert containers.ods_merged_ranges(b"not a zip", "表") == []
+
+
+@pytest.mark.parametrize("typed", ["top", "bottom", "fill", "merged"])
+def test_a_role_group_typed_once_keeps_all_its_attributes(tmp_path: Path, typed):
+    """父亲 / 母亲 typed once over 姓名 务工地点 联系电话: each attribute is the parent's,
+    however the heading was typed, so the same drafts come from every typing; the
+    allowance after the last parent stays the child's row's own column."""
+    tree: list[Node] = [
+        "序号",
+        "姓名",
+        "身份证号码",
+        ("父亲", ["姓名", "务工地点", "联系电话"]),
+        ("母亲", ["姓名", "务工地点", "联系电话"]),
+        "补助标准",
+    ]
+    g, want = _form(tree, typed, TITLES["title"])
+    path = tmp_path / "form.xlsx"
+    write_xlsx(path, {"Sheet1": g})
+    a = _analyse(path)
+    assert a.header_rows == want
+    assert [m.heading for m in a.columns][3:] == [
+        "父亲/姓名",
+        "父亲/务工地点",
+        "父亲/联系电话",
+        "母亲/姓名",
+        "母亲/务工地点",
+        "母亲/联系电话",
+        "补助标准",
+    ]
+    keys = [m.field or (m.draft.key if m.draft else None) for m in a.columns]
+    assert keys[1:3] == ["person.name", "person.id_number"]
+    assert len(set(keys[3:9])) == 6 and None not in keys[3:9]  # six concepts, none merged

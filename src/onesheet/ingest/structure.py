@@ -557,11 +557,18 @@ def _virtual_groups(g: _Grid, h0: int, h1: int) -> list[Range]:
     for r in range(h1 - 1, h0 - 1, -1):
         here: list[Range] = []
         prev: Range | None = None
-        for c in g.filled(r):
-            if g.span(r, c) > 1 or not any(_own_text(g, x, c) for x in range(r + 1, h1 + 1)):
-                continue  # merged across, or a column merged down / typed on this row only
+        parents = [
+            c for c in g.filled(r) if any(_own_text(g, x, c) for x in range(r + 1, h1 + 1))
+        ]
+        # Headings typed on this row with nothing below (the ungrouped ones typed on the
+        # top row) bound every group by themselves; only when there are none can a column
+        # after a group's children be the row's own, typed on a lower row.
+        ambiguous = len(parents) == len(g.filled(r))
+        for c in parents:
+            if g.span(r, c) > 1:
+                continue  # merged across: its merge says how far it goes
             end = c
-            person = _is_role_group(text_of(g.cells[r][c]))
+            person = ambiguous and _is_role_group(text_of(g.cells[r][c]))
             while end + 1 < g.width and _continues(g, r, c, end + 1, person, lower):
                 end += 1
             if prev is not None and prev[3] == c - 1:
@@ -598,7 +605,8 @@ def _continues(g: _Grid, r: int, c: int, k: int, person: bool, lower: list[Range
 # What a person has: a group naming another person (监护人, 户主) typed once, without a
 # merge, covers that person's attributes only — 补贴标准 after 监护人/姓名/电话 is the row's.
 _PERSONAL = re.compile(
-    r"姓名|名字|电话|手机|联系|身份证|证件|关系|住址|地址|性别|年龄|出生|单位|职务|民族"
+    r"姓名|名字|电话|手机|联系|身份证|证件|关系|住址|地址|性别|年龄|出生|单位|职务|民族|"
+    r"务工|工作|职业|学历|文化程度|健康"
 )
 
 
