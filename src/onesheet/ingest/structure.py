@@ -557,9 +557,7 @@ def _virtual_groups(g: _Grid, h0: int, h1: int) -> list[Range]:
     for r in range(h1 - 1, h0 - 1, -1):
         here: list[Range] = []
         prev: Range | None = None
-        parents = [
-            c for c in g.filled(r) if any(_own_text(g, x, c) for x in range(r + 1, h1 + 1))
-        ]
+        parents = [c for c in g.filled(r) if any(_own_text(g, x, c) for x in range(r + 1, h1 + 1))]
         # Headings typed on this row with nothing below (the ungrouped ones typed on the
         # top row) bound every group by themselves; only when there are none can a column
         # after a group's children be the row's own, typed on a lower row.
