@@ -42,7 +42,7 @@ from typing import Any
 
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
-from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.findings import Finding, InvalidInput, refuse
 from onesheet.domain.write_scope import Touched
 from onesheet.linkage import place_rows
 from onesheet.linkage.columns import plan_columns
@@ -166,15 +166,7 @@ def import_file(
     last attempt does everything under the lock, so an import always finishes).
     """
     if entity not in KEY_FIELDS and entity != "place":
-        raise InvalidInput(
-            [
-                Finding(
-                    "import.entity",
-                    "目前仅支持导入人员、企业和场所数据",
-                    "only person, enterprise and place imports for now",
-                )
-            ]
-        )
+        refuse("import.entity")
     # A joint wording (住建/应急) offers both departments; an unknown one says "did you mean".
     dept = write_scope.own_source(actor, store.dictionary.require_department(department))
     if county_code:

@@ -50,12 +50,13 @@ def list_entries(
     department's, not the sheet's. Reading them is audited: they hold personal data."""
     with store.transaction() as conn:
         entries = link_store.list_queue(conn, status=status, limit=limit, org_prefix=actor.org_code)
+        kinds = {e["entity_type"] for e in entries}  # one kind named; a mixed list names none
         audit.write_event(
             conn,
             actor,
             "link.queue",
             now=utcnow(),
-            entity_type="person",
+            entity_type=kinds.pop() if len(kinds) == 1 else None,
             entity_ids=[i for e in entries for i in _read_ids(e)],
             detail=f"{len(entries)} queue entries {[e['id'] for e in entries][:20]}",
         )
@@ -76,7 +77,7 @@ def get_entry(store: Store, actor: Actor, entry_id: int) -> dict[str, Any]:
             actor,
             "link.queue",
             now=utcnow(),
-            entity_type="person",
+            entity_type=entry["entity_type"],
             entity_ids=_read_ids(entry),
             detail=f"queue entry {entry_id}",
         )
@@ -94,7 +95,8 @@ def decide(
     reject: bool = False,
     reason: str = "",
 ) -> Decision:
-    """Apply a person's decision: link to ``entity_id``, ``create`` a new person, or reject."""
+    """Apply a person's decision: link to ``entity_id``, ``create`` a new entity of the
+    row's kind (person, enterprise, place), or reject. The audit event names that kind."""
     if sum([entity_id is not None, create, reject]) != 1:
         refuse("queue.choice")
     with store.transaction() as conn:
@@ -162,7 +164,7 @@ def decide(
             "link.decide",
             now=now,
             county_code=entry["county_code"],
-            entity_type="person",
+            entity_type=entry["entity_type"],
             entity_ids=[write.entity_id],
             detail=json.dumps({"entry": entry_id, "status": status}),
         )
@@ -225,7 +227,7 @@ def _entry_touched(entry: dict[str, Any]) -> write_scope.Touched:
     )
 
 
-KINDS_ZH = {"person": "人员", "enterprise": "企业"}
+KINDS_ZH = {"person": "人员", "enterprise": "企业", "place": "场所"}
 HOUSEHOLD_FIELDS = {"person.household", "household.household_no"}
 
 

@@ -1,6 +1,6 @@
 """The link queue as a page (issue 13 item 3): rows an import could not place confidently
 wait here; town and village staff decide them on the phone — link to a candidate, create a
-new person, or reject — one tap each.
+new person (enterprise, place: the buttons name the row's kind), or reject — one tap each.
 
 Every read and decision goes through ``services/linkage_queue`` (scope, permission, audit).
 A candidate's values come from the person card (``read_entity``), masked as the caller must
@@ -43,6 +43,7 @@ EVIDENCE_KEYS = {  # evidence column → the field it speaks about
 
 
 # The value that names a queued row, by entity: a place waits under its name (学校名称 …).
+# Its keys are also the kinds the decision buttons are worded for (link_create_<kind> …).
 _NAME = {"person": "person.name", "enterprise": "enterprise.name", "place": "place.name"}
 
 
@@ -139,6 +140,7 @@ def _entry_page(
         "csrf": csrf,
         "error": error,
         "is_open": entry["status"] == "open" and entry.get("kind") != "duplicate",
+        "entity": entry["entity_type"] if entry["entity_type"] in _NAME else "person",
     }
     return render(request, "link_entry.html", ctx, status)
 
@@ -180,7 +182,8 @@ def link_decide(
     entity_id: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """Link to a candidate, create a new person, or reject: one batch, audited by the service."""
+    """Link to a candidate, create a new entity of the row's kind, or reject: one batch,
+    audited by the service."""
     check_csrf(caller, csrf_token)  # first: before anything in the body is looked at
     store = store_of(request)
     actor = caller.actor
@@ -224,8 +227,12 @@ register(
         "link_candidate": ("候选", "Candidate"),
         "link_probability": ("相似度", "Probability"),
         "link_out_of_scope": ("不在您的管辖范围", "Outside your area"),
-        "link_to": ("关联到此人", "Link to this person"),
-        "link_create": ("新建人员", "Create a new person"),
+        "link_to_person": ("关联到此人", "Link to this person"),
+        "link_to_enterprise": ("关联到此企业", "Link to this enterprise"),
+        "link_to_place": ("关联到此场所", "Link to this place"),
+        "link_create_person": ("新建人员", "Create a new person"),
+        "link_create_enterprise": ("新建企业", "Create a new enterprise"),
+        "link_create_place": ("新建场所", "Create a new place"),
         "link_reject": ("驳回，不写入", "Reject, write nothing"),
         "link_reason": ("说明（可选）", "Note (optional)"),
         "link_differs": ("不一致", "differs"),
