@@ -134,6 +134,13 @@ def main() -> None:
     ap.add_argument("--url")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--db", type=Path, help="SQLite file to keep and reuse once seeded")
+    ap.add_argument("--label", help="kept with the figures (e.g. which code was measured)")
+    ap.add_argument(
+        "--results",
+        type=Path,
+        default=Path(__file__).parent / "results" / "eligibility.json",
+        help="the JSON file the figures are added to",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{args.db or Path(tmp) / 'bench.db'}"
@@ -200,6 +207,7 @@ def main() -> None:
             return round(a / max(b, 1e-9), 2)
 
         out = {
+            "label": args.label,
             "people": args.people,
             "backend": url.split(":", 1)[0].split("+", 1)[0],
             "seed_seconds": round(seconds_seeding, 2) if not reuse else None,  # None: reused
@@ -239,10 +247,11 @@ def main() -> None:
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))
         # one entry per backend and size, so a PostgreSQL run keeps the SQLite one
-        path = Path(__file__).parent / "results" / "eligibility.json"
+        path = args.results
         kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         kept = kept if isinstance(kept, dict) and "runs" in kept else {"runs": {}}
-        kept["runs"][f"{out['backend']}-{args.people}"] = out
+        label = f"-{args.label}" if args.label else ""
+        kept["runs"][f"{out['backend']}-{args.people}{label}"] = out
         text = json.dumps(kept, ensure_ascii=False, indent=2)
         path.write_text(text + "\n", encoding="utf-8")
 
