@@ -7,7 +7,9 @@ python-calamine 0.9.1 returns no merged ranges at all. These synthetic forms cov
 class in its variants (``.xlsx`` / ``.xls`` / ``.ods``; two and three rows; the
 ungrouped headings typed on the top or the bottom row or repeated down; no title, a title,
 a two-line title; text-only data rows that look like headings) and assert the rows and
-heading paths a person reads. None of them copies a held-out form.
+heading paths a person reads. None of them copies a held-out form. Two matching habits
+seen on the development and real forms close the file: a role group typed once keeps all
+its attributes, and a validity worded by its end (有效截止日期) is the 有效期.
 
 CSV is not here: the importer reads only xlsx / xls / ods and refuses anything else.
 """
@@ -294,3 +296,22 @@ def test_a_role_group_typed_once_keeps_all_its_attributes(tmp_path: Path, typed)
     keys = [m.field or (m.draft.key if m.draft else None) for m in a.columns]
     assert keys[1:3] == ["person.name", "person.id_number"]
     assert len(set(keys[3:9])) == 6 and None not in keys[3:9]  # six concepts, none merged
+
+
+def test_a_validity_worded_by_its_end_is_one_concept_across_forms(tmp_path: Path):
+    """证件有效截止日期 on one form, 证件有效期 / 证件有效期限 / 证件到期日期 on others: the
+    date a certificate stops being valid, one draft for all (as a person reads them)."""
+    drafts: list = []
+    keys = []
+    for i, wording in enumerate(["证件有效截止日期", "证件有效期", "证件有效期限", "证件到期日期"]):
+        g, _ = _form(["序号", "姓名", "身份证号码", wording], "merged", TITLES["title"])
+        for r in range(2, 7):
+            g.put(r, 3, dt.date(2030 + r, 1, 1))
+        path = tmp_path / f"form{i}.xlsx"
+        write_xlsx(path, {"Sheet1": g})
+        a = analyse_form(path, department="civil_affairs", dictionary=D, drafts=drafts)
+        drafts.extend(a.drafts)
+        m = a.columns[3]
+        keys.append(m.field or (m.draft.key if m.draft else None))
+    assert keys[0] is not None and keys[0].startswith("person.x_")
+    assert keys == [keys[0]] * 4

@@ -61,6 +61,17 @@ _RELATION_TO_SUBJECT = re.compile(
 )
 
 
+# How long a certificate or card stays valid, worded as its end (有效期至, 有效截止日期,
+# 有效期限, 到期日期): one concept, the 有效期 of whatever the words before it name.
+_VALID_UNTIL = re.compile(r"(有效期?(至|限|截[止至](日期|时间)?|终止(日期|时间)?)|到期(日期|时间|日)?)$")
+
+
+def _valid_until(concept: str) -> str:
+    """``证件有效截止日期`` → ``证件有效期``; other wordings unchanged."""
+    m = _VALID_UNTIL.search(concept)
+    return concept[: m.start()] + "有效期" if m and m.start() > 0 else concept
+
+
 def canonical(concept: str, index: FieldIndex) -> str:
     """``监护人手机号码`` → ``监护人联系电话``: a role plus the label of its attribute field.
 
@@ -68,6 +79,7 @@ def canonical(concept: str, index: FieldIndex) -> str:
     row's own subject (与儿童关系, 与残疾人关系 → 与本人关系: one concept, the other person's
     relationship to the subject).
     """
+    concept = _valid_until(concept)
     if _RELATION_TO_SUBJECT.match(concept):
         return "与本人关系"
     role = next((r for r in ROLE_WORDS if concept.startswith(r)), None)
