@@ -63,7 +63,9 @@ _RELATION_TO_SUBJECT = re.compile(
 
 # How long a certificate or card stays valid, worded as its end (有效期至, 有效截止日期,
 # 有效期限, 到期日期): one concept, the 有效期 of whatever the words before it name.
-_VALID_UNTIL = re.compile(r"(有效期?(至|限|截[止至](日期|时间)?|终止(日期|时间)?)|到期(日期|时间|日)?)$")
+_VALID_UNTIL = re.compile(
+    r"(有效期?(至|限|截[止至](日期|时间)?|终止(日期|时间)?)|到期(日期|时间|日)?)$"
+)
 
 
 def _valid_until(concept: str) -> str:
