@@ -1,37 +1,48 @@
-"""Province linkage on Spark in local mode (issue 18, item 2 — a first step, not the pipeline).
+"""Province linkage on Spark in local mode (issue 18, item 2).
 
-Two counties' person tables are exported as Parquet; people registered in both (the same ID
-number, living in the second county now) must be found. The model is trained as a county
-import trains it (DuckDB, m from key-confirmed pairs) and then scored twice: by
-``linkage/model.score`` on DuckDB, and by Splink's ``SparkAPI`` on a local Spark session
-reading the Parquet files, with the comparison SQL put into Spark's dialect
-(``spark_model``: ``linkage/comparisons.py`` writes DuckDB SQL, see docs/province.md). Both
-must find the same pairs with the same probabilities.
+Two checks that the Spark engine (``services/province``: Splink's ``SparkAPI`` reading Parquet,
+the model's SQL put into Spark's dialect by ``linkage/spark.py``) finds what the DuckDB
+default finds:
 
-Skipped when PySpark or a JRE is missing (neither is a project dependency yet).
+* the scorer alone: two counties' person tables exported as Parquet, a model trained as a
+  county import trains it, then scored by ``linkage/model.score`` on DuckDB and by Splink on
+  a local Spark session — the same pairs with the same probabilities;
+* the product path: ``onesheet province link --engine spark`` on two seeded counties with five
+  people registered in both queues exactly the pairs the DuckDB run would (a DuckDB run
+  afterwards finds every pair queued already and nothing new), with DuckDB's probabilities.
+
+Skipped (with the reason) when PySpark — the optional extra ``onesheet[spark]`` — or a JRE is
+missing; CI installs neither. Both tests share one Spark session, so one xdist group.
 """
 
 from __future__ import annotations
 
-import copy
-import re
-import shutil
+import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from onesheet.cli.main import app
+from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.values.idnumber import make_id_number
 from onesheet.linkage import model as lm
+from onesheet.linkage import spark as spark_engine
+from onesheet.linkage.link import LinkConfig
 from onesheet.linkage.records import PersonRecord, to_arrow
+from onesheet.services import linkage_queue, province
+from onesheet.store import link_store
+from tests.province.test_cross_county import _two_counties
 
-pyspark = pytest.importorskip("pyspark")
-if shutil.which("java") is None:
-    pytest.skip("no JRE (apt-get install openjdk-17-jre-headless)", allow_module_level=True)
+if (missing := spark_engine.spark_missing()) is not None:
+    pytest.skip(
+        f"Spark engine unavailable ({missing}): pip install 'onesheet[spark]' and "
+        "apt-get install openjdk-17-jre-headless",
+        allow_module_level=True,
+    )
 
+pytestmark = pytest.mark.xdist_group("spark")
 A, B = "330523", "330522"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟"]
@@ -86,82 +97,78 @@ def _counties() -> tuple[list[PersonRecord], list[PersonRecord], set[tuple[int, 
     return a, b, truth
 
 
-def spark_model(model: dict[str, Any]) -> dict[str, Any]:
-    """The trained model with its DuckDB comparison SQL in Spark's dialect."""
-    out = copy.deepcopy(model)
-    out["sql_dialect"] = "spark"
-    swaps = [
-        (r'"(\w+)"', r"`\1`"),  # "col" is a string literal in Spark SQL, not a column
-        (r"\blist_intersect\(", "array_intersect("),
-        (r"\bstring_split\(", "split("),
-        (r"\blen\(", "size("),
-        (r"\bjaro_winkler_similarity\(", "jaro_winkler("),
-    ]
-    for comparison in out["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            sql = level["sql_condition"]
-            for pattern, repl in swaps:
-                sql = re.sub(pattern, repl, sql)
-            level["sql_condition"] = sql
-    return out
-
-
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from pyspark.sql import SparkSession
-    from splink.internals.spark.jar_location import similarity_jar_location
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("onesheet-province-linkage")
-        .config("spark.jars", similarity_jar_location())
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
+def spark():  # type: ignore[no-untyped-def]
+    """The service's Spark session, one core (the machine is shared), stopped afterwards."""
+    session = spark_engine.spark_session(spark_engine.SparkOptions("local[1]", memory="1g"))
     yield session
     session.stop()
 
 
 def test_people_in_two_counties_found_on_spark_as_on_duckdb(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from splink import Linker, SparkAPI
-
     a, b, truth = _counties()
     ta, tb = to_arrow(a), to_arrow(b)
-    pq.write_table(ta, tmp_path / f"person_{A}.parquet")
-    pq.write_table(tb, tmp_path / f"person_{B}.parquet")
-
     by_id = {p.id_text: p.uid for p in b}
     labels = [(p.uid, by_id[p.id_text]) for p in a if p.id_text in by_id]
     cfg = lm.ModelConfig(u_max_pairs=2e4, min_labels=5)
     model = lm.train(ta, tb, cfg, labels=labels)
 
     duck = {(p.left, p.right): p.probability for p in lm.score(ta, tb, model, floor=FLOOR)}
-
-    db = SparkAPI(spark_session=spark, break_lineage_method="persist")
-    left = db.register(
-        spark.read.parquet(str(tmp_path / f"person_{A}.parquet")), table_name="import_rows"
+    scorer = spark_engine.SparkScorer(
+        spark_engine.SparkOptions("local[1]", work_dir=tmp_path / "x")
     )
-    right = db.register(
-        spark.read.parquet(str(tmp_path / f"person_{B}.parquet")), table_name="sheet"
-    )
-    linker = Linker([left, right], spark_model(model))
-    found = linker.inference.predict(threshold_match_probability=FLOOR).as_spark_dataframe()
-    sparked = {}
-    for row in found.select("source_dataset_l", "uid_l", "uid_r", "match_probability").collect():
-        a_uid, b_uid = (
-            (row.uid_l, row.uid_r)
-            if row.source_dataset_l == "import_rows"
-            else (row.uid_r, row.uid_l)
-        )
-        sparked[(int(a_uid), int(b_uid))] = float(row.match_probability)
+    sparked = {(p.left, p.right): p.probability for p in scorer(ta, tb, model, FLOOR)}
 
     assert truth <= {pair for pair, p in duck.items() if p > 0.99}, sorted(truth - set(duck))
     assert len(duck) >= 2 * len(truth)  # non-matches too, reaching the other levels
     assert set(sparked) == set(duck)
     for pair, p in duck.items():
         assert sparked[pair] == pytest.approx(p, abs=1e-6), pair
-    assert pa.__version__  # pyarrow wrote the Parquet both engines read
+    assert list((tmp_path / "x").iterdir()) == []  # the Parquet exports are gone afterwards
+    # a second pair of counties in the same session (a run over three or more counties):
+    # the sides swapped, the same pairs the other way round
+    swapped = {(p.right, p.left): p.probability for p in scorer(tb, ta, model, FLOOR)}
+    assert set(swapped) == set(duck)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # Spark reads no database
+def test_link_command_on_spark_queues_what_duckdb_finds(spark, store, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    pairs = _two_counties(store)  # five of A's people registered in B too (no ID number)
+    with store.engine.connect() as conn:
+        people = {c: link_store.sheet_people(conn, c) for c in (A, B)}
+
+    result = CliRunner().invoke(
+        app,
+        ["--database-url", database_url, "province", "link", "--engine", "spark",
+         "--spark-master", "local[1]", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    on_spark = json.loads(result.output)
+    assert on_spark["engine"] == "spark" and on_spark["counties"] == sorted([A, B])
+    assert on_spark["pairs_queued"] >= len(pairs)
+    entries = [e for e in linkage_queue.list_entries(store, CLI_ADMIN) if e["kind"] == "county"]
+    # (county, its own person, the other county's person) → probability
+    queued = {
+        (e["county_code"], int(e["candidates"][0][0]), e["record"]["_other"]["entity_id"]): float(
+            e["candidates"][0][1]
+        )
+        for e in entries
+    }
+    assert len(queued) == 2 * on_spark["pairs_queued"]
+    for pa_, pb in pairs:  # each person in two counties waits in both queues
+        assert (A, pa_["entity_id"], pb["entity_id"]) in queued
+        assert (B, pb["entity_id"], pa_["entity_id"]) in queued
+
+    # DuckDB, the default, scores the same pairs: all queued already, none new, same vetoes
+    on_duck = province.link_counties(store, CLI_ADMIN, counties=[A, B])
+    assert on_duck.engine == "duckdb"
+    assert (on_duck.pairs_queued, on_duck.already_queued) == (0, on_spark["pairs_queued"])
+    assert on_duck.pairs_scored == on_spark["pairs_scored"]
+    assert on_duck.different_ids == on_spark["different_ids"]
+    # ... with the same probabilities (the queue keeps four decimals)
+    left, right = sorted([A, B])
+    duck, _ = province._score_counties(people[left], people[right], LinkConfig())
+    assert len(duck) == on_spark["pairs_queued"]
+    for pair in duck:
+        for key in ((left, pair.left, pair.right), (right, pair.right, pair.left)):
+            assert queued[key] == pytest.approx(pair.probability, abs=1e-4), key

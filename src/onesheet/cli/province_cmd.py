@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -100,11 +101,28 @@ def link(
     county: Annotated[
         list[str] | None, typer.Option("--county", help="参与的县（可重复；默认全部）")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(help="打分引擎：duckdb（默认，本进程）或 spark（需 onesheet[spark] 与 JRE）"),
+    ] = "duckdb",
+    spark_master: Annotated[
+        str, typer.Option(help="Spark master（默认 local[*]：本机所有核）")
+    ] = province.SparkOptions.master,
+    spark_memory: Annotated[
+        str, typer.Option(help="Spark driver 内存（local 模式即 Spark 全部内存）")
+    ] = province.SparkOptions.memory,
+    spark_dir: Annotated[
+        Path | None,
+        typer.Option(help="Parquet 导出目录（集群模式须为各执行器可读的共享存储）"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """查找两县都有登记的人，列入两县各自的待办 (people in two counties: both queues)."""
-    with _errors(), console.status("跨县关联 linking counties…"):
-        s = province.link_counties(open_store(), actor(), counties=county or None)
+    spark = province.SparkOptions(spark_master, spark_dir, spark_memory)
+    with _errors(), console.status(f"跨县关联 linking counties ({engine})…"):
+        s = province.link_counties(
+            open_store(), actor(), counties=county or None, engine=engine, spark=spark
+        )
     if as_json:
         print_json(asdict(s))
         return
@@ -112,5 +130,5 @@ def link(
     console.print(
         f"{len(s.counties)} 个县共 {sum(s.people.values())} 人：疑似跨县同一人 {s.pairs_queued} 对"
         f"（已在待办 {s.already_queued}，身份证号不同而排除 {s.different_ids}）；"
-        f"新增待办 {per}，用 onesheet link queue 查看 · {s.seconds} 秒"
+        f"新增待办 {per}，用 onesheet link queue 查看 · {s.engine} {s.seconds} 秒"
     )

@@ -10,8 +10,12 @@ actor bound to a county sees only that county's line.
 ``link_counties`` finds people registered in two counties. Within one county an ID number
 is unique (the partition's key), across counties it is not: the same person can be an
 entity of county A and another of county B. Each pair of counties is scored with the
-county import's own model (DuckDB by default; any ``Scorer`` — Splink on Spark — can be
-passed in), trained on the two counties' people with the ID numbers both hold as labels.
+county import's own model, trained on the two counties' people with the ID numbers both hold
+as labels, and scored by an *engine*: ``duckdb`` (the default, in process) or ``spark``
+(Splink's Spark backend, ``linkage/spark.py``: the two counties' people written as Parquet,
+scored on a Spark session — local mode by default — with the model's SQL in Spark's dialect).
+PySpark is the optional extra ``onesheet[spark]`` and needs a JRE; asking for ``spark``
+without them is refused with a catalogued finding before anything is read.
 Every likely pair goes to **both** counties' review queues as a ``county`` entry — in A's
 queue the record is B's person (with B's values, the evidence and B's entity id) and the
 candidate is A's own person, and the other way round — and nothing is merged: each
@@ -32,10 +36,12 @@ from typing import Any
 import pyarrow as pa
 
 from onesheet.domain.access import AccessDenied, Actor
+from onesheet.domain.findings import refuse
 from onesheet.domain.values.idnumber import parse_id_number
 from onesheet.domain.values.problems import ValueProblem
 from onesheet.linkage import evidence
 from onesheet.linkage import model as lm
+from onesheet.linkage import spark as spark_engine
 from onesheet.linkage.link import LinkConfig
 from onesheet.linkage.records import sheet_record, to_arrow
 from onesheet.services.base import Store, service, utcnow
@@ -51,12 +57,27 @@ SOURCE = "province"  # its source: the province linkage run, not a department
 SHOWN = ("name", "id_number", "birth_date", "gender", "phone", "current_address")
 
 Shard = layout_store.Shard
+SparkOptions = spark_engine.SparkOptions
 ProvinceError = layout_store.ProvinceError
+
+
+ENGINES = ("duckdb", "spark")
 
 
 def _duckdb_scorer(left: pa.Table, right: pa.Table, model: dict[str, Any], floor: float):  # type: ignore[no-untyped-def]
     """The default scorer: the county import's ``linkage/model.score`` on DuckDB."""
     return lm.score(left, right, model, floor=floor)
+
+
+def _engine_scorer(engine: str, spark: SparkOptions | None = None) -> Scorer:
+    """The scorer of ``engine`` (``duckdb`` or ``spark``); ``spark`` is checked here, so a run
+    that cannot start Spark is refused before any county is read."""
+    if engine == "duckdb":
+        return _duckdb_scorer
+    if engine == "spark":
+        spark_engine.require_spark()
+        return spark_engine.SparkScorer(spark)
+    refuse("province.engine", engine=engine, engines=", ".join(ENGINES))
 
 
 # --- the layout ------------------------------------------------------------------------------
@@ -129,6 +150,7 @@ class CrossCountySummary:
 
     counties: list[str]
     people: dict[str, int]
+    engine: str = "duckdb"
     pairs_scored: int = 0
     different_ids: int = 0
     pairs_queued: int = 0  # each queued pair is two entries, one per county
@@ -213,22 +235,27 @@ def link_counties(
     *,
     counties: Sequence[str] | None = None,
     config: LinkConfig | None = None,
-    scorer: Scorer = _duckdb_scorer,
+    engine: str = "duckdb",
+    spark: SparkOptions | None = None,
+    scorer: Scorer | None = None,
 ) -> CrossCountySummary:
     """Find people registered in two counties and queue each pair in both counties' review
-    queues (never merged). Province-wide work: an actor bound to one county is refused."""
+    queues (never merged). Province-wide work: an actor bound to one county is refused.
+    ``engine`` scores (``duckdb`` or ``spark`` with ``spark``'s options; the same pairs);
+    ``scorer`` replaces it with any other."""
     import time
 
     if actor.org_code is not None:
         raise AccessDenied(
             "跨县关联只能由省级管理员运行", "cross-county linkage is for a province administrator"
         )
+    scorer = scorer or _engine_scorer(engine, spark)
     config = config or LinkConfig()
     started = time.perf_counter()
     with link_store.snapshot(store.engine) as conn:
         chosen = sorted(counties) if counties else sorted(link_store.counties(conn))
         people = {c: link_store.sheet_people(conn, c) for c in chosen}
-    summary = CrossCountySummary(chosen, {c: len(p) for c, p in people.items()})
+    summary = CrossCountySummary(chosen, {c: len(p) for c, p in people.items()}, engine)
     scored: list[tuple[str, str, lm.Pair]] = []
     for ca, cb in combinations(chosen, 2):
         pairs, different = _score_counties(people[ca], people[cb], config, scorer)
