@@ -44,6 +44,7 @@ from onesheet.domain.report_filters import birth_cutoff
 from onesheet.services import eligibility, setup
 from onesheet.services.base import Store
 from onesheet.services.seed import seed_county
+from onesheet.store import audit
 from onesheet.store import eligibility as es
 from onesheet.store.engine import make_engine
 from onesheet.store.schema import sheet_table
@@ -128,6 +129,40 @@ def server_clock(store: Store) -> Callable[[], float]:
     return clock
 
 
+class Stages:
+    """Wall seconds of a run's parts, taken by wrapping the store calls ``run_rule`` makes:
+    the deciding SELECT, the run and its items stored, the audit event (with its entities);
+    the rest (the rule, the roster, the lists put together in Python, the commit) is what
+    is left of the run's wall time."""
+
+    PARTS = (("candidates", es), ("insert_run", es), ("write_event", audit))
+
+    def __init__(self) -> None:
+        self.now: dict[str, float] = {}
+        self.seen: dict[str, list[float]] = {}
+        for name, module in self.PARTS:
+            setattr(module, name, self._timed(name, getattr(module, name)))
+
+    def _timed(self, name: str, fn: Callable[..., object]) -> Callable[..., object]:
+        def wrapped(*args: object, **kwargs: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.now[name] = self.now.get(name, 0.0) + time.perf_counter() - t0
+
+        return wrapped
+
+    def keep(self, total: float) -> None:
+        self.now["rest"] = total - sum(self.now.values())
+        for k, v in self.now.items():
+            self.seen.setdefault(k, []).append(v)
+        self.now = {}
+
+    def medians(self) -> dict[str, float]:
+        return {k: round(statistics.median(v), 4) for k, v in self.seen.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, default=100_000)
@@ -167,13 +202,18 @@ def main() -> None:
         cpu: dict[str, list[float]] = {k: [] for k in names}
         server_cpu: dict[str, list[float]] = {k: [] for k in names}
 
+        stages = Stages()
+
         def timed(name: str, fn):  # type: ignore[no-untyped-def]
             gc.collect()
+            stages.now = {}
             s0, c0, t0 = server(), time.process_time(), time.perf_counter()
             got = fn()
             wall[name].append(time.perf_counter() - t0)
             cpu[name].append(time.process_time() - c0)
             server_cpu[name].append(server() - s0)
+            if name == "run":
+                stages.keep(wall[name][-1])
             return got
 
         def run() -> eligibility.RunResult:
@@ -230,6 +270,7 @@ def main() -> None:
                 if postgres
                 else None
             ),
+            "run_parts_seconds": stages.medians(),
             "repeat": args.repeat,
             "load_average": [round(min(load), 1), round(max(load), 1)],
             "values_read": result.values_read,
@@ -243,7 +284,9 @@ def main() -> None:
             "(each input's value, source and date as of the run from the observation log, "
             "each condition's verdict): what the run page or a roster costs. Wall: best of "
             "--repeat; CPU: mean of --repeat, this process plus (PostgreSQL) the server's "
-            "processes; garbage collected before each timing.",
+            "processes; garbage collected before each timing. run_parts_seconds: median wall "
+            "of the run's parts (the deciding SELECT with its rows read, the run and its "
+            "items stored, the audit event with its entities, the rest).",
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))
         # one entry per backend and size, so a PostgreSQL run keeps the SQLite one
