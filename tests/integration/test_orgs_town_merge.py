@@ -207,6 +207,14 @@ def test_a_bad_town_merger_is_refused_whole(county, tmp_path, into, rows, codes)
     assert _snapshot(county) == before
 
 
+def test_a_village_merger_takes_no_new_code_table(county, tmp_path):
+    codes = _codes_file(tmp_path / "c.csv", PUBLISHED).read_bytes()
+    with pytest.raises(InvalidInput) as err:
+        org_tree.merge_org(county, CLI_ADMIN, JINGWAN, "330523110001", codes=codes)
+    assert [f.code for f in err.value.findings] == ["orgs.renumber_only_towns"]
+    assert _unit(county, JINGWAN).merged_into is None
+
+
 def test_a_merged_town_cannot_merge_again_or_take_a_merger(county, tmp_path):
     codes = _codes_file(tmp_path / "c.csv", PUBLISHED).read_bytes()
     org_tree.merge_org(county, CLI_ADMIN, TOWN, SURVIVOR, codes=codes, effective=date(2024, 1, 1))

@@ -36,7 +36,7 @@ from onesheet.domain.org_load import (
     short_code,
 )
 from onesheet.domain.org_merge import Renumbered, plan_town_merger, read_renumbering
-from onesheet.domain.orgunits import OrgUnit
+from onesheet.domain.orgunits import LEVEL_LABELS_ZH, OrgUnit
 from onesheet.domain.synth.reference import divisions
 from onesheet.linkage.reading import read_export
 from onesheet.services.base import Store, local_today, service, utcnow
@@ -482,6 +482,10 @@ def merge_org(
     day = effective or local_today()
     with store.transaction() as conn:
         old, new = _check_merger(conn, actor, code, into)
+        if codes is not None and old.level != "town":
+            raise InvalidInput(
+                [finding("orgs.renumber_only_towns", code=code, level=LEVEL_LABELS_ZH[old.level])]
+            )
         renumbered = (
             _town_plan(conn, old, new, codes, codes_filename) if old.level == "town" else []
         )
