@@ -15,6 +15,13 @@ at the survivor), a dated ``org_event`` is written, and everything placed in it 
 (``org_events.move_members``: people, households, their sheet rows, open conflicts and open
 collection tasks), each moved entity with a placement observation dated the merger, so
 ``entity_org_as_of`` still answers the old village for any earlier day.
+
+A town (乡镇/街道) merged into another takes its villages along under the codes the bureau
+published for them beneath the survivor — ``merge_org`` with the published table (checked
+by ``domain.org_merge``), or a later file listing them under the survivor: each village is
+created anew there and the old one moved into it (grids follow with their own digits),
+then the town itself is merged, in one transaction. The old village rows keep their old
+town as parent, so any earlier day still reads the old town.
 """
 
 from __future__ import annotations
