@@ -159,3 +159,30 @@ def test_a_torn_last_line_is_not_an_event(store: Store) -> None:
     assert [e.values["detail"] for e in audit_spool.read(path)] == ["whole", "after the cut"]
     _write(store, "w")
     assert [d for _, d, _ in _events(store)] == ["whole", "after the cut", "w"]
+
+
+def test_rationed_lookups_count_the_spooled_ones(store: Store) -> None:
+    """Full-number lookups that found nobody are rationed by counting their audit events:
+    those waiting in the spool count too, so an import does not lift the ration."""
+
+    def misses() -> int:
+        with store.reading() as conn:
+            return audit.count_empty_events(
+                conn, actor="cadre9", action="sheet.search", since=since, detail_prefix="id "
+            )
+
+    def lookup(detail: str, found: list[int]) -> None:
+        with store.audited_read() as conn:
+            audit.write_event(
+                conn, CADRE, "sheet.search", now=utcnow(), entity_ids=found, detail=detail
+            )
+
+    since = utcnow()
+    lookup("id 330523194601011234", [])
+    with _import_holds_the_lock(store):
+        lookup("id 330523194601011235", [])
+        lookup("id 330523194601011236", [7])  # found someone: not a miss
+        lookup("name 张", [])  # not a full-number lookup
+        assert misses() == 2  # one in the table, one in the spool
+    _write(store, "drains")
+    assert misses() == 2  # the same, counted once, from the table

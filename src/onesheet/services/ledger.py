@@ -121,7 +121,7 @@ def _department_sources(store: Store) -> list[str]:
 def ledger_figures(store: Store, actor: Actor) -> Ledger:
     """The ledger in the actor's scope (counts only)."""
     prefix, dept = _scope(actor)
-    with store.transaction() as conn:
+    with store.audited_read() as conn:  # counts only: never waits for an import
         filled = queries.filled_by_month(conn, prefix, dept)
         if dept:
             typed = queries.typed_for_department_by_month(conn, prefix, dept)
@@ -154,7 +154,7 @@ def ledger_figures(store: Store, actor: Actor) -> Ledger:
 def task_progress(store: Store, actor: Actor) -> list[VillageProgress]:
     """Every village's collection tasks in scope, village by village (counts only)."""
     prefix, dept = _scope(actor)
-    with store.transaction() as conn:
+    with store.audited_read() as conn:  # counts only: never waits for an import
         rows = queries.task_progress(conn, prefix, dept)
     villages: dict[str, VillageProgress] = {}
     for r in rows:

@@ -89,7 +89,7 @@ def read_entity(
     today: date | None = None,
 ) -> EntityCard:
     """One entity's card: current values (or those current at ``as_of``) with their sources."""
-    with store.transaction() as conn:
+    with store.audited_read() as conn:
         entity_type, org_code, county = _entity(conn, entity_id)
         require_org(actor, org_code)
         log = observation_log.for_entities(conn, [entity_id], as_of=as_of).get(entity_id, {})
@@ -280,7 +280,7 @@ def list_conflicts(
     store: Store, actor: Actor, *, limit: int = 100, entity_id: int | None = None
 ) -> list[ConflictItem]:
     """Open conflicts in the actor's scope (or on one entity), on fields the actor may see."""
-    with store.transaction() as conn:
+    with store.audited_read() as conn:
         items = []
         for r in open_conflicts(conn, org_code=actor.org_code, entity_id=entity_id, limit=limit):
             f = store.dictionary.fields.get(r.field_key)
@@ -392,7 +392,7 @@ def _person_hits(
     idf = d.fields["person.id_number"]
     vis = field_visibility(actor, idf, store.grants)
     genders = d.code_table("gb2261_1_gender")
-    with store.transaction() as conn:
+    with store.audited_read() as conn:
         now = utcnow()
         if before is not None:
             before(conn, actor, now)

@@ -37,12 +37,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, insert, select, update
 from sqlalchemy.exc import OperationalError
 
+from onesheet.store.bulk import bulk_insert
 from onesheet.store.schema import table
 
 DEFERRED = "onesheet_audit_deferred"  # conn.info key: the read's events, kept for ``flush``
@@ -209,14 +211,31 @@ def read(path: Path | None, drained_to: int = 0) -> list[Pending]:
     return out
 
 
-# ---------------------------------------------------------------------------- the drain
-def insert_event(conn: Connection, values: dict[str, Any], ids: Sequence[int]) -> int:
-    """One audit event row and its ``audit_entity`` rows (the plain two-statement write)."""
-    from onesheet.store.bulk import bulk_insert
+def waiting(conn: Connection) -> list[Pending]:
+    """The events still in the spool of ``conn``'s database (none on PostgreSQL): what an
+    audit answer read in a snapshot adds to the table's rows. The segments the snapshot's
+    ``audit-spool`` row says are in the table already are left out."""
+    path = spool_path(conn.engine)
+    if not has_pending(path) and not (path and _segments(path)):
+        return []
+    counters = table("id_counter")
+    drained_to = conn.execute(
+        select(counters.c.next_value).where(counters.c.name == SPOOL_ROW)
+    ).scalar_one_or_none()
+    return read(path, int(drained_to or 0))
 
-    event_id = int(
-        conn.execute(insert(table("audit_event")).values(values)).inserted_primary_key[0]
-    )  # type: ignore[index]
+
+# ---------------------------------------------------------------------------- the drain
+@cache
+def _insert() -> Insert:
+    """Built once: a read's flush runs it on every audited read on SQLite."""
+    return insert(table("audit_event"))
+
+
+def insert_event(conn: Connection, values: dict[str, Any], ids: Sequence[int]) -> int:
+    """One audit event row and its ``audit_entity`` rows (every id), the two-statement
+    write; returns the event's id. ``audit.write_event`` and the drain both write this way."""
+    event_id = int(conn.execute(_insert(), values).inserted_primary_key[0])  # type: ignore[index]
     if ids:
         county = values.get("county_code")
         bulk_insert(
