@@ -61,8 +61,10 @@ def queue(
 @link_app.command("decide")
 def decide(
     entry: Annotated[int, typer.Argument(help="待办编号")],
-    entity: Annotated[int | None, typer.Option("--entity", help="关联到该人员编号")] = None,
-    create: Annotated[bool, typer.Option("--new", help="新建人员")] = False,
+    entity: Annotated[
+        int | None, typer.Option("--entity", help="关联到该对象编号（人员、企业或场所）")
+    ] = None,
+    create: Annotated[bool, typer.Option("--new", help="新建人员、企业或场所")] = False,
     reject: Annotated[bool, typer.Option("--reject", help="驳回，不写入")] = False,
     reason: Annotated[str, typer.Option(help="说明")] = "",
 ) -> None:

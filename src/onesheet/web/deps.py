@@ -26,6 +26,7 @@ MAX_ID = 2**63 - 1
 EntityId = Annotated[int, Path(ge=1, le=MAX_ID, description="对象编号 (entity id)")]
 TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="任务编号 (task id)")]
 RuleId = Annotated[int, Path(ge=1, le=MAX_ID, description="规则编号 (rule id)")]
+RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="运行编号 (run id)")]
 FeedbackId = Annotated[int, Path(ge=1, le=MAX_ID, description="反馈编号 (feedback id)")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码，从 1 起 (page, from 1)")]
 SearchText = Annotated[str, Query(max_length=MAX_QUERY, description="姓名或身份证号")]

@@ -34,7 +34,7 @@ from onesheet.web.auth import (
     check_csrf,
     check_same_origin,
 )
-from onesheet.web.deps import RuleId, current_actor, get_store
+from onesheet.web.deps import RuleId, RunId, current_actor, get_store
 from onesheet.web.pages import ApiCsrfDep, render
 
 router = APIRouter(tags=["eligibility"])
@@ -192,7 +192,7 @@ def _run_json(result: eligibility.RunResult) -> dict[str, object]:
 
 @router.post("/api/eligibility/runs/{run_id}/confirm", dependencies=[ApiCsrfDep])
 def confirm(
-    run_id: int,
+    run_id: RunId,
     actor: ActorDep,
     store: StoreDep,
 ) -> dict[str, int]:
