@@ -221,13 +221,14 @@ def test_ods_merges_are_read_from_the_file(tmp_path: Path):
     """calamine returns no merged ranges for ODS; they come from content.xml, with
     repeated rows and cells counted, so the grid has the same merges as the XLSX."""
     g, _ = _form(TREES["parents"], "merged", TITLES["two_line_title"])
-    g.put(40, 2, "x")  # past a stretch of empty rows the writer leaves out of nothing
+    g.merge(40, 0, 40, 3, "填表人：张三")  # a merged footer far below the heading
     for fmt in ("ods", "xlsx"):
         WRITERS[fmt](tmp_path / f"f.{fmt}", {"Sheet1": g})
     ods = read_sheet(tmp_path / "f.ods")
     xlsx = read_sheet(tmp_path / "f.xlsx")
     assert sorted(ods.merges) == sorted(xlsx.merges) == sorted(g.merges)
     assert (2, 2, 2, 5) in ods.merges  # 家庭情况 over the four parent columns
+    assert (40, 0, 40, 3) in ods.merges
 
 
 def test_ods_merges_after_repeated_rows_and_cells():

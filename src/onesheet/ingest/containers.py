@@ -128,53 +128,55 @@ def merged_ranges(data: bytes, sheet_name: str) -> list[tuple[int, int, int, int
     return out
 
 
-_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-_ODS_CELLS = (f"{{{_ODS_TABLE}}}table-cell", f"{{{_ODS_TABLE}}}covered-table-cell")
-_ODS_MAX_ROWS = 1 << 20  # past the last possible row: a trailing repeat ends the table
+_ODS_TAG = re.compile(rb"<(?:\w+:)?(table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>")
+_ODS_SPAN = re.compile(rb"number-(columns|rows)-(spanned|repeated)=\"(\d+)\"")
+_ODS_TABLE_END = re.compile(rb"</(?:\w+:)?table>")
 
 
 def ods_merged_ranges(data: bytes, sheet_name: str) -> list[tuple[int, int, int, int]]:
     """Merged ranges of one ODS sheet as 0-based inclusive ranges, from ``content.xml``.
 
-    Read incrementally and only up to the end of the named table, so a large workbook
-    costs one pass over its first sheets; repeated rows/cells advance the position without
-    being expanded (a trailing ``number-rows-repeated="1048000"`` is one step).
+    Regular expressions over the named table's XML, as for XLSX (an incremental parse
+    took 1.3 s on 3,000 rows × 30): the scan stops at the last ``*-spanned`` attribute,
+    so a table merged only in its heading costs next to nothing and one without merges
+    nothing at all. Repeated rows and cells advance the position without being expanded.
     """
-    t = f"{{{_ODS_TABLE}}}"
-    out: list[tuple[int, int, int, int]] = []
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open("content.xml") as part:
-            inside = False
-            row = col = 0
-            for event, el in ET.iterparse(part, events=("start", "end")):
-                tag = el.tag
-                if tag == f"{t}table":
-                    if event == "start":
-                        inside = el.get(f"{t}name") == sheet_name
-                        row = 0
-                    elif inside:
-                        break
-                    else:
-                        el.clear()
-                    continue
-                if not inside:
-                    continue
-                if tag == f"{t}table-row":
-                    if event == "start":
-                        col = 0
-                    else:
-                        row += int(el.get(f"{t}number-rows-repeated", "1"))
-                        el.clear()
-                        if row >= _ODS_MAX_ROWS:
-                            break
-                elif tag in _ODS_CELLS and event == "start":
-                    cols = int(el.get(f"{t}number-columns-spanned", "1"))
-                    rows = int(el.get(f"{t}number-rows-spanned", "1"))
-                    if tag == _ODS_CELLS[0] and (cols > 1 or rows > 1):
-                        out.append((row, col, row + rows - 1, col + cols - 1))
-                    col += int(el.get(f"{t}number-columns-repeated", "1"))
-    except (KeyError, zipfile.BadZipFile, ET.ParseError, OSError, ValueError):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            content = zf.read("content.xml")
+    except (KeyError, zipfile.BadZipFile, OSError):
         return []
+    name = sheet_name.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    attr = rb'\s(?:\w+:)?name="' + re.escape(name.encode()) + rb'"'
+    opening = re.search(rb"<(?:\w+:)?table(?=\s)[^>]*?" + attr, content)
+    if opening is None:
+        return []
+    closing = _ODS_TABLE_END.search(content, opening.end())
+    start, end = opening.end(), closing.start() if closing else len(content)
+    spanned = content.rfind(b"-spanned=", start, end)
+    if spanned < 0:
+        return []
+    out: list[tuple[int, int, int, int]] = []
+    here = nxt = col = 0  # the current row; the row after it (its repeats counted)
+    last = content.find(b">", spanned) + 1  # the end of the last merged cell's tag
+    for m in _ODS_TAG.finditer(content, start, last):
+        tag, attrs = m.group(1), m.group(2)
+        if b"number-" not in attrs:  # the common case, a plain cell or row
+            if tag == b"table-row":
+                here, nxt, col = nxt, nxt + 1, 0
+            else:
+                col += 1
+            continue
+        nums = {(k, kind): int(v) for k, kind, v in _ODS_SPAN.findall(attrs)}
+        if tag == b"table-row":
+            here, col = nxt, 0
+            nxt = here + nums.get((b"rows", b"repeated"), 1)
+            continue
+        cols = nums.get((b"columns", b"spanned"), 1)
+        rows = nums.get((b"rows", b"spanned"), 1)
+        if tag == b"table-cell" and (cols > 1 or rows > 1):
+            out.append((here, col, here + rows - 1, col + cols - 1))
+        col += nums.get((b"columns", b"repeated"), 1)
     return out
 
 
