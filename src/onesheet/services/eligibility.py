@@ -379,8 +379,9 @@ class _Judge:
 class _Explainer:
     """Explains, on first read, the plainly paid people a run listed without explaining.
 
-    Each input is resolved from the observation log up to the run's high-water mark — the
-    log only grows, so a later read sees exactly what the run saw — and each condition's
+    Each input is resolved from the observation log up to the newest observation the run's
+    deciding SELECT saw (read in that statement) — the log only grows, so a later read sees
+    what the run saw — and each condition's
     verdict is the one the run's SELECT gave (as the run itself would have printed it). The
     entry read and those after it in its list, up to ``CHUNK``, are explained together:
     one log read per chunk, in a read-only snapshot that never waits for a writer.
@@ -483,7 +484,7 @@ def run_rule(
         conflicted = es.conflicted_ids(conn, county, org_code, keys)
         # one SELECT decides every condition for the people it selects (and for the enrolled
         # and conflicted); only the people judged here have their inputs read now
-        found = es.candidates(conn, rule, county, org_code, day, set(roster) | conflicted)
+        found, seen = es.candidates(conn, rule, county, org_code, day, set(roster) | conflicted)
         elsewhere = es.enrolled_elsewhere(conn, county, row.spec.excludes, set(found) | set(roster))
         judge = _Judge(
             rule, day, org_code, org_name, names, _shower(store, actor, vis),
@@ -492,7 +493,7 @@ def run_rule(
         plain = _plainly_paid(rule, found, conflicted, elsewhere, org_code)
         later = None
         if explain and plain:
-            later = _Explainer(store, judge, keys, es.log_high_water(conn))
+            later = _Explainer(store, judge, keys, seen)
         lists: dict[str, list[Entry]] = {k: [] for k in LISTS}
         values_read = 0
         for eid, (tier, used) in plain.items():

@@ -401,14 +401,17 @@ def candidates(
     org_code: str,
     day: date,
     also: Iterable[int],
-) -> dict[int, Candidate]:
+) -> tuple[dict[int, Candidate], int]:
     """The rule compiled to one SELECT over the current view: every live person of the subtree
     the conditions select, plus the people of ``also`` (the enrolled, the conflicted), each with
     the outcome of every single condition (``rule.all_conditions()`` order), of the whole
     conditions and the tier (a CASE over the tiers in order). SQL NULL is a failed comparison,
     as in the report query; the filters are and/or trees, so NULL-as-false at the end gives
     what Python's two-valued evaluation gives. The database decides set-based; Python only
-    assembles the explanations of the people listed."""
+    assembles the explanations of the people listed.
+
+    Also returns the newest observation id that SELECT's snapshot held (``log_high_water``
+    read in the same statement): an explanation put together later reads the log up to it."""
     leaves = rule.all_conditions()
     household = any(c.field.entity == "household" for c in leaves)
     src = sources_for(
@@ -448,18 +451,21 @@ def candidates(
     def take(stmt) -> None:  # type: ignore[no-untyped-def]
         out.update({r[0]: Candidate._make(r) for r in conn.execute(stmt).all()})
 
-    take(
-        base.where(
+    seen = _high_water().label("seen")
+    rows = conn.execute(
+        base.add_columns(seen).where(
             main.c.county_code == county_code,
             in_subtree(main.c.org_code, org_code),
             *live("person", main),
             holds,
         )
-    )
+    ).all()
+    out.update({r[0]: Candidate._make(r[:-1]) for r in rows})
+    high_water = rows[0][-1] if rows else None
     rest = sorted(set(also) - set(out))
     for start in range(0, len(rest), 500):
         take(base.where(main.c.entity_id.in_(rest[start : start + 500])))
-    return out
+    return out, int(high_water if high_water is not None else log_high_water(conn))
 
 
 def conflicted_ids(
@@ -561,10 +567,14 @@ def inputs_of(
     return out
 
 
+def _high_water():  # type: ignore[no-untyped-def]
+    o = t("observation")
+    return select(func.coalesce(func.max(o.c.id), 0)).scalar_subquery()
+
+
 def log_high_water(conn: Connection) -> int:
     """The newest observation id (one look at the primary key's end): what a run read."""
-    o = t("observation")
-    return int(conn.execute(select(func.max(o.c.id))).scalar() or 0)
+    return int(conn.execute(select(_high_water())).scalar_one())
 
 
 def _log(
