@@ -15,8 +15,10 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
+from onesheet.services import eligibility
 from onesheet.services.base import Store
 from onesheet.services.eligibility import RunResult, run_rule
 from onesheet.services.sheet_write import Change, record_changes
@@ -63,9 +65,12 @@ def test_explanation_read_after_a_change_shows_what_the_run_saw(store: Store) ->
     assert len(again.lists["new"]) == len(first.lists["new"]) - 1
 
 
-def test_explanations_read_later_equal_those_made_during_the_run(store: Store) -> None:
+def test_explanations_read_later_equal_those_made_during_the_run(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seed_small(store, people=500)
     _approved(store)
+    monkeypatch.setattr(eligibility._Explainer, "CHUNK", 3)  # several chunks, either way
     # a roster download explains everyone inside the run's transaction
     during = run_rule(store, DEPT, RULE_KEY, COUNTY, MONTH, fmt="csv", out=io.BytesIO())
     later = run_rule(store, DEPT, RULE_KEY, COUNTY, MONTH)
@@ -80,6 +85,10 @@ def test_explanations_read_later_equal_those_made_during_the_run(store: Store) -
         assert entry.reason == made.reason and entry.reason  # type: ignore[attr-defined]
         assert entry.tests == made.tests  # type: ignore[attr-defined]
         assert entry == made
+    # and read from the start: each read explains the next chunk of the list
+    forward = run_rule(store, DEPT, RULE_KEY, COUNTY, MONTH)
+    for entry in forward.lists["new"]:
+        assert entry == listed[entry.entity_id]
     # every input value of every explanation is the person's current sheet value
     people = _people(store)
     for entry in later.lists["new"]:
