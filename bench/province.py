@@ -1,6 +1,7 @@
 """Province benchmark (issue 18, item 3): 1, 2 and 4 counties on one and on two clusters.
 
-    .venv/bin/python bench/province.py [--people 20000] [--repeat 3]
+    .venv/bin/python bench/province.py [--people 250000] [--counties 4] [--repeat 3]
+        [--layouts one,two] [--linkage-at 2,4] [--engine duckdb|spark] [--spark-master M]
 
 For each layout it starts throwaway clusters (``devtools/pg_cluster.Cluster``), makes the
 coordinator database in the province layout (``store/province.py``) and adds counties one at a
@@ -19,10 +20,26 @@ After each county is added it measures (best of ``--repeat``):
 * province aggregate: people per town across all counties through the parent, and its
   floor: the same GROUP BY on each county's physical table directly (local partition on the
   coordinator, the shard's own table), summed;
-* cross-county linkage (with two and with four counties): ``services/province.link_counties``
-  over all counties so far — read every county's people (one pruned SELECT each), train and score
-  each pair of counties on DuckDB, queue pairs in both counties' queues; run once (a second
-  run would find them queued), seconds and pairs.
+* cross-county linkage (after the county counts of ``--linkage-at``: two and four by default,
+  none with ``--linkage-at ''``): ``services/province.link_counties`` over all counties so far
+  — read every county's people (one pruned SELECT each), train each pair of counties on
+  DuckDB and score it with ``--engine`` (``duckdb``, or ``spark`` — the optional extra
+  ``onesheet[spark]`` and a JRE — on ``--spark-master``), queue pairs in both counties'
+  queues; run once (a second run would find them queued), seconds and pairs.
+
+Time at ``--people 250000`` (an estimate; not run: the rule is 250,000 only when the load
+average is below 2). Measured on this 2-core machine under load 5–10: a county's seed
+16–75 s at 20,000–50,000 people through the coordinator (25,000–55,000 observations/s), 150–200
+s at 50,000 into a shard (8,500–12,000/s); it is linear in ``--people``, so at 250,000
+(~8.75 million observations a county) ~3–6 minutes a local county and ~12–17 a remote one:
+~12–24 minutes of seeding for layout ``one`` and ~30–46 for ``two``. Reports and aggregates
+add a few minutes. One DuckDB linkage of a pair of counties took 14 s at 5,000 people, 47 s
+at 20,000 and 81–116 s at 50,000 — about linear so far (training dominates), while the pairs
+it scores above 0.5 grow with the square (718 at 5,000, ~90,000 at 50,000); at 250,000 ~7–30
+minutes a pair, 7 pairs a layout with the default ``--linkage-at 2,4``: ~1.5–7 hours of
+linkage for both layouts. The whole default run at 250,000: ~1–1.5 hours with
+``--linkage-at ''``, ~2.5–8.5 hours with linkage. ``--engine spark`` scored the same 718
+pairs at 5,000 in 98 s (``local[2]``, most of it starting Spark and its per-stage overhead).
 
 The layout itself is set up through ``services/province`` (as ``onesheet province`` does).
 
@@ -48,6 +65,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from onesheet.devtools.pg_cluster import Cluster
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.template_spec import TemplateSpec
+from onesheet.linkage.spark import spark_missing
 from onesheet.services import province as province_service
 from onesheet.services import setup
 from onesheet.services.base import Store, utcnow
@@ -163,14 +181,19 @@ def _province_aggregate(
     }
 
 
-def _linkage(store: Store, counties: list[str]) -> dict:
+def _linkage(
+    store: Store, counties: list[str], engine: str, spark: province_service.SparkOptions
+) -> dict:
     """One province linkage run over ``counties`` (every pair of them), timed."""
     t0 = time.perf_counter()
-    summary = province_service.link_counties(store, CLI_ADMIN, counties=counties)
+    summary = province_service.link_counties(
+        store, CLI_ADMIN, counties=counties, engine=engine, spark=spark
+    )
     seconds = time.perf_counter() - t0
     people = sum(summary.people.values())
     pairs = len(counties) * (len(counties) - 1) // 2
     return {
+        "engine": engine,
         "counties": len(counties),
         "county_pairs": pairs,
         "people": people,
@@ -182,7 +205,9 @@ def _linkage(store: Store, counties: list[str]) -> dict:
     }
 
 
-def run_layout(layout: str, people: int, counties: int, repeat: int, work: Path) -> list[dict]:
+def run_layout(
+    layout: str, people: int, counties: int, repeat: int, work: Path, args
+) -> list[dict]:  # type: ignore[no-untyped-def]
     clusters = [Cluster()] + ([Cluster()] if layout == "two" else [])
     for c in clusters:
         c.start()
@@ -236,8 +261,9 @@ def run_layout(layout: str, people: int, counties: int, repeat: int, work: Path)
                 ),
                 "province_aggregate": _province_aggregate(store, shard_engine, placed, repeat),
             }
-            if i in (1, 3):  # two and four counties: one pair of counties, then six
-                step["cross_county_linkage"] = _linkage(store, list(placed))
+            if i + 1 in args.linkage_at:  # two and four: one pair of counties, then six
+                spark = province_service.SparkOptions(args.spark_master)
+                step["cross_county_linkage"] = _linkage(store, list(placed), args.engine, spark)
             print(json.dumps(step, ensure_ascii=False), flush=True)
             steps.append(step)
         store.engine.dispose()
@@ -251,17 +277,32 @@ def run_layout(layout: str, people: int, counties: int, repeat: int, work: Path)
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--people", type=int, default=20000)
-    ap.add_argument("--counties", type=int, default=4)
+    ap.add_argument(
+        "--people",
+        type=int,
+        default=20000,
+        help="people per county (250000 takes hours: see the module docstring)",
+    )
+    ap.add_argument("--counties", type=int, default=4, choices=range(1, len(COUNTIES) + 1))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--layouts", default="one,two")
+    ap.add_argument(
+        "--linkage-at",
+        type=lambda t: {int(x) for x in t.split(",") if x.strip()},
+        default={2, 4},
+        help="county counts after which cross-county linkage runs ('' for none)",
+    )
+    ap.add_argument("--engine", choices=province_service.ENGINES, default="duckdb")
+    ap.add_argument("--spark-master", default="local[*]")
     ap.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = ap.parse_args()
+    if args.engine == "spark" and (missing := spark_missing()):
+        ap.error(f"--engine spark: {missing} (pip install 'onesheet[spark]' and a JRE)")
     load = os.getloadavg()  # the machine is shared: a busy one moves single figures
     steps: list[dict] = []
     with tempfile.TemporaryDirectory() as work:
         for layout in args.layouts.split(","):
-            steps += run_layout(layout, args.people, args.counties, args.repeat, Path(work))
+            steps += run_layout(layout, args.people, args.counties, args.repeat, Path(work), args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
@@ -271,6 +312,8 @@ def main() -> None:
                 "machine": f"{platform.machine()} {os.cpu_count()} cores, "
                 f"Python {platform.python_version()}",
                 "people_per_county": args.people,
+                "linkage_engine": args.engine,
+                "linkage_at_counties": sorted(args.linkage_at),
                 "load_average_at_start": [round(x, 2) for x in load],
                 "note": "both clusters on the same machine (loopback); PostgreSQL "
                 "fsync=off as in the test clusters",
