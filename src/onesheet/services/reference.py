@@ -21,5 +21,5 @@ def list_fields(store: Store, actor: Actor, *, entity: str | None = None) -> lis
 def list_orgs(store: Store, actor: Actor, *, under: str | None = None) -> list[OrgUnit]:
     """Org units of the subtree ``under`` (default: the actor's own subtree)."""
     root = under or actor.org_code
-    with store.engine.connect() as conn:
+    with store.reading() as conn:  # a snapshot: never waits for an import's write lock
         return orgs.list_orgs(conn, root)

@@ -44,7 +44,7 @@ def rebuild_view(
 
 def count_entities(store: Store) -> dict[str, int]:
     """Rows per sheet table (for progress bars; no personal data)."""
-    with store.engine.connect() as conn:
+    with store.reading() as conn:  # a snapshot: never waits for an import's write lock
         return sheet_rows(conn, ENTITY_TYPES)
 
 

@@ -29,10 +29,16 @@ class FillCounts:
 
 
 def latest_batch(conn: Connection) -> int:
-    """The newest batch id: every write to the sheet is a batch, so counts taken at the same
-    number are still true (one indexed read)."""
-    b = table("batch")
-    return int(conn.execute(select(func.coalesce(func.max(b.c.id), 0))).scalar_one())
+    """A mark that moves with every batch written: the sum of the counties' batch counters
+    (``store/ids``: ``batch@<county>`` and its values lane), each advanced in the writing
+    transaction, so counts taken at the same mark are still true (one small read). Not the
+    newest batch id: the lanes take ids from different regions, so a batch of one lane may
+    have a lower id than one already written by the other."""
+    counters = table("id_counter")
+    total = select(func.coalesce(func.sum(counters.c.next_value), 0)).where(
+        counters.c.name.like("batch@%")
+    )
+    return int(conn.execute(total).scalar_one())
 
 
 def fill_counts(
