@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from onesheet.cli.main import app
 from onesheet.domain.access import CLI_ADMIN
+from onesheet.domain.findings import finding
 from onesheet.domain.values.idnumber import make_id_number
 from onesheet.linkage import model as lm
 from onesheet.linkage import spark as spark_engine
@@ -35,12 +36,8 @@ from onesheet.services import linkage_queue, province
 from onesheet.store import link_store
 from tests.province.test_cross_county import _two_counties
 
-if (missing := spark_engine.spark_missing()) is not None:
-    pytest.skip(
-        f"Spark engine unavailable ({missing}): pip install 'onesheet[spark]' and "
-        "apt-get install openjdk-17-jre-headless",
-        allow_module_level=True,
-    )
+if (missing := spark_engine.spark_missing()) is not None:  # say which, and how to get it
+    pytest.skip(f"{missing}: {finding(missing).message_en}", allow_module_level=True)
 
 pytestmark = pytest.mark.xdist_group("spark")
 A, B = "330523", "330522"
