@@ -350,8 +350,8 @@ class _Judge:
             "id_number": id_number,
             "org_code": c.org_code,
             "village": self.names.get(c.org_code[:12], ""),
-            "tier": tier.label if tier else None,
-            "amount": tier.amount if tier else None,
+            "tier": tier.label if tier is not None else None,
+            "amount": tier.amount if tier is not None else None,
         }
         if later is None:
             entry.__dict__.update(reason="", tests=[])
