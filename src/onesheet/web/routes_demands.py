@@ -17,7 +17,7 @@ from onesheet.domain.feedback import STATUSES as FEEDBACK_STATUSES
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import demands
 from onesheet.services.base import local_today
-from onesheet.web.auth import Caller, check_csrf
+from onesheet.web.auth import Caller
 from onesheet.web.deps import MAX_ID
 from onesheet.web.i18n import register
 from onesheet.web.pages import CallerDep, CsrfDep, lang_of, render, store_of
@@ -109,9 +109,7 @@ def demands_register(
     topics: Annotated[str, Form()] = "",
     data_fields: Annotated[str, Form()] = "",
     department: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(caller, csrf_token)
     _require_role(caller.actor, ("department", "admin"))
     try:
         d = demands.register_demand(
@@ -143,9 +141,7 @@ def demands_decide(
     decision: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
     into: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(caller, csrf_token)
     store = store_of(request)
     try:
         if decision == "approved":
@@ -208,9 +204,7 @@ def calendar_flag(
     demand_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
     kind: Annotated[str, Form()] = "",
     department: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    check_csrf(caller, csrf_token)
     try:
         result = demands.flag_demand(
             store_of(request),

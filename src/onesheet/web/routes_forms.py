@@ -21,13 +21,12 @@ from onesheet.domain.responsibility import LIST_KINDS, LIST_LABELS_ZH, Item
 from onesheet.ingest.workbook import DEFAULT_MAX_BYTES
 from onesheet.services import forms, gate, ledger
 from onesheet.services.base import Store
-from onesheet.web.auth import Caller, check_csrf
+from onesheet.web.auth import Caller
 from onesheet.web.deps import current_actor
 from onesheet.web.i18n import register
-from onesheet.web.pages import CallerDep, lang_of, render, store_of
+from onesheet.web.pages import CallerDep, CsrfDep, lang_of, render, store_of
 
 router = APIRouter()
-CsrfField = Annotated[str, Form()]
 
 FORM_ROLES = ("department", "reviewer", "admin")
 EDIT_ROLES = ("department", "admin")
@@ -172,16 +171,14 @@ def forms_list(request: Request, caller: CallerDep) -> Response:
     return _forms_page(request, caller)
 
 
-@router.post("/forms/upload")
+@router.post("/forms/upload", dependencies=[CsrfDep])
 def forms_upload(
     request: Request,
     caller: CallerDep,
     file: UploadFile,
-    csrf_token: CsrfField = "",
     department: Annotated[str, Form()] = "",
 ) -> Response:
     """Import the uploaded legacy form; the importer's findings are shown on the list page."""
-    check_csrf(caller, csrf_token)
     _require_role(caller.actor, EDIT_ROLES)
     data = file.file.read(DEFAULT_MAX_BYTES + 1)  # one byte over lets the importer refuse it
     dept = caller.actor.department or department
@@ -260,7 +257,7 @@ def form_page(request: Request, caller: CallerDep, template_id: str) -> Response
     return _form_page(request, caller, template_id)
 
 
-@router.post("/forms/{template_id}/columns/{letter}/new-field")
+@router.post("/forms/{template_id}/columns/{letter}/new-field", dependencies=[CsrfDep])
 def form_new_field(
     request: Request,
     caller: CallerDep,
@@ -270,11 +267,9 @@ def form_new_field(
     value_type: Annotated[str, Form()] = "",
     code_table: Annotated[str, Form()] = "",
     label_en: Annotated[str, Form()] = "",
-    csrf_token: CsrfField = "",
 ) -> Response:
     """Create a draft field for the column and map the column to it; a refusal re-renders
     the mapping page with the message beside that column."""
-    check_csrf(caller, csrf_token)
     _require_role(caller.actor, EDIT_ROLES)
     _own_view(request, caller.actor, template_id)
     col = letter.strip().upper()
@@ -304,16 +299,14 @@ def form_new_field(
     return _see_other(f"/forms/{template_id}#col-{col}")
 
 
-@router.post("/forms/{template_id}/map")
+@router.post("/forms/{template_id}/map", dependencies=[CsrfDep])
 def form_map(
     request: Request,
     caller: CallerDep,
     template_id: str,
     column: Annotated[str, Form()],
     field_key: Annotated[str, Form()],
-    csrf_token: CsrfField = "",
 ) -> Response:
-    check_csrf(caller, csrf_token)
     _own_view(request, caller.actor, template_id)
     forms.map_column(
         store_of(request), caller.actor, template_id, column=column, field_key=field_key
@@ -321,25 +314,20 @@ def form_map(
     return _see_other(f"/forms/{template_id}#col-{column.strip().upper()}")
 
 
-@router.post("/forms/{template_id}/matter")
+@router.post("/forms/{template_id}/matter", dependencies=[CsrfDep])
 def form_matter(
     request: Request,
     caller: CallerDep,
     template_id: str,
     matter: Annotated[str, Form()] = "",
-    csrf_token: CsrfField = "",
 ) -> Response:
-    check_csrf(caller, csrf_token)
     _own_view(request, caller.actor, template_id)
     forms.set_matter(store_of(request), caller.actor, template_id, matter=matter)
     return _see_other(f"/forms/{template_id}")
 
 
-@router.post("/forms/{template_id}/submit")
-def form_submit(
-    request: Request, caller: CallerDep, template_id: str, csrf_token: CsrfField = ""
-) -> Response:
-    check_csrf(caller, csrf_token)
+@router.post("/forms/{template_id}/submit", dependencies=[CsrfDep])
+def form_submit(request: Request, caller: CallerDep, template_id: str) -> Response:
     _own_view(request, caller.actor, template_id)
     forms.submit(store_of(request), caller.actor, template_id)
     return _see_other(f"/forms/{template_id}")
@@ -366,17 +354,15 @@ def gate_queue(request: Request, caller: CallerDep) -> Response:
     return _gate_page(request, caller)
 
 
-@router.post("/gate/{template_id}/decide")
+@router.post("/gate/{template_id}/decide", dependencies=[CsrfDep])
 def gate_decide(
     request: Request,
     caller: CallerDep,
     template_id: str,
     decision: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
-    csrf_token: CsrfField = "",
 ) -> Response:
     """Approve or reject; a refused decision (no reason, negative list) re-renders the queue."""
-    check_csrf(caller, csrf_token)
     _require_role(caller.actor, GATE_ROLES)
     if decision not in ("approve", "reject"):
         raise InvalidInput([Finding("gate.decision", "未知的审核决定", "unknown decision")])

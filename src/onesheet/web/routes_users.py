@@ -25,7 +25,7 @@ from onesheet.domain.access import ROLE_LABELS_ZH, ROLES, AccessDenied
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import accounts, auth, users
 from onesheet.services.errors import OperationalError, PoolTimeout
-from onesheet.web.auth import SESSION_COOKIE, Caller, check_csrf, session_of
+from onesheet.web.auth import SESSION_COOKIE, Caller, session_of
 from onesheet.web.errors import BUSY, RETRY_AFTER_SECONDS, answer, is_busy
 from onesheet.web.i18n import register
 from onesheet.web.pages import CallerDep, CsrfDep, lang_of, render, store_of
@@ -98,9 +98,7 @@ def password_submit(
     old: Annotated[str, Form(max_length=200)],
     new: Annotated[str, Form(max_length=200)],
     again: Annotated[str, Form(max_length=200)],
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(caller, csrf_token)
     _person_only(caller)
     store, lang = store_of(request), lang_of(request)
     error = ""
@@ -169,9 +167,7 @@ def users_action(
     caller: CallerDep,
     username: str,
     action: str,
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(caller, csrf_token)
     store = store_of(request)
     try:
         if action == "disable":
