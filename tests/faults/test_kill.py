@@ -428,6 +428,7 @@ def test_cadre_page_loads_while_an_import_writes(county: County) -> None:
     try:
         tasks = cadre.get("/api/tasks", timeout=5)
         page = cadre.get(f"/api/tasks/{county.task_id}", timeout=5)
+        others = {url: cadre.get(url, timeout=5) for url in ("/", "/tasks", "/sheet")}
     finally:
         county.release("import_write")
         assert _wait_for_job(http, job)["status"] == "done"
@@ -436,6 +437,7 @@ def test_cadre_page_loads_while_an_import_writes(county: County) -> None:
     assert tasks.status_code == 200
     assert county.task_id in {t["id"] for t in tasks.json()}
     assert page.status_code == 200 and page.json()["entities"], page.text[:300]
+    assert {url: r.status_code for url, r in others.items()} == dict.fromkeys(others, 200)
 
 
 def _page_reads(county: County, since: int) -> list[tuple[int, str, Any]]:
