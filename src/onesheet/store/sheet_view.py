@@ -118,7 +118,9 @@ def update_rows(
     if stale:
         raise ConcurrentEdit(stale)
     by_columns: dict[tuple[str, ...], list[dict[str, object]]] = {}
-    for eid, values in changes.items():
+    # in entity order: two writers updating some of the same rows (a task save beside an
+    # import, which no longer queue on one counter row) lock them in the same order
+    for eid, values in sorted(changes.items()):
         cols = tuple(sorted(values))
         params = {f"v_{c}": values[c] for c in cols}
         params.update(b_id=eid, b_version=current[eid], b_new=current[eid] + 1, b_now=now)
