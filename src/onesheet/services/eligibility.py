@@ -859,9 +859,23 @@ def import_enrolment(
 ) -> int:
     """Import a benefit's existing payment roster: rows with ``id_number`` (身份证号) and
     optionally ``tier`` and ``amount``. Every row is checked first; any unknown person or
-    bad amount refuses the whole file with the rows named. Returns the people enrolled."""
+    bad amount refuses the whole file with the rows named. Returns the people enrolled.
+
+    Only the rule's own department (or an administrator) loads its roster, and only one
+    that sees ID numbers in full: the rows named as unknown would otherwise tell a masked
+    viewer which of the ~500 numbers a masked ID leaves is the person's, in one file."""
     county = _county(actor, county_code)
+    id_field = store.dictionary.fields["person.id_number"]
+    if field_visibility(actor, id_field, store.grants) != "full":
+        raise AccessDenied(
+            "按身份证号导入名册须能查看完整身份证号",
+            "loading a roster by ID number needs the ID number in full",
+        )
     with store.transaction() as conn:
+        versions = [r for r in es.list_rules(conn, county) if r.rule_key == rule_key]
+        if not versions:
+            raise UnknownEntity(f"没有补贴规则 {rule_key} (no rule {rule_key})")
+        _own_department(actor, versions[-1].department)
         found = es.people_by_id_number(
             conn, county, [str(r.get("id_number", "")).strip().upper() for r in rows]
         )

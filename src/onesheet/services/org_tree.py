@@ -209,10 +209,11 @@ def load_org_tree(
                     conn, actor, live[c.code], c.into_code, day, batch_id, now,
                     kind=c.kind, note=filename or "",
                 )  # fmt: skip
-                if c.kind == "move":
+                if c.kind == "move" or live[c.code].level == "village":
+                    merged_name = live[c.code].name if c.kind == "merge" else None
                     moved = moved.plus(
                         _carry_grids(conn, actor, c.code, c.into_code, day, batch_id, now,
-                                     filename or "")
+                                     filename or "", merged_name=merged_name)
                     )  # fmt: skip
                 for k, v in moved.entities.items():
                     followed[k] = followed.get(k, 0) + v
@@ -441,24 +442,36 @@ def _renumber_villages(
 
 def _carry_grids(
     conn, actor: Actor, old_village: str, new_village: str, day: date, batch_id: int,
-    now: datetime, note: str,
+    now: datetime, note: str, *, merged_name: str | None = None,
 ) -> Moved:  # type: ignore[no-untyped-def]  # fmt: skip
     """A village that moved to a new code takes its grids along: each grid gets the new
     village's code with its own three digits (unless a grid list already added that code)
-    and the old grid moves into it."""
+    and the old grid moves into it.
+
+    A village merged into a living one (``merged_name``: the merged village's name) takes
+    its grids along too - else the people placed in them would stay behind under an ended
+    village, out of reach of its accounts, which follow the survivor. The survivor's grids
+    with the same digits are other grids, so each gets the first free code under the
+    survivor and keeps the merged village's name before its own; a grid account follows
+    its grid, and so keeps a grid's scope."""
     moved = Moved({}, 0, 0)
     for grid in org_events.live_children(conn, old_village):
         code = new_village + grid.code[len(old_village) :]
+        name = grid.name
+        if merged_name is not None:
+            taken = {u.code for u in org_events.live_children(conn, new_village)}
+            code = next(c for n in range(1, 1000) if (c := f"{new_village}{n:03d}") not in taken)
+            name = f"{merged_name}{grid.name}"
         if orgs.get_org(conn, code) is None:
             org_events.add_units(
                 conn,
-                [OrgUnit(code, grid.name, "grid", new_village, grid.county_code, grid.kind,
+                [OrgUnit(code, name, "grid", new_village, grid.county_code, grid.kind,
                          grid.source)],
                 {},
             )  # fmt: skip
             org_events.add_events(
                 conn, grid.county_code,
-                [OrgEvent(code, "create", day, None, grid.name, None, grid.kind, None, None,
+                [OrgEvent(code, "create", day, None, name, None, grid.kind, None, None,
                           None, actor.username, note)],
                 now,
             )  # fmt: skip
@@ -505,6 +518,11 @@ def merge_org(
                 conn, actor, old, new, renumbered, day, batch_id, now, codes_filename or note
             )
         moved = moved.plus(_merge(conn, actor, old, into, day, batch_id, now))
+        if old.level == "village":  # its grids (and who is placed in them) come along
+            moved = moved.plus(
+                _carry_grids(conn, actor, code, into, day, batch_id, now,
+                             f"{old.name} 并入 {new.name}", merged_name=old.name)
+            )  # fmt: skip
         followed = " ".join(f"{k}={v}" for k, v in sorted(moved.entities.items()))
         audit.write_event(
             conn, actor, "orgs.merge", now=now, county_code=old.county_code,

@@ -16,11 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from onesheet.domain import proofs as rules
-from onesheet.domain.access import AccessDenied, Actor, field_visibility, require_org
+from onesheet.domain.access import AccessDenied, Actor, field_visibility, org_in_scope
 from onesheet.domain.findings import InvalidInput, finding
 from onesheet.domain.masking import mask_value
 from onesheet.domain.responsibility import packaged_lists
 from onesheet.services.base import Store, service, utcnow
+from onesheet.services.sheet_read import ID_LOOKUP_DETAIL, ration_id_lookups
 from onesheet.store import audit, responsibility
 from onesheet.store import eligibility as es
 from onesheet.store import eligibility_proofs as ps
@@ -40,12 +41,40 @@ class ProofResult:
         return str(self.payload["answer"])
 
 
-def _person(conn, county: str, id_number: str) -> es.Person:  # type: ignore[no-untyped-def]
+class _Missed(Exception):
+    """A masked viewer's question named a number that is nobody's in their scope: the
+    refusal to raise once the miss is audited (after the question's transaction)."""
+
+    def __init__(self, refusal: InvalidInput | AccessDenied) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
+
+
+def _person(conn, actor: Actor, county: str, id_number: str, masked: bool) -> es.Person:  # type: ignore[no-untyped-def]
+    """The person holding ``id_number`` in the actor's scope. For a viewer who sees ID
+    numbers masked every answer is a full-number lookup (a guess among the ~500 numbers a
+    masked one leaves is confirmed by any answer but "no such person"), so misses share the
+    search's daily ration; a person outside the scope is refused without saying where."""
     hit = es.people_by_id_number(conn, county, [id_number.strip().upper()])
     found = hit.get(id_number.strip().upper())
+    refusal: InvalidInput | AccessDenied | None = None
     if found is None:
-        raise InvalidInput([finding("proof.person", column="id_number")])
+        refusal = InvalidInput([finding("proof.person", column="id_number")])
+    elif not org_in_scope(actor, found[1]):
+        refusal = AccessDenied("此人不在您的管辖范围内", "this person is outside your scope")
+    if refusal is not None:
+        raise _Missed(refusal) if masked else refusal
     return es.people(conn, [found[0]])[found[0]]
+
+
+def _audit_miss(store: Store, actor: Actor, county: str, kind: str, matter: str) -> None:
+    """The miss as an empty ``proofs.ask`` event, committed on its own (the question's
+    transaction has rolled back): what ``sheet_read.ration_id_lookups`` counts."""
+    with store.transaction() as conn:
+        audit.write_event(
+            conn, actor, "proofs.ask", now=utcnow(), county_code=county, entity_type="person",
+            detail=f"{ID_LOOKUP_DETAIL} proof kind={kind} matter={matter[:40]}",
+        )  # fmt: skip
 
 
 @service("proofs_ask", permission="proofs.ask", audit="proofs.ask")
@@ -67,6 +96,19 @@ def ask_proof(
     if not county:
         raise InvalidInput([finding("proof.county")])
     d = store.dictionary
+    masked = field_visibility(actor, d.fields["person.id_number"], store.grants) != "full"
+    try:
+        return _ask(store, actor, county, kind, matter, id_number, params, other_id_number, masked)
+    except _Missed as missed:
+        _audit_miss(store, actor, county, kind, matter)
+        raise missed.refusal from None
+
+
+def _ask(
+    store: Store, actor: Actor, county: str, kind: str, matter: str, id_number: str,
+    params: dict[str, str], other_id_number: str | None, masked: bool,
+) -> ProofResult:  # fmt: skip
+    d = store.dictionary
     with store.transaction() as conn:
         items = responsibility.list_items(conn, county) or packaged_lists()
         replaces = rules.check_matter(kind, matter, items)
@@ -80,15 +122,15 @@ def ask_proof(
                 f"此证明须读取您无权查看的字段：{'、'.join(hidden)}",
                 f"this proof reads fields outside your grant: {hidden}",
             )
-        subject = _person(conn, county, id_number)
-        require_org(actor, subject.org_code)
+        if masked:
+            ration_id_lookups(conn, actor, utcnow())
+        subject = _person(conn, actor, county, id_number, masked)
         persons = {subject.entity_id: subject}
         other = None
         if kind == "kinship":
             if not other_id_number:
                 raise InvalidInput([finding("proof.other")])
-            other = _person(conn, county, other_id_number)
-            require_org(actor, other.org_code)
+            other = _person(conn, actor, county, other_id_number, masked)
             persons[other.entity_id] = other
         inputs = es.inputs_of(conn, d, persons, list(rules.FIELDS[kind]))
         head_is_subject = False

@@ -242,18 +242,27 @@ def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) ->
         action="sheet.search",
         fields=["person.name", "person.id_number"],
         detail=f"{ID_LOOKUP_DETAIL} q={number}",
-        before=_ration_id_lookups,
+        before=ration_id_lookups,
     )
 
 
-def _ration_id_lookups(conn: Connection, actor: Actor, now: datetime) -> None:
+# Audited actions whose empty answers are a masked viewer's full-number misses: a search,
+# and a proof asked by ID number (services/proofs) - one ration for both, so neither is a
+# way round the other.
+ID_LOOKUP_ACTIONS = ("sheet.search", "proofs.ask")
+
+
+def ration_id_lookups(conn: Connection, actor: Actor, now: datetime) -> None:
     """Refuse a masked viewer's full-number lookup once the day's misses are spent."""
-    misses = audit.count_empty_events(
-        conn,
-        actor=actor.username,
-        action="sheet.search",
-        since=now - ID_LOOKUP_WINDOW,
-        detail_prefix=ID_LOOKUP_DETAIL + " ",
+    misses = sum(
+        audit.count_empty_events(
+            conn,
+            actor=actor.username,
+            action=action,
+            since=now - ID_LOOKUP_WINDOW,
+            detail_prefix=ID_LOOKUP_DETAIL + " ",
+        )
+        for action in ID_LOOKUP_ACTIONS
     )
     if misses >= ID_LOOKUP_MISSES:
         raise AccessDenied(
