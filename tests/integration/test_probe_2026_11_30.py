@@ -277,3 +277,52 @@ def test_a_village_merger_takes_the_people_in_its_grids_and_keeps_grid_accounts_
         read_entity(
             store, Actor("c3", "village", children(store, children(store, COUNTY)[1])[0]), someone
         )
+
+
+# ------------------------------------------------ steward merge of county fields (hole)
+def _county_field(store: Store, key: str, label: str, kind: str, **more: object) -> None:
+    from onesheet.domain.county_fields import FieldDefinition
+    from onesheet.store import county_fields as store_fields
+
+    d = FieldDefinition(COUNTY, key, "person", label, kind, "health", status="active", **more)  # type: ignore[arg-type]
+    with store.transaction() as conn:
+        store_fields.save(conn, d, action="confirm", actor="probe", at=datetime(2026, 11, 1))
+        store_fields.refresh(store, conn)
+
+
+def test_a_steward_merge_neither_echoes_nor_unmasks_values_it_may_not_read(store: Store) -> None:
+    """Probe: a data steward (no sheet.read; sees only 'general' fields) merges a sensitive
+    text field into a number field: the refusal listed the values that did not fit — the
+    sensitive values themselves, unaudited. And merging a masked, sensitive field into a
+    general, unmasked one would copy its values to everyone who reads general fields.
+    Hole: fixed in services/county_fields.merge — the refusal counts values the steward
+    may not read instead of listing them, and a merge into a field that protects its values
+    less (sensitivity or mask) is refused."""
+    from onesheet.services import county_fields
+    from onesheet.services.sheet_write import Change, record_changes
+
+    seed_small(store, people=30)
+    steward = Actor("steward", "steward", COUNTY)
+    secret = "艾滋病随访-330523194601011239"
+    _county_field(store, "person.x_bs", "病史", "text", sensitivity="sensitive")
+    _county_field(store, "person.x_cs", "次数", "int", sensitivity="sensitive")
+    _county_field(store, "person.x_zh", "账户", "text", sensitivity="sensitive", mask="account")
+    _county_field(store, "person.x_zh2", "账号", "text", sensitivity="general")
+    someone = sheet_rows(store, "person")[0]["entity_id"]
+    record_changes(
+        store, ADMIN, someone,
+        [Change("person.x_bs", secret), Change("person.x_zh", "6222020200112233")],
+        source="health",
+    )  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        county_fields.merge(store, steward, "person.x_bs", "person.x_cs", reason="同一概念")
+    said = " ".join(f.message_zh + f.message_en for f in refused.value.findings)
+    assert refused.value.findings[0].code == "fields.merge_values"
+    assert secret not in said and "330523" not in said and "1 个值" in said  # counted
+    with pytest.raises(InvalidInput) as weaker:
+        county_fields.merge(store, steward, "person.x_zh", "person.x_zh2", reason="同一概念")
+    assert weaker.value.findings[0].code == "fields.merge_protection"
+    with store.engine.connect() as conn:
+        from onesheet.store import county_fields as store_fields
+
+        assert store_fields.values_of_field(conn, "person.x_zh2") == {}

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from onesheet.domain.access import Actor
+from onesheet.domain.access import Actor, field_visibility
 from onesheet.domain.county_fields import (
     FieldDefinition,
     check_definition,
@@ -125,6 +125,17 @@ def proposals(
                 )
             )
         return out
+
+
+_SENSITIVITY_RANK = {"general": 0, "personal": 1, "sensitive": 2}
+
+
+def _protects_less(target: FieldDefinition, source: FieldDefinition) -> bool:
+    """Whether ``target`` would show ``source``'s values to more people or less hidden:
+    a lower sensitivity, or a masked source merged into a field not masked the same way."""
+    rank = _SENSITIVITY_RANK.get
+    lower = rank(target.sensitivity, 2) < rank(source.sensitivity, 2)
+    return lower or (source.mask is not None and target.mask != source.mask)
 
 
 def _bad(code: str, zh: str, en: str, key: str) -> InvalidInput:
@@ -431,6 +442,15 @@ def merge(
                 "merge_entity", "两个字段属于不同对象", "fields of different entities", source_key
             )
         source_f, target_f = src.to_field(), dst.to_field()
+        if _protects_less(dst, src):
+            # the copies would be read by whoever may read the target: as sensitive as the
+            # source and masked the same way, or the merge would hand the values round
+            raise _bad(
+                "merge_protection",
+                f"{dst.label_zh} 的敏感级别或遮蔽方式低于 {src.label_zh}，不能并入",
+                f"{into_key} protects its values less than {source_key} (sensitivity or mask)",
+                source_key,
+            )
         current = store_fields.values_of_field(conn, source_key)
         held = set(store_fields.values_of_field(conn, into_key))
         tables = store.dictionary.code_tables
@@ -443,7 +463,9 @@ def merge(
             except (ValueProblem, KeyError, ValueError):
                 bad[value] = None
         if bad:
-            shown = "、".join(list(bad)[:8])
+            # the values only to a steward who may read them (a steward sees general fields)
+            readable = field_visibility(actor, source_f, store.grants) == "full"
+            shown = "、".join(list(bad)[:8]) if readable else f"{len(bad)} 个值 ({len(bad)} values)"
             raise _bad(
                 "merge_values",
                 f"{src.label_zh} 的值不符合 {dst.label_zh} 的类型：{shown}",
