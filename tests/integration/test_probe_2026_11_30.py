@@ -326,3 +326,49 @@ def test_a_steward_merge_neither_echoes_nor_unmasks_values_it_may_not_read(store
         from onesheet.store import county_fields as store_fields
 
         assert store_fields.values_of_field(conn, "person.x_zh2") == {}
+
+
+# --------------------------------------------------------- the SQLite audit spool (held)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_read_under_an_import_is_spooled_privately_or_not_answered(store: Store) -> None:
+    """Probe: while an import holds SQLite's write lock a card read's audit event goes to
+    the spool beside the database. Is the spool readable by other local users (it names who
+    read whom), even under a permissive umask; and if the spool cannot be written, does the
+    read still answer, unaudited? Held: the spool and its lock are 0600 whatever the umask,
+    and a read whose event can be neither written nor spooled raises - no card goes out."""
+    import os
+    import sqlite3
+    import stat
+
+    from onesheet.store import audit_spool
+
+    seed_small(store, people=30)
+    village, people = _village_people(store)
+    cadre = Actor("cadre", "village", village)
+    spool = audit_spool.spool_path(store.engine)
+    assert spool is not None
+    raw = sqlite3.connect(str(store.engine.url.database), isolation_level=None, timeout=30)
+    old_umask = os.umask(0)
+    try:
+        raw.execute("BEGIN IMMEDIATE")  # an import's write transaction
+        card = read_entity(store, cadre, people[0]["entity_id"])
+        assert card.entity_id == people[0]["entity_id"]
+        for path in (spool, spool.with_name(spool.name + ".lock")):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert str(people[0]["entity_id"]) in spool.read_text()
+        spool.rename(spool.with_name(spool.name + ".aside"))
+        spool.mkdir()  # the spool cannot be written now
+        with pytest.raises(OSError):
+            read_entity(store, cadre, people[1]["entity_id"])
+        spool.rmdir()
+        spool.with_name(spool.name + ".aside").rename(spool)
+    finally:
+        os.umask(old_umask)
+        raw.execute("ROLLBACK")
+        raw.close()
+    read_entity(store, cadre, people[2]["entity_id"])  # the lock is free: drains the spool
+    reads = [e for e in _events(store, "sheet.read") if e["actor"] == "cadre"]
+    assert [e["entity_ids"] for e in reads] == [
+        str(people[0]["entity_id"]),
+        str(people[2]["entity_id"]),
+    ]
