@@ -372,3 +372,83 @@ def test_a_read_under_an_import_is_spooled_privately_or_not_answered(store: Stor
         str(people[0]["entity_id"]),
         str(people[2]["entity_id"]),
     ]
+
+
+# ------------------------------------- a correction as a full-number oracle (hole)
+def test_a_refused_correction_does_not_tell_whose_id_number_was_typed(store: Store) -> None:
+    """Probe: a village cadre sees a neighbour's ID number masked. Typing a guess as another
+    person's ID number with a stale row version is refused and writes nothing; but the
+    duplicate-number check ran first, so the refusal said "belongs to entity N" for the
+    right guess and "changed by someone else" for the ~499 wrong ones: the full number, with
+    nothing written and nothing audited. Hole: fixed in services/sheet_write.record_changes
+    — the duplicate check runs after the write it guards, so a refused write answers the
+    same whatever number was typed."""
+    from onesheet.services.sheet_write import Change, record_changes
+    from onesheet.store.sheet_view import ConcurrentEdit, versions
+
+    seed_small(store, people=60)
+    village, people = _village_people(store)
+    cadre = Actor("cadre", "village", village)
+    p, q = people[0], people[1]
+    with store.engine.connect() as conn:
+        stale = versions(conn, "person", [p["entity_id"]])[p["entity_id"]] - 1
+    for guess in (*_unused_numbers(store, 3), q["id_number"]):
+        with pytest.raises(ConcurrentEdit):
+            record_changes(
+                store, cadre, p["entity_id"], [Change("person.id_number", guess)],
+                expected_version=stale,
+            )  # fmt: skip
+    # a write that would go through still refuses a number someone else holds
+    with pytest.raises(InvalidInput) as held:
+        record_changes(store, cadre, p["entity_id"], [Change("person.id_number", q["id_number"])])
+    assert held.value.findings[0].code == "id_number.duplicate"
+    assert [
+        r["id_number"] for r in sheet_rows(store, "person") if r["entity_id"] == p["entity_id"]
+    ] == [p["id_number"]]
+
+
+# ------------------------------------------ link queue: 'create' echoes a full number (hole)
+def test_creating_from_the_queue_does_not_echo_a_full_id_number_or_an_outside_holder(
+    store: Store,
+) -> None:
+    """Probe: a village cadre sees a queued row's ID number masked and taps 新建人员; the
+    number is already held by someone in another town. The refusal quoted the full number
+    and the holder's entity id. Hole: fixed in services/linkage_queue — the number is shown
+    as the decider may see it, and a holder outside their area is not named."""
+    import json
+
+    from onesheet.services import linkage_queue
+    from onesheet.store import link_store
+
+    seed_small(store, people=60)
+    village, _ = _village_people(store)
+    outside = next(
+        p
+        for p in sheet_rows(store, "person")
+        if p["id_number"] and p["org_code"][:9] != village[:9]
+    )
+    with store.transaction() as conn:
+        link_store.add_queue_entries(
+            conn,
+            [
+                {
+                    "county_code": COUNTY, "entity_type": "person", "kind": "review",
+                    "source": "civil_affairs", "batch_id": None, "file": "probe.xlsx",
+                    "row_no": 2, "org_code": village, "status": "open",
+                    "record": json.dumps(
+                        {"person.name": "试探", "person.id_number": outside["id_number"],
+                         "_reason": "weak"}, ensure_ascii=False,
+                    ),
+                    "candidates": json.dumps([]), "best_probability": 0.5,
+                    "created_at": datetime(2026, 11, 30),
+                }
+            ],
+        )  # fmt: skip
+        entry_id = link_store.list_queue(conn, org_prefix=village)[-1]["id"]
+    cadre = Actor("cadre", "village", village)
+    with pytest.raises(InvalidInput) as refused:
+        linkage_queue.decide(store, cadre, entry_id, create=True)
+    said = " ".join(f.message_zh + " " + f.message_en for f in refused.value.findings)
+    assert refused.value.findings[0].code == "queue.key_held"
+    assert outside["id_number"] not in said and _masked(outside["id_number"]) in said
+    assert str(outside["entity_id"]) not in said

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from onesheet.domain import write_scope
-from onesheet.domain.access import Actor
+from onesheet.domain.access import Actor, field_visibility, org_in_scope
 from onesheet.domain.findings import refuse
+from onesheet.domain.masking import mask_value
 from onesheet.linkage.rows import KEY_FIELDS
 from onesheet.services.base import Store, service, utcnow
 from onesheet.services.sheet_write import UnknownEntity
@@ -122,7 +123,7 @@ def decide(
                 batch_id=None,
             )
             return Decision(entry_id, "rejected", None, None, 0)
-        write = _write(conn, entry, entity_id, now)
+        write = _write(conn, entry, entity_id, now, actor, store)
         household = _household(conn, entry, write, store, now)
         touched = [write_scope.entity(write.entity_id, write.org_code)]
         if household is not None:
@@ -255,7 +256,9 @@ def _household(conn, entry: dict[str, Any], write: EntityWrite, store: Store, no
     return fresh if fresh is not None else EntityWrite(hid, "household", org, [])
 
 
-def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWrite:  # type: ignore[no-untyped-def]
+def _write(
+    conn, entry: dict[str, Any], entity_id: int | None, now, actor: Actor, store: Store
+) -> EntityWrite:  # type: ignore[no-untyped-def]
     values = {k: v for k, v in entry["record"].items() if not k.startswith("_")}
     if entity_id is not None:
         found = link_store.entity_types(conn, [entity_id]).get(entity_id)
@@ -271,7 +274,18 @@ def _write(conn, entry: dict[str, Any], entity_id: int | None, now) -> EntityWri
         number = values.get(KEY_FIELDS.get(entry["entity_type"], "person.id_number"))
         held = link_store.holders(conn, entry["entity_type"], [number]) if number else {}
         if number in held:
-            refuse("queue.key_held", number=number, held=held[number][0])
+            # the number as the decider may see it (a village cadre sees it masked on the
+            # page: quoting it whole gave the full number away), the holder only when theirs
+            key = store.dictionary.fields.get(KEY_FIELDS.get(entry["entity_type"], ""))
+            shown = number
+            if key is not None and field_visibility(actor, key, store.grants) != "full":
+                shown = mask_value(key.mask, number) or "*" * len(number)
+            holder, org = held[number]
+            refuse(
+                "queue.key_held",
+                number=shown,
+                held=holder if org_in_scope(actor, org) else "（管辖范围以外 outside your area）",
+            )
         eid, org, is_new = (
             ids.allocate(conn, "entity", 1, entry["county_code"])[0],
             entry["org_code"],

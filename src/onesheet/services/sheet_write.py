@@ -151,9 +151,6 @@ def record_changes(
         require_org(actor, org_code)
         parsed = parse_changes(store.dictionary, entity_type, changes)
         _check_references(conn, store.dictionary, actor, parsed)
-        for ch, value in parsed:
-            if ch.field_key == "person.id_number" and value:
-                _check_unique_id_number(conn, actor, entity_id, value)
         now = utcnow()
         batch_id = ids.allocate(conn, "batch", 1, county)[0]
         start_batch(
@@ -190,6 +187,12 @@ def record_changes(
             now=now,
             expected_versions=expected,
         )
+        # after the write it guards (rolled back with it): checked before, a write refused
+        # for another reason (a stale version) told a masked viewer, at no cost, whether
+        # the number typed was someone's - a full ID number rebuilt from ~500 guesses
+        for ch, value in parsed:
+            if ch.field_key == "person.id_number" and value:
+                _check_unique_id_number(conn, actor, entity_id, value)
         behalf = write_scope.on_behalf(actor, source)
         audit.write_event(
             conn,
