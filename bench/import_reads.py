@@ -11,7 +11,9 @@ file) posted with a department user's API token to ``POST /api/import``. From th
 acceptance to the job's end, one client asks, one request after another (a closed loop: a
 slow answer shows as such, nothing is dropped), the cadre's pages in turn: the task list
 (``/api/tasks``), a task page (``/api/tasks/{id}?page=k``, an audited read of personal data)
-and a one-sheet search (``/sheet?q=``, audited). Each answer is put against the job's stage
+and a one-sheet search (``/sheet?q=``, audited). The file cycles the county's people, so
+``--people`` at least ``--rows`` makes every row a person of its own (a write stage of
+``3 x rows`` observations). Each answer is put against the job's stage
 (read / check / link / write: the write stage holds SQLite's write lock). Reported per
 backend and stage: requests, errors (non-200 or no answer in 30 s), p50, p95 and the
 slowest; the goal is every answer 200 and the slowest < 1 s, during ``write`` too.
@@ -175,7 +177,7 @@ def run(backend: str, url: str, args: argparse.Namespace) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--people", type=int, default=20_000)
+    parser.add_argument("--people", type=int, default=300_000)
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--pause", type=float, default=0.1, help="seconds between requests")
     parser.add_argument("--port", type=int, default=18775)
@@ -203,7 +205,7 @@ def main() -> None:
         machine=f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
         load_average_at_start=os.getloadavg(),
     )
-    doc.setdefault("results", {}).update(out)
+    doc.setdefault("results", {}).setdefault(f"{args.people} people", {}).update(out)
     RESULTS.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {RESULTS}")
 

@@ -48,7 +48,8 @@ from onesheet.store.bulk import bulk_insert
 from onesheet.store.schema import table
 
 DEFERRED = "onesheet_audit_deferred"  # conn.info key: the read's events, kept for ``flush``
-FLUSH_WAIT_MS = 200  # how long a read's flush waits for the write lock before spooling
+FLUSH_WAIT_MS = 20  # how long a read's flush waits for the write lock before spooling (a few
+# short writes; an import's write stage is minutes, and 200 ms here was most of a read's time)
 SPOOL_ROW = "audit-spool"  # id_counter row: the next segment number to drain
 SUFFIX = "-auditspool"
 log = logging.getLogger(__name__)
