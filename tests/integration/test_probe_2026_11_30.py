@@ -452,3 +452,38 @@ def test_creating_from_the_queue_does_not_echo_a_full_id_number_or_an_outside_ho
     assert refused.value.findings[0].code == "queue.key_held"
     assert outside["id_number"] not in said and _masked(outside["id_number"]) in said
     assert str(outside["entity_id"]) not in said
+
+
+# ----------------------------------- a correction's reason in the card history (hole)
+def test_card_history_reasons_do_not_show_a_full_id_number_to_a_masked_viewer(
+    store: Store,
+) -> None:
+    """Probe: the edit form asks for a reason ("迁出、死亡、换号…"); civil affairs, who sees ID
+    numbers in full, reads it out, and the town's clerk types it in (or types it off the
+    paper ID card). A village cadre reading the card's
+    history saw the reason verbatim — the full number beside its masked value. Hole: fixed
+    in services/sheet_read — for a viewer who sees ID numbers masked, an ID number inside a
+    history reason is masked by the same rule (area code + birth date + ****)."""
+    from onesheet.services.sheet_write import Change, record_changes
+
+    seed_small(store, people=60)
+    village, people = _village_people(store)
+    person = people[0]
+    number = person["id_number"]
+    record_changes(
+        store, Actor("clerk", "town", village[:9]), person["entity_id"],
+        [Change("person.phone", "13800000000", reason=f"换号，原证号{number.lower()}")],
+    )  # fmt: skip
+    cadre = Actor("cadre", "village", village)
+    card = read_entity(store, cadre, person["entity_id"], with_history=True)
+    reasons = " ".join(str(h.get("reason") or "") for h in card.history)
+    assert "原证号" in reasons
+    assert number not in reasons.upper() and _masked(number) in reasons.upper()
+    from onesheet.domain.masking import mask_numbers_in_text
+
+    said = mask_numbers_in_text(
+        "迁入 330523001030，新号13812345678，卡6222020200112233，3305231946010112"
+    )
+    assert said == "迁入 330523001030，新号138****5678，卡****************，****************"
+    full = read_entity(store, CIVIL, person["entity_id"], with_history=True)
+    assert number in " ".join(str(h.get("reason") or "") for h in full.history).upper()

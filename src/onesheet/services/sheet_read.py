@@ -20,7 +20,7 @@ from onesheet.domain.access import (
 )
 from onesheet.domain.derived import derive
 from onesheet.domain.dictionary import Field
-from onesheet.domain.masking import full_id_number, mask_value
+from onesheet.domain.masking import full_id_number, mask_numbers_in_text, mask_value
 from onesheet.domain.report_filters import birth_cutoff
 from onesheet.domain.tasks import choices, input_kind
 from onesheet.domain.values.idnumber import normalize_id_text
@@ -149,6 +149,10 @@ def read_entity(
 
 
 def _visible_history(store, actor, conn, entity_id, visible):  # type: ignore[no-untyped-def]
+    """The visible fields' log rows, values masked as the card's; for a viewer who sees ID
+    numbers masked, the numbers inside each free-text reason too."""
+    ids = store.dictionary.fields.get("person.id_number")
+    masked = ids is not None and field_visibility(actor, ids, store.grants) != "full"
     out = []
     for row in observation_log.history(conn, entity_id):
         key = str(row["field_key"])
@@ -156,7 +160,10 @@ def _visible_history(store, actor, conn, entity_id, visible):  # type: ignore[no
             continue
         f = store.dictionary.fields[key]
         shown, display = _show(f, row["value"], field_visibility(actor, f, store.grants), store)
-        out.append({**row, "value": shown, "display": display})
+        reason = row.get("reason")
+        if masked and reason:
+            reason = mask_numbers_in_text(str(reason))
+        out.append({**row, "value": shown, "display": display, "reason": reason})
     return out
 
 
