@@ -7,10 +7,13 @@ only the runner left page reads waiting behind it (``bench/web.py``, 2 cores, 10
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import text
 
+from onesheet.background import session_group_nice
 from onesheet.services.base import Store
 from onesheet.store.engine import make_engine
 from onesheet.store.priority import lower_backend_priority, lower_process_priority
@@ -49,3 +52,39 @@ def test_only_postgres_processes_are_touched() -> None:
     assert lower_process_priority(os.getpid(), mine + 3) is False  # pytest is not postgres
     assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == mine
     assert lower_process_priority(2**22 + 17, 5) is False  # no such process
+
+
+PROBE = (
+    "import os; from onesheet.background import lower_own_priority, session_group_nice; "
+    "lower_own_priority(7); "
+    "print(os.getpriority(os.PRIO_PROCESS, 0), session_group_nice())"
+)
+
+
+def _probe(new_session: bool) -> tuple[int, int | None]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        start_new_session=new_session,
+    ).stdout.split()
+    return int(out[0]), None if out[1] == "None" else int(out[1])
+
+
+def test_a_runner_leading_its_session_lowers_the_sessions_group() -> None:
+    """The server starts runners in sessions of their own; with autogroups the scheduler
+    shares the CPU between sessions first, so the group's nice is what yields to pages."""
+    if session_group_nice() is None:
+        pytest.skip("this kernel schedules without autogroups: the process nice is enough")
+    assert _probe(new_session=True) == (7, 7)
+
+
+def test_a_runner_in_a_shared_session_leaves_the_group_alone() -> None:
+    """Started from a terminal, the runner shares the person's shell session: only the
+    process itself is lowered, not the shell and everything else the person runs."""
+    mine = session_group_nice()
+    nice, group = _probe(new_session=False)
+    assert nice == 7
+    assert group == mine
+    assert session_group_nice() == mine

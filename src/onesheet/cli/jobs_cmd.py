@@ -7,14 +7,13 @@ time of the whole CLI); the database URL comes from ``ONESHEET_DATABASE_URL``.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
 
+from onesheet.background import lower_own_priority
 from onesheet.cli.common import actor, console, fail, friendly_errors, open_store, print_json
 from onesheet.services import import_jobs
 from onesheet.services.import_jobs import JobView
@@ -99,9 +98,7 @@ def run_command(
     ] = 10,
 ) -> None:
     """运行一个排队中的任务（服务器为每次上传自动启动）(run a queued job)."""
-    if nice:
-        with contextlib.suppress(OSError):  # not allowed here: run at the usual priority
-            os.nice(nice)
+    lower_own_priority(nice)
     with friendly_errors():
         job = _or_fail(lambda: import_jobs.run_job(open_store(), job_id, backend_nice=nice))
     _print(job)
