@@ -36,6 +36,10 @@ NOT_SERVICES = {
     # personal data (services/import_jobs.py).
     "run_job",
     "recover_interrupted",
+    # A masked viewer's daily ration of full-number lookups, checked inside the transactions
+    # of the services that declare permission and audit event (search, proofs): a shared
+    # check, not a use case of its own.
+    "ration_id_lookups",
 }
 
 

@@ -16,10 +16,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from onesheet.domain import write_scope
-from onesheet.domain.access import Actor, org_in_scope, require_org
+from onesheet.domain.access import (
+    AccessDenied,
+    Actor,
+    field_visibility,
+    org_in_scope,
+    require_org,
+)
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.findings import Finding, InvalidInput, finding
 from onesheet.domain.values.parse import parse_for_field
@@ -146,12 +152,83 @@ def record_changes(
     ``source`` defaults to the actor's own; naming another is an administrator's privilege.
     """
     source = write_scope.own_source(actor, source or actor.department)
+    guessing = _writes_a_hidden_id_number(store, actor, changes)
+    try:
+        return _record(
+            store, actor, entity_id, changes, source, expected_version, valid_from, guessing
+        )
+    except InvalidInput as exc:
+        if guessing and any(f.code == "id_number.duplicate" for f in exc.findings):
+            _audit_refused_id_number(store, actor, entity_id)
+        raise
+
+
+# A viewer who sees ID numbers masked could otherwise try guesses for a hidden number by
+# writing each onto a person of their own: "belongs to another person" marks the right one.
+# Every such write, done or refused, is audited under one detail and rationed per day.
+ID_WRITES_A_DAY = 20
+ID_WRITE_WINDOW = timedelta(hours=24)
+ID_WRITE_DETAIL = "id_number by a masked viewer"
+
+
+def _writes_a_hidden_id_number(store: Store, actor: Actor, changes: Sequence[Change]) -> bool:
+    ids = store.dictionary.fields.get("person.id_number")
+    if ids is None or not any(c.field_key == ids.key and c.kind == "value" for c in changes):
+        return False
+    return field_visibility(actor, ids, store.grants) != "full"
+
+
+def _ration_id_number_writes(conn: Connection, actor: Actor, now: datetime) -> None:
+    used = audit.count_empty_events(
+        conn,
+        actor=actor.username,
+        action="sheet.write",
+        since=now - ID_WRITE_WINDOW,
+        detail_prefix=ID_WRITE_DETAIL,
+        empty_only=False,
+    )
+    if used >= ID_WRITES_A_DAY:
+        raise AccessDenied(
+            f"24小时内已修改身份证号{ID_WRITES_A_DAY}次，请明天再试或请乡镇核实",
+            f"{actor.username}: {ID_WRITES_A_DAY} ID-number writes in 24 hours; try tomorrow",
+        )
+
+
+def _audit_refused_id_number(store: Store, actor: Actor, entity_id: int) -> None:
+    """The refused write is rolled back with its transaction; its attempt is kept here."""
+    with store.transaction() as conn:
+        _, _, county = _entity(conn, entity_id)
+        audit.write_event(
+            conn,
+            actor,
+            "sheet.write",
+            now=utcnow(),
+            entity_type="person",
+            entity_ids=[entity_id],
+            fields=["person.id_number"],
+            county_code=county,
+            detail=f"{ID_WRITE_DETAIL}; refused: held by another person",
+        )
+
+
+def _record(
+    store: Store,
+    actor: Actor,
+    entity_id: int,
+    changes: Sequence[Change],
+    source: str,
+    expected_version: int | None,
+    valid_from: datetime | None,
+    guessing: bool,
+) -> RecordResult:
     with store.transaction() as conn:
         entity_type, org_code, county = _entity(conn, entity_id)
         require_org(actor, org_code)
         parsed = parse_changes(store.dictionary, entity_type, changes)
         _check_references(conn, store.dictionary, actor, parsed)
         now = utcnow()
+        if guessing:
+            _ration_id_number_writes(conn, actor, now)
         batch_id = ids.allocate(conn, "batch", 1, county)[0]
         start_batch(
             conn,
@@ -203,7 +280,9 @@ def record_changes(
             entity_ids=[entity_id],
             fields=[c.field_key for c, _ in parsed],
             county_code=county,
-            detail=f"source={source}" + (f" on behalf of {source}" if behalf else ""),
+            detail=(f"{ID_WRITE_DETAIL}; " if guessing else "")
+            + f"source={source}"
+            + (f" on behalf of {source}" if behalf else ""),
         )
         return result
 

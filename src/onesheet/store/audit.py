@@ -153,27 +153,35 @@ def recent_events(conn: Connection, *, limit: int = 50, actor: str | None = None
 
 
 def count_empty_events(
-    conn: Connection, *, actor: str, action: str, since: datetime, detail_prefix: str
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    since: datetime,
+    detail_prefix: str,
+    empty_only: bool = True,
 ) -> int:
     """How many of ``actor``'s ``action`` events since ``since`` with a detail starting
     with ``detail_prefix`` touched nobody (e.g. full-number lookups that found no one, which
     ``services/sheet_read`` rations) - those still in the SQLite audit spool included, so
-    a ration holds while an import keeps the events of reads waiting."""
+    a ration holds while an import keeps the events of reads waiting. ``empty_only=False``
+    counts every such event (``services/sheet_write`` rations ID-number writes so)."""
     a = table("audit_event")
     q = select(func.count()).where(
         a.c.actor == actor,
         a.c.action == action,
         a.c.at >= since,
-        a.c.entity_count == 0,
         a.c.detail.startswith(detail_prefix, autoescape=True),
     )
+    if empty_only:
+        q = q.where(a.c.entity_count == 0)
     waiting = [
         e.values
         for e in audit_spool.waiting(conn)
         if e.values["actor"] == actor
         and e.values["action"] == action
         and e.values["at"] >= since
-        and e.values["entity_count"] == 0
+        and (e.values["entity_count"] == 0 or not empty_only)
         and str(e.values["detail"]).startswith(detail_prefix)
     ]
     return int(conn.execute(q).scalar_one()) + len(waiting)
