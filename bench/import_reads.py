@@ -42,9 +42,9 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).parent))
 from web import (  # bench/web.py: the same county setup, server and import file
     PASSWORD,
-    TEMPLATE_ID,
     _ensure_task,
     api_token,
+    biggest_task,
     cli,
     import_csv,
     login,
@@ -66,14 +66,7 @@ def setup(env: dict[str, str], url: str, people: int) -> dict[str, object]:
     _ensure_task(url)
     engine = create_engine(url)
     with engine.connect() as conn:
-        county = conn.execute(text("SELECT code FROM org_unit WHERE level = 'county'")).scalar()
-        task_id, village, items = conn.execute(
-            text(
-                "SELECT id, org_code, items_total FROM collection_task WHERE template_id = :t "
-                "ORDER BY items_total DESC LIMIT 1"
-            ),
-            {"t": TEMPLATE_ID},
-        ).one()
+        county, task_id, village, items = biggest_task(conn)
         names = list(
             conn.execute(
                 text(

@@ -64,6 +64,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -142,14 +143,7 @@ def prepare(env: dict[str, str], url: str, people: int, seed: bool) -> dict[str,
     timings["task_creation_seconds"] = round(time.perf_counter() - start, 1)
     engine = create_engine(url)
     with engine.connect() as conn:
-        county = conn.execute(text("SELECT code FROM org_unit WHERE level = 'county'")).scalar()
-        task_id, village, items = conn.execute(
-            text(
-                "SELECT id, org_code, items_total FROM collection_task WHERE template_id = :t "
-                "ORDER BY items_total DESC LIMIT 1"
-            ),
-            {"t": TEMPLATE_ID},
-        ).one()
+        county, task_id, village, items = biggest_task(conn)
         ids = [
             r[0]
             for r in conn.execute(
@@ -204,6 +198,19 @@ def prepare(env: dict[str, str], url: str, people: int, seed: bool) -> dict[str,
         "tasks_created": created,
         **timings,
     }
+
+
+def biggest_task(conn: Any) -> tuple[str, int, str, int]:
+    """The county code and the bench template's largest village task: id, village, items."""
+    county = conn.execute(text("SELECT code FROM org_unit WHERE level = 'county'")).scalar()
+    task_id, village, items = conn.execute(
+        text(
+            "SELECT id, org_code, items_total FROM collection_task WHERE template_id = :t "
+            "ORDER BY items_total DESC LIMIT 1"
+        ),
+        {"t": TEMPLATE_ID},
+    ).one()
+    return county, task_id, village, items
 
 
 def _ensure_task(url: str) -> int:
