@@ -137,20 +137,24 @@ def full_id_number(text: str) -> str | None:
 _NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{7,}[0-9Xx]?(?![0-9A-Za-z])")
 
 
-def mask_numbers_in_text(text: str) -> str:
+def mask_numbers_in_text(text: str, *, ids: bool = True, phones: bool = True) -> str:
     """Free text (a correction's reason: "换号，原证号330523…") with its long numbers masked
     as a masked viewer sees them beside: a whole ID number by its rule, 7 to 11 digits (a
     phone) by the phone rule, any other run of 13 or more digits wholly (a part of an ID
     number, an account: which of its digits are safe cannot be told); 12 digits (a
     village's code) stay. A reason is typed by whoever saw the number in full or had the
-    paper card, so verbatim it would hand a masked viewer what the value's mask hides."""
+    paper card, so verbatim it would hand a masked viewer what the value's mask hides.
+    ``ids`` / ``phones``: whether the viewer sees that kind masked (civil affairs sees ID
+    numbers in full and phones masked); long runs that are not ID numbers go with ``ids``."""
 
     def one(m: re.Match[str]) -> str:
         run = m.group(0)
         if len(run) in (15, 18):
-            return mask_id_number(run)
+            return mask_id_number(run) if ids else run
         if len(run) >= 13:
-            return "*" * len(run)
-        return run if len(run) == 12 else mask_phone(run)
+            return "*" * len(run) if ids else run
+        if len(run) == 12 or not phones:
+            return run
+        return mask_phone(run)
 
     return _NUMBER_RUN.sub(one, text)

@@ -150,9 +150,13 @@ def read_entity(
 
 def _visible_history(store, actor, conn, entity_id, visible):  # type: ignore[no-untyped-def]
     """The visible fields' log rows, values masked as the card's; for a viewer who sees ID
-    numbers masked, the numbers inside each free-text reason too."""
-    ids = store.dictionary.fields.get("person.id_number")
-    masked = ids is not None and field_visibility(actor, ids, store.grants) != "full"
+    numbers or phones masked, those numbers inside each free-text reason too."""
+
+    def masked_for(key: str) -> bool:
+        f = store.dictionary.fields.get(key)
+        return f is not None and field_visibility(actor, f, store.grants) != "full"
+
+    ids, phones = masked_for("person.id_number"), masked_for("person.phone")
     out = []
     for row in observation_log.history(conn, entity_id):
         key = str(row["field_key"])
@@ -161,8 +165,8 @@ def _visible_history(store, actor, conn, entity_id, visible):  # type: ignore[no
         f = store.dictionary.fields[key]
         shown, display = _show(f, row["value"], field_visibility(actor, f, store.grants), store)
         reason = row.get("reason")
-        if masked and reason:
-            reason = mask_numbers_in_text(str(reason))
+        if (ids or phones) and reason:
+            reason = mask_numbers_in_text(str(reason), ids=ids, phones=phones)
         out.append({**row, "value": shown, "display": display, "reason": reason})
     return out
 
