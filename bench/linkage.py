@@ -37,7 +37,7 @@ from onesheet.linkage.link import LinkConfig, LinkInput, link_people
 from onesheet.linkage.model import ModelConfig
 from onesheet.linkage.noise import make_export, make_keyless_export
 from onesheet.linkage.reading import read_export
-from onesheet.linkage.records import PersonRecord
+from onesheet.linkage.records import PersonRecord, sheet_record
 from onesheet.services import setup
 from onesheet.services.base import Store
 from onesheet.services.seed import seed_county
@@ -260,19 +260,7 @@ def main() -> None:
     seeded = time.perf_counter() - t0
     with store.engine.connect() as conn:
         people = link_store.sheet_people(conn, COUNTY)
-    sheet = [
-        PersonRecord(
-            p["entity_id"],
-            p["name"],
-            p["id_number"],
-            p["birth_date"],
-            p["gender"],
-            p["phone"],
-            p["current_address"],
-            p["household_no"],
-        )
-        for p in people
-    ]
+    sheet = [sheet_record(p) for p in people]
     results: dict[str, object] = {"people": len(people)}
     results["seed_seconds"] = round(seeded, 1) if seeded > 1 else "seeded by an earlier run (--db)"
     methods = {

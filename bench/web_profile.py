@@ -40,7 +40,7 @@ import httpx
 import psycopg
 from sqlalchemy import event, text
 
-from web import PASSWORD, TEMPLATE_ID, requests_for  # bench/web.py: same users, task, requests
+from web import PASSWORD, biggest_task, requests_for  # bench/web.py: same users, task, requests
 
 KINDS = ("search_id", "search_name", "task_page", "sheet_page")
 
@@ -53,13 +53,7 @@ async def _inline(func, *args, **_kwargs):  # type: ignore[no-untyped-def]
 def plan_of(engine) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """The task, the ids, names and village names the bench draws from (read, not made)."""
     with engine.connect() as conn:
-        task_id, village, items = conn.execute(
-            text(
-                "SELECT id, org_code, items_total FROM collection_task WHERE template_id = :t "
-                "ORDER BY items_total DESC LIMIT 1"
-            ),
-            {"t": TEMPLATE_ID},
-        ).one()
+        _, task_id, village, items = biggest_task(conn)
         ids = list(
             conn.execute(
                 text(
