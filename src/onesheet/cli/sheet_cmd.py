@@ -88,7 +88,8 @@ def show(
             v.valid_from.date().isoformat() if v.valid_from else "",
             "⚠" if v.in_conflict else "",
         )
-    console.print(f"{card.entity_type} {card.entity_id} · {card.org_name} · 版本 {card.version}")
+    place = f"{card.town_name} · {card.org_name}" if card.town_name else card.org_name
+    console.print(f"{card.entity_type} {card.entity_id} · {place} · 版本 {card.version}")
     console.print(table)
     for h in card.history:
         console.print(
