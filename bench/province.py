@@ -59,9 +59,11 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.scratch_db import create_database
 
 from onesheet.devtools.pg_cluster import Cluster
 from onesheet.domain.access import CLI_ADMIN
@@ -86,14 +88,6 @@ PROVINCE_AGG = (
     "count(*) FILTER (WHERE birth_date < DATE '1966-11-30') AS over_60 "
     "FROM {t} GROUP BY 1, 2 ORDER BY 1, 2"
 )
-
-
-def _db(url: str, name: str) -> str:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def _best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -221,12 +215,12 @@ def run_layout(
         c.start()
     steps: list[dict] = []
     try:
-        store = Store(make_engine(_db(clusters[0].url, "province")))
+        store = Store(make_engine(create_database(clusters[0].url, "province")))
         setup.init_database(store, CLI_ADMIN)
         province_service.partition(store, CLI_ADMIN)
         shard_engine, shard_url = None, None
         if layout == "two":
-            shard_url = _db(clusters[1].url, "shard")
+            shard_url = create_database(clusters[1].url, "shard")
             shard_engine = make_engine(shard_url)
             province_service.add_shard(
                 store,

@@ -29,13 +29,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from onesheet.devtools.pg_cluster import Cluster
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.services import setup
 from onesheet.services.base import Store
 from onesheet.store.engine import make_engine
+from tests.scratch_db import create_database, scratch_database
 
 BACKENDS = ["sqlite", "postgresql"]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under xdist
@@ -79,21 +79,13 @@ def cheap_password_hashing() -> Iterator[None]:
         yield
 
 
-def _with_db(url: str, name: str) -> str:
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(scope="session")
 def pg_template(pg_server_url: str) -> str:
     """A migrated, initialised database to clone for each test."""
     name = f"onesheet_tpl_{WORKER}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(make_engine(_with_db(pg_server_url, name)))
+    store = Store(make_engine(create_database(pg_server_url, name)))
     setup.init_database(store, CLI_ADMIN)
     store.engine.dispose()
-    admin.dispose()
     return name
 
 
@@ -117,16 +109,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     server = request.getfixturevalue("pg_server_url")
     template = request.getfixturevalue("pg_template")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    try:
-        yield _with_db(server, name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(server, "t_", template=template) as url:
+        yield url
 
 
 @pytest.fixture

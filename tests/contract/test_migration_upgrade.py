@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from typer.testing import CliRunner
 from onesheet.cli.main import app
 from onesheet.store.migrate import _config, current_revision
 from onesheet.store.migrations import head_revision, revisions
+from tests.scratch_db import scratch_database
 
 PINS = Path(__file__).with_name("migration_schemas.json")
 FROZEN = [f"{i:04d}" for i in range(1, 12)]  # revisions whose tables this round froze
@@ -116,17 +116,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    server = request.getfixturevalue("pg_server_url")
-    name = f"old_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(request.getfixturevalue("pg_server_url"), "old_", hex_digits=10) as url:
+        yield url
 
 
 def _copy_into_old_schema(source: Engine, target: Engine) -> dict[str, int]:

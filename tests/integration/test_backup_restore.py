@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import stat
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from onesheet.cli.main import app
@@ -17,6 +16,7 @@ from onesheet.services.base import Store
 from onesheet.store.backup import BackupError
 from onesheet.store.engine import make_engine
 from tests.integration.helpers import seed_small
+from tests.scratch_db import scratch_database
 
 runner = CliRunner()
 
@@ -27,17 +27,8 @@ def fresh_url(request, database_url, tmp_path):
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    server = request.getfixturevalue("pg_server_url")
-    name = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(request.getfixturevalue("pg_server_url"), "r_") as url:
+        yield url
 
 
 def cli(url, *args):

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select, text
 
 from onesheet.devtools.pg_cluster import Cluster
 from onesheet.domain.access import CLI_ADMIN
@@ -32,19 +32,12 @@ from onesheet.store import province
 from onesheet.store.engine import make_engine
 from onesheet.store.schema import sheet_table
 from tests.reports.support import REPORT_DATE, add_template
+from tests.scratch_db import create_database
 
 pytestmark = pytest.mark.postgres
 
 LOCAL, REMOTE = "330523", "330522"
 PEOPLE = 200
-
-
-def _db(url: str, name: str) -> str:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 class Province:
@@ -65,8 +58,8 @@ def prov() -> Iterator[Province]:
     try:
         b.start()
         try:
-            coord_url = _db(a.url, "province")
-            shard_url = _db(b.url, "shard")
+            coord_url = create_database(a.url, "province")
+            shard_url = create_database(b.url, "shard")
             store = Store(make_engine(coord_url))
             setup.init_database(store, CLI_ADMIN)
             assert set(province.partition_coordinator(store.engine)) == set(province.PARTITIONED)
