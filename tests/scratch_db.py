@@ -20,26 +20,26 @@ def database_url(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
-def create_database(server_url: str, name: str, template: str | None = None) -> str:
-    """Create database ``name`` (a copy of ``template`` when given) and return its URL."""
-    clone = f' TEMPLATE "{template}"' if template else ""
+def _as_admin(server_url: str, sql: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE refuse to run inside one)."""
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"{clone}'))
+            conn.execute(text(sql))
     finally:
         admin.dispose()
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Create database ``name`` (a copy of ``template`` when given) and return its URL."""
+    clone = f' TEMPLATE "{template}"' if template else ""
+    _as_admin(server_url, f'CREATE DATABASE "{name}"{clone}')
     return database_url(server_url, name)
 
 
 def drop_database(server_url: str, name: str) -> None:
     """Drop database ``name``, closing whatever connections a failed test left open."""
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    _as_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
