@@ -31,7 +31,8 @@ import csv
 import io
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -544,7 +545,7 @@ def _write(store, conn, con, actor, day, filename, result, tell):  # type: ignor
     con.execute(
         f"""CREATE TABLE pid AS SELECT g.*, k.eid IS NULL AS is_new,
         coalesce(k.eid, {first} - 1 + row_number() OVER (PARTITION BY k.eid IS NULL
-                                                          ORDER BY g.row)) AS eid,
+                                                          ORDER BY g.number)) AS eid,
         coalesce(k.org, g.village) AS org
         FROM good g LEFT JOIN known_p k ON k.key = g.number"""
     )
@@ -565,18 +566,17 @@ def _write(store, conn, con, actor, day, filename, result, tell):  # type: ignor
     done = 0
     tell("write", 0, total)
     stamp = _Stamp(county, now, datetime.combine(day, time()), actor.username, batch_id)
-    for lo in range(first, first + new_people, CHUNK):
-        hi = min(lo + CHUNK, first + new_people)
-        rows = _new_rows(store, con, stamp, f"is_new AND eid >= {lo} AND eid < {hi}", "")
+    chunks = [  # (people selected, households selected, entities in the chunk)
+        (f"is_new AND eid >= {lo} AND eid < {lo + n}", "", n)
+        for lo in range(first, first + new_people, CHUNK)
+        for n in [min(CHUNK, first + new_people - lo)]
+    ]
+    chunks.append(("false", "is_new", new_hh))
+    for rows, (*_, size) in zip(_built_ahead(store, con, stamp, chunks), chunks, strict=True):
         population.write_new(conn, **rows)
         result.observations += rows["observations"].num_rows
-        done += hi - lo
+        done += size
         tell("write", done, total)
-    rows = _new_rows(store, con, stamp, "false", "is_new")
-    population.write_new(conn, **rows)
-    result.observations += rows["observations"].num_rows
-    done += new_hh
-    tell("write", done, total)
     population.count_batch_observations(conn, batch_id, result.observations)
     result.observations += _record_known(
         store, conn, con, stamp, lambda n: tell("write", done + n, total)
@@ -600,6 +600,23 @@ def _write(store, conn, con, actor, day, filename, result, tell):  # type: ignor
             f"skipped_rows={len({f.row for f in result.skipped})}"
         ),
     )
+
+
+def _built_ahead(
+    store: Store, con, stamp: _Stamp, chunks: list[tuple[str, str, int]]
+) -> Iterator[dict[str, pa.Table]]:  # type: ignore[no-untyped-def]
+    """Each chunk's Arrow tables, the next one built on a second thread while the caller
+    writes this one: DuckDB and Arrow release the GIL, so building chunk k+1 overlaps the
+    database ingesting chunk k (on PostgreSQL another process) instead of taking turns —
+    about the client's share of the write stage off the wall time. One builder thread, so
+    the DuckDB connection is still used by one thread at a time."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bootstrap-build") as pool:
+        ahead = pool.submit(_new_rows, store, con, stamp, *chunks[0][:2])
+        for people, households, _ in chunks[1:]:
+            rows = ahead.result()
+            ahead = pool.submit(_new_rows, store, con, stamp, people, households)
+            yield rows
+        yield ahead.result()
 
 
 def _known(found: dict[str, tuple[int, str]], _name: str) -> pa.Table:
