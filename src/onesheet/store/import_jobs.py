@@ -16,55 +16,24 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Connection,
-    DateTime,
     Engine,
-    Index,
-    Integer,
-    LargeBinary,
     MetaData,
-    String,
     Table,
-    Text,
     select,
     update,
 )
+
+from onesheet.store.migrations.frozen import revision_module
 
 ACTIVE = ("queued", "running")
 
 
 def import_job_table(md: MetaData) -> Table:
-    """Add ``import_job`` to ``md`` (once); migration 0012 created it as written there."""
-    if "import_job" in md.tables:
-        return md.tables["import_job"]
-    return Table(
-        "import_job",
-        md,
-        Column("id", String(32), primary_key=True),
-        Column("owner", String(80), nullable=False),
-        Column("county", String(6)),
-        Column("file", Text, nullable=False),
-        Column("department", String(40), nullable=False),
-        Column("entity", String(16), nullable=False),
-        Column("options", Text, nullable=False),
-        Column("data", LargeBinary),
-        Column("status", String(10), nullable=False),
-        Column("stage", String(16), nullable=False),
-        Column("done", Integer, nullable=False, default=0),
-        Column("total", Integer, nullable=False, default=0),
-        Column("summary", Text),
-        Column("error", Text),
-        Column("attempt", Integer, nullable=False, default=1),
-        Column("created_at", DateTime, nullable=False),
-        Column("started_at", DateTime),
-        Column("finished_at", DateTime),
-        Column("heartbeat_at", DateTime, nullable=False),
-        Column("runner_pid", Integer),
-        Column("runner_host", String(255)),
-        Index("ix_import_job_owner_created", "owner", "created_at"),
-        Index("ix_import_job_status", "status"),
-    )
+    """Add ``import_job`` to ``md`` (once), as migration 0012 created and defines it."""
+    if "import_job" not in md.tables:
+        revision_module("0012").tables(md)
+    return md.tables["import_job"]
 
 
 def shareable_url(engine: Engine) -> str:

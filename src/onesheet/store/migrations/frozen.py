@@ -1,19 +1,25 @@
 """What every migration shares, frozen: the naming convention, the id type, the sheet columns.
 
-A migration must create tomorrow exactly what it created the day it was written, so the
-revisions 0001–0011 define their tables literally in their own files and import nothing from
-the live table modules (``store/tables.py`` and friends describe the *current* schema, and
-``tests/contract/test_migrations.py`` checks that the revisions add up to it). The few
-building blocks below are shared by those files; never change them — a new convention or
-type belongs in a new module and a new migration. ``tests/contract/test_migration_upgrade.py``
-pins the schema every revision creates, so an edit here fails a test.
+A migration must create tomorrow exactly what it created the day it was written, so every
+revision defines its tables literally in its own file and imports nothing from the live
+table modules. The dependency runs the other way: the live modules (``store/tables.py`` and
+friends) take each table from the revision that created it, through ``revision_module``, and
+add only what later revisions changed, taken from those revisions' own definitions — so a
+table is written once, and ``tests/contract/test_migrations.py`` checks that the revisions
+add up to the live schema. The building blocks below are shared by the revisions (and so by
+the live schema); never change them — a new convention or type belongs in a new module and
+a new migration. ``tests/contract/test_migration_upgrade.py`` pins the schema every revision
+creates, so an edit here fails a test.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
 from importlib.resources import files
+from importlib.util import module_from_spec, spec_from_file_location
+from types import ModuleType
 
 from sqlalchemy import (
     BigInteger,
@@ -84,3 +90,25 @@ def sheet_table(md: MetaData, entity: str, columns: Sequence[tuple[str, str]]) -
         Index("ix_sheet_person_id_number", table.c.id_number)
         Index("ix_sheet_person_name", table.c.name)
     return table
+
+
+@cache
+def revision_module(revision: str) -> ModuleType:
+    """The module of one revision (``"0011"`` → ``versions/0011_demands.py``), loaded once.
+
+    The live table modules read their tables from here instead of writing them again; the
+    file names start with digits, so they are loaded by path, not imported by name."""
+    folder = files("onesheet.store.migrations") / "versions"
+    found = [p for p in folder.iterdir() if p.name.endswith(".py") and _number(p.name) == revision]
+    if len(found) != 1:
+        raise LookupError(f"no single migration file for revision {revision}: {found}")
+    spec = spec_from_file_location(f"onesheet_revision_{revision}", str(found[0]))
+    assert spec is not None and spec.loader is not None
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _number(file_name: str) -> str:
+    """The revision id a versions file carries in its name (``0011_demands.py`` → ``0011``)."""
+    return file_name.split("_", 1)[0]

@@ -28,18 +28,20 @@ CHUNK = 5000
 
 def upgrade() -> None:
     md = frozen.metadata()
-    audit_entity = _audit_entity(md)
+    audit_entity = audit_entity_table(md)
     bind = op.get_bind()
     audit_entity.create(bind)
-    op.add_column("api_token", sa.Column("expires_at", sa.DateTime()))
-    op.add_column("api_token", sa.Column("last_used_at", sa.DateTime()))
-    op.add_column("app_user", sa.Column("disabled_at", sa.DateTime()))
+    for col in api_token_columns():
+        op.add_column("api_token", col)
+    for col in app_user_columns():
+        op.add_column("app_user", col)
     _expire_old_tokens(bind)
     _copy_audited_ids(bind, audit_entity)
 
 
-def _audit_entity(md: sa.MetaData) -> sa.Table:
-    """One row per entity an audit event touched (as this revision created it)."""
+def audit_entity_table(md: sa.MetaData) -> sa.Table:
+    """One row per entity an audit event touched (all of them, not the first 200), so
+    "who read person X" is one indexed lookup (as this revision created it)."""
     return sa.Table(
         "audit_entity",
         md,
@@ -48,6 +50,16 @@ def _audit_entity(md: sa.MetaData) -> sa.Table:
         sa.Column("county_code", sa.String(6)),
         sa.Index("ix_audit_entity_entity", "entity_id", "event_id"),
     )
+
+
+def api_token_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+    """The columns this revision adds to ``api_token`` (0003): expiry and last use."""
+    return [sa.Column("expires_at", sa.DateTime()), sa.Column("last_used_at", sa.DateTime())]
+
+
+def app_user_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+    """The column this revision adds to ``app_user`` (0001): when it was disabled."""
+    return [sa.Column("disabled_at", sa.DateTime())]
 
 
 def _expire_old_tokens(bind: sa.Connection) -> None:

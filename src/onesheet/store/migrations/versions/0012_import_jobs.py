@@ -4,9 +4,9 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-30
 
-The table is defined here literally (frozen): the live definition is
-``store/import_jobs.import_job_table``, and ``tests/contract/test_migrations.py`` checks that
-the two agree.
+The table is defined here literally (frozen); the live ``store/import_jobs.import_job_table``
+takes it from here, and ``tests/contract/test_migrations.py`` checks that the revisions add
+up to the live schema.
 """
 
 from alembic import op
@@ -22,22 +22,22 @@ from sqlalchemy import (
     Text,
 )
 
+from onesheet.store.migrations import frozen
+
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 
 def upgrade() -> None:
-    md = MetaData(naming_convention=NAMING)
+    md = frozen.metadata()
+    tables(md)
+    md.create_all(op.get_bind())
+
+
+def tables(md: MetaData) -> None:
+    """The table this revision adds, as it created it (frozen)."""
     Table(
         "import_job",
         md,
@@ -65,7 +65,6 @@ def upgrade() -> None:
         Index("ix_import_job_owner_created", "owner", "created_at"),
         Index("ix_import_job_status", "status"),
     )
-    md.create_all(op.get_bind())
 
 
 def downgrade() -> None:

@@ -9,25 +9,13 @@ people and houses: their observations go to the one log (``entity``/``observatio
 change — ``entity_type`` is ``place``, ``natural_key`` stays empty because a place has no
 number of its own), their county fields to ``sheet_value``, their queue entries to
 ``link_queue``. Only the wide current view is new. The table is defined here literally
-(frozen), one typed column per stored built-in ``place.*`` field of this revision; the live
+(frozen), one typed column per stored built-in ``place.*`` field of this revision laid out
+as revision 0001 laid out the sheet tables (``frozen.sheet_table``); the live
 definition comes from ``data/fields.yaml`` through ``store/schema.metadata()``, and
 ``tests/contract/test_migrations.py`` checks that the two agree.
 """
 
 from alembic import op
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    Table,
-    Text,
-)
 
 from onesheet.store.migrations import frozen
 
@@ -36,32 +24,27 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
+# The stored built-in ``place.*`` fields of this revision: (column, dictionary value type).
+PLACE_COLUMNS = [
+    ("name", "text"),
+    ("kind", "code"),  # code table place_kind
+    ("address", "text"),
+    ("manager_name", "text"),
+    ("manager_phone", "phone"),
+    ("managing_unit", "text"),
+    ("area", "decimal"),
+    ("capacity", "integer"),
+    ("description", "text"),
+    ("is_focus", "boolean"),
+    ("opened_date", "date"),
+    ("inspected_date", "date"),
+    ("coordinates", "text"),
+]
+
 
 def upgrade() -> None:
     md = frozen.metadata()
-    place = Table(
-        "sheet_place",
-        md,
-        Column("entity_id", BigInteger, primary_key=True, autoincrement=False),
-        Column("county_code", String(6), nullable=False),
-        Column("org_code", String(20), nullable=False),
-        Column("version", Integer, nullable=False, default=1),
-        Column("updated_at", DateTime, nullable=False),
-        Column("name", Text),
-        Column("kind", String(16)),  # code table place_kind
-        Column("address", Text),
-        Column("manager_name", Text),
-        Column("manager_phone", String(20)),
-        Column("managing_unit", Text),
-        Column("area", Numeric(20, 4)),
-        Column("capacity", BigInteger),
-        Column("description", Text),
-        Column("is_focus", Boolean),
-        Column("opened_date", Date),
-        Column("inspected_date", Date),
-        Column("coordinates", Text),
-    )
-    Index("ix_sheet_place_org", place.c.county_code, place.c.org_code)
+    frozen.sheet_table(md, "place", PLACE_COLUMNS)
     md.create_all(op.get_bind())
 
 
