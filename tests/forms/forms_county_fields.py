@@ -13,20 +13,16 @@ gives, per department-specific heading, the type the evidence should suggest.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
-import xlsxwriter
-
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
+from tests.forms.fake import id_check
+from tests.forms.grid import clerk_xlsx
 
 
 def id_number(area: str, birth: str, seq: int) -> str:
     """A valid 18-digit ID number (GB 11643 check digit)."""
     body = f"{area}{birth}{seq:03d}"
-    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
-    return body + _CHECK[total % 11]
+    return body + id_check(body)
 
 
 PEOPLE = [
@@ -175,31 +171,6 @@ TRUTH: dict[str, object] = {
 
 def xlsx(form: LegacyForm) -> bytes:
     """The form as a clerk's XLSX: title, unit line, headings, the sample rows, signatures."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    wb.set_properties({"created": dt.datetime(2026, 6, 30, 9, 0, 0)})
-    ws = wb.add_worksheet("Sheet1")
-    cell = wb.add_format({"border": 1})
-    head = wb.add_format({"border": 1, "bold": True, "align": "center"})
-    day = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
     headings = ["序号", "姓名", "公民身份号码", *form.headings, "备注"]
-    ws.merge_range(0, 0, 0, len(headings) - 1, form.title, wb.add_format({"bold": True}))
-    ws.write_row(1, 0, ["填报单位（盖章）：", "", "", "填报日期："])
-    ws.write_row(2, 0, headings, head)
-    for i, ((name, idno), extra) in enumerate(zip(PEOPLE, form.rows, strict=True)):
-        r = 3 + i
-        ws.write_number(r, 0, i + 1, cell)
-        ws.write_string(r, 1, name, cell)
-        ws.write_string(r, 2, idno, cell)
-        for j, v in enumerate(extra):
-            c = 3 + j
-            if isinstance(v, dt.date):
-                ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), day)
-            elif isinstance(v, str):
-                ws.write_string(r, c, v, cell)
-            else:
-                ws.write_number(r, c, v, cell)
-        ws.write_blank(r, len(headings) - 1, None, cell)
-    ws.write_row(4 + len(PEOPLE), 0, ["填表人：", "", "审核人：", "", "联系电话："])
-    wb.close()
-    return buf.getvalue()
+    rows = [[name, idno, *extra] for (name, idno), extra in zip(PEOPLE, form.rows, strict=True)]
+    return clerk_xlsx(form.title, headings, rows)

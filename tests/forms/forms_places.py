@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import xlsxwriter
 
-Cell = str | int | float | dt.date | None
+from tests.forms.grid import Cell, clerk_xlsx, write_cell
 
 
 @dataclass(frozen=True)
@@ -93,26 +93,7 @@ FORMS = (SCHOOLS, SHELTERS, HAZARDS)
 
 def form_xlsx(form: PlaceForm) -> bytes:
     """The form as a clerk keeps it: merged title, unit line, headings, samples, signatures."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    wb.set_properties({"created": dt.datetime(2026, 6, 30, 9, 0, 0)})
-    ws = wb.add_worksheet("Sheet1")
-    cell = wb.add_format({"border": 1})
-    head = wb.add_format({"border": 1, "bold": True, "align": "center", "text_wrap": True})
-    day = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
-    headings = ["序号", *form.headings, "备注"]
-    ws.merge_range(0, 0, 0, len(headings) - 1, form.title, wb.add_format({"bold": True}))
-    ws.write_row(1, 0, ["填报单位（盖章）：", "", "", "填报日期："])
-    ws.write_row(2, 0, headings, head)
-    for i, row in enumerate(form.rows):
-        r = 3 + i
-        ws.write_number(r, 0, i + 1, cell)
-        for j, v in enumerate(row):
-            _write(ws, r, 1 + j, v, cell, day)
-        ws.write_blank(r, len(headings) - 1, None, cell)
-    ws.write_row(4 + len(form.rows), 0, ["填表人：", "", "审核人：", "", "联系电话："])
-    wb.close()
-    return buf.getvalue()
+    return clerk_xlsx(form.title, ["序号", *form.headings, "备注"], form.rows, wrap=True)
 
 
 def export_xlsx(headings: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
@@ -124,21 +105,9 @@ def export_xlsx(headings: Sequence[str], rows: Sequence[Sequence[Cell]]) -> byte
     ws.write_row(0, 0, list(headings))
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
-            _write(ws, 1 + i, j, v, None, day)
+            write_cell(ws, 1 + i, j, v, None, day)
     wb.close()
     return buf.getvalue()
-
-
-def _write(ws, r: int, c: int, v: Cell, fmt, day) -> None:  # type: ignore[no-untyped-def]
-    if v is None:
-        if fmt is not None:
-            ws.write_blank(r, c, None, fmt)
-    elif isinstance(v, dt.date):
-        ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), day)
-    elif isinstance(v, str):
-        ws.write_string(r, c, v, fmt)
-    else:
-        ws.write_number(r, c, v, fmt)
 
 
 def schools_export(a: tuple[str, str], b: tuple[str, str]) -> tuple[list[str], list[list[Cell]]]:

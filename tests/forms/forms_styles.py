@@ -31,11 +31,7 @@ from pathlib import Path
 import xlsxwriter
 
 from tests.forms.fake import Fake, id_check
-from tests.forms.make_heldout import Grid, write_ods, write_xls, write_xlsx
-from tests.forms.make_heldout import depth as _depth
-from tests.forms.make_heldout import leaves as _leaves
-
-Node = str | tuple[str, list["Node"]]
+from tests.forms.grid import Grid, Node, depth, heading, leaves, write_ods, write_xls, write_xlsx
 
 
 class Province(Fake):
@@ -85,42 +81,12 @@ class StyleForm:
     wps: bool = False  # WPS export habits (see ``write_wps``)
 
 
-def _heading(g: Grid, nodes: list[Node], r: int, c: int, bottom: int, typed: str) -> int:
-    """Write a heading tree; ``typed`` says how a person typed it without merging."""
-    for n in nodes:
-        if isinstance(n, str):
-            if typed == "merged":
-                g.merge(r, c, bottom, c, n)
-            elif typed == "bottom":
-                g.put(bottom, c, n)
-            elif typed == "fill":
-                for rr in range(r, bottom + 1):
-                    g.put(rr, c, n)
-            else:  # top
-                g.put(r, c, n)
-            c += 1
-            continue
-        name, children = n
-        width = len(_leaves(children))
-        if typed == "merged":
-            g.merge(r, c, r, c + width - 1, name)
-        elif typed == "fill":
-            for cc in range(c, c + width):
-                g.put(r, cc, name)
-        else:
-            g.put(r, c, name)
-        _heading(g, children, r + 1, c, bottom, typed)
-        c += width
-    return c
-
-
 def layout(form: StyleForm) -> tuple[Grid, list[int]]:
     g = Grid()
-    n = len(_leaves(form.columns))
+    n = len(leaves(form.columns))
     r = 0
     for row in form.above:
-        for c, v in row:
-            g.put(r, c, v)
+        g.put_at(r, row)
         r += 1
     if form.title is not None:
         if form.title_merged:
@@ -129,30 +95,19 @@ def layout(form: StyleForm) -> tuple[Grid, list[int]]:
             g.put(r, 0, form.title)
         r += 1
     for row in form.below_title:
-        for c, v in row:
-            g.put(r, c, v)
+        g.put_at(r, row)
         r += 1
-    d = _depth(form.columns)
+    d = depth(form.columns)
     h0 = r
-    _heading(g, form.columns, r, 0, r + d - 1, form.typed)
+    heading(g, form.columns, r, 0, r + d - 1, form.typed)
     r += d
     if form.units:
-        for c, u in enumerate(form.units):
-            g.put(r, c, u)
-        r += 1
+        r = g.put_rows(r, [form.units])
         d += 1
     if form.numbering:
-        for c in range(n):
-            g.put(r, c, c + 1)
-        r += 1
-    for row in form.rows:
-        for c, v in enumerate(row):
-            g.put(r, c, v)
-        r += 1
-    r += 1
-    for line in form.footer:
-        g.put(r, 0, line)
-        r += 1
+        r = g.put_rows(r, [range(1, n + 1)])
+    r = g.put_rows(r, form.rows)
+    g.put_rows(r + 1, ([line] for line in form.footer))
     return g, list(range(h0 + 1, h0 + d + 1))
 
 
@@ -185,15 +140,15 @@ def write(form: StyleForm, folder: Path) -> dict[str, object]:
     """Write one form into ``folder``; return its truth entry."""
     from onesheet.domain.template_spec import column_letter
 
-    assert len(form.truth) == len(_leaves(form.columns)), form.file
+    assert len(form.truth) == len(leaves(form.columns)), form.file
     assert all(len(row) == len(form.truth) for row in form.rows), form.file
     g, header_rows = layout(form)
     sheets: dict[str, Grid] = {}
     for name, rows in form.before_sheets.items():
-        sheets[name] = _plain(rows)
+        sheets[name] = Grid.from_rows(rows)
     sheets[form.sheet] = g
     for name, rows in form.after_sheets.items():
-        sheets[name] = _plain(rows)
+        sheets[name] = Grid.from_rows(rows)
     path = folder / form.file
     ext = form.file.rsplit(".", 1)[1]
     if form.wps:
@@ -214,14 +169,6 @@ def write(form: StyleForm, folder: Path) -> dict[str, object]:
     if form.frequency is not None:
         entry["frequency"] = form.frequency
     return entry
-
-
-def _plain(rows: list[list[object]]) -> Grid:
-    g = Grid()
-    for r, row in enumerate(rows):
-        for c, v in enumerate(row):
-            g.put(r, c, v)
-    return g
 
 
 # --------------------------------------------------------------------------- the forms

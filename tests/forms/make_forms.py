@@ -22,10 +22,11 @@ from pathlib import Path
 
 import xlsxwriter
 
+from tests.forms.grid import Node, depth, leaves
+
 HERE = Path(__file__).parent
 FILES = HERE / "files"
 TRUTH = HERE / "truth.json"
-Node = str | tuple[str, list["Node"]]
 _TIANGAN = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"
 
 
@@ -56,17 +57,6 @@ class FormDef:
     )
     widths: dict[int, float] = field(default_factory=dict)
     frequency: str | None = None  # what a person would set, where the form says it
-
-
-def leaves(nodes: list[Node]) -> list[str]:
-    out: list[str] = []
-    for n in nodes:
-        out.extend([n] if isinstance(n, str) else leaves(n[1]))
-    return out
-
-
-def depth(nodes: list[Node]) -> int:
-    return max(1 if isinstance(n, str) else 1 + depth(n[1]) for n in nodes)
 
 
 class XlsxOut:

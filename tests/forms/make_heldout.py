@@ -29,13 +29,12 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
+from tests.forms.fake import id_check
+from tests.forms.grid import Grid, Node, depth, heading, leaves, write_ods, write_xls, write_xlsx
 
 HERE = Path(__file__).parent
 OUT = HERE / "heldout"
 TRUTH = HERE / "heldout_truth.json"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋"
 GIVEN = "伟强军勇杰涛明超刚平辉建国华斌鹏飞志东海波峰林芳娜敏静丽艳娟霞秀英梅兰玲红燕萍洁琴慧婷"
 
@@ -62,7 +61,7 @@ class People:
     def idn(self, born: dt.date, sex: str) -> str:
         seq = self.r.randint(1, 499) * 2 - (1 if sex == "男" else 0)
         body = f"{self.code}{born:%Y%m%d}{seq:03d}"
-        return body + _CHECK[sum(int(a) * w for a, w in zip(body, _WEIGHTS, strict=True)) % 11]
+        return body + id_check(body)
 
     def mobile(self) -> str:
         return self.r.choice(["133", "137", "151", "159", "180", "186", "191"]) + "".join(
@@ -93,20 +92,6 @@ class People:
         return body + chars[(31 - total % 31) % 31]
 
 
-Node = str | tuple[str, list["Node"]]
-
-
-def leaves(nodes: list[Node]) -> list[str]:
-    out: list[str] = []
-    for n in nodes:
-        out.extend([n] if isinstance(n, str) else leaves(n[1]))
-    return out
-
-
-def depth(nodes: list[Node]) -> int:
-    return max(1 if isinstance(n, str) else 1 + depth(n[1]) for n in nodes)
-
-
 @dataclass
 class Form:
     file: str
@@ -133,44 +118,12 @@ class Form:
     sheet: str = "Sheet1"
 
 
-class Grid:
-    """Cells and merges of one sheet, written by any of the three writers."""
-
-    def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], object] = {}
-        self.merges: list[tuple[int, int, int, int]] = []
-
-    def put(self, r: int, c: int, v: object) -> None:
-        if v is not None:
-            self.cells[(r, c)] = v
-
-    def merge(self, r0: int, c0: int, r1: int, c1: int, v: object) -> None:
-        self.put(r0, c0, v)
-        if (r0, c0) != (r1, c1):
-            self.merges.append((r0, c0, r1, c1))
-
-
-def _heading(g: Grid, nodes: list[Node], r: int, c: int, bottom: int) -> int:
-    for n in nodes:
-        if isinstance(n, str):
-            g.merge(r, c, bottom, c, n)
-            c += 1
-            continue
-        name, children = n
-        width = len(leaves(children))
-        g.merge(r, c, r, c + width - 1, name)
-        _heading(g, children, r + 1, c, bottom)
-        c += width
-    return c
-
-
 def layout(form: Form) -> tuple[Grid, list[int]]:
     g = Grid()
     n = len(leaves(form.columns))
     r = 0
     for row in form.above:
-        for c, v in row:
-            g.put(r, c, v)
+        g.put_at(r, row)
         r += 1
     c0, c1 = form.title_span or (0, n - 1)
     g.merge(r, c0, r, c1, form.title)
@@ -179,117 +132,24 @@ def layout(form: Form) -> tuple[Grid, list[int]]:
         g.merge(r, 0, r, n - 1, form.subtitle)
         r += 1
     if form.unit:
-        for c, v in form.unit:
-            g.put(r, c, v)
+        g.put_at(r, form.unit)
         r += 1
     if form.instruction:
         g.merge(r, 0, r, n - 1, form.instruction)
         r += 1
     d = depth(form.columns)
     h0 = r
-    _heading(g, form.columns, r, 0, r + d - 1)
+    heading(g, form.columns, r, 0, r + d - 1)
     if form.far_marker:
         g.put(h0, 255, form.far_marker)
     r += d
     if form.numbering:
-        for c in range(n):
-            g.put(r, c, c + 1)
-        r += 1
-    for row in form.rows:
-        for c, v in enumerate(row):
-            g.put(r, c, v)
-        r += 1
+        r = g.put_rows(r, [range(1, n + 1)])
+    r = g.put_rows(r, form.rows)
     if form.total:
-        for c, v in enumerate(form.total):
-            g.put(r, c, v)
-        r += 1
-    r += 1
-    for line in form.footer:
-        g.put(r, 0, line)
-        r += 1
+        r = g.put_rows(r, [form.total])
+    g.put_rows(r + 1, ([line] for line in form.footer))
     return g, list(range(h0 + 1, h0 + d + 1))
-
-
-def write_xlsx(path: Path, sheets: dict[str, Grid]) -> None:
-    wb = xlsxwriter.Workbook(str(path))
-    wb.set_properties({"created": dt.datetime(2024, 9, 30, 9, 0, 0)})
-    fmt = wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter"})
-    date = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
-    for name, g in sheets.items():
-        ws = wb.add_worksheet(name)
-        merged = {(r0, c0): (r1, c1) for r0, c0, r1, c1 in g.merges}
-        for (r, c), v in sorted(g.cells.items()):
-            if (r, c) in merged:
-                r1, c1 = merged[(r, c)]
-                ws.merge_range(r, c, r1, c1, "", fmt)
-            if isinstance(v, dt.date):
-                ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), date)
-            else:
-                ws.write(r, c, v, fmt)
-    wb.close()
-
-
-def write_xls(path: Path, sheets: dict[str, Grid]) -> None:
-    import xlwt
-
-    wb = xlwt.Workbook(encoding="utf-8")
-    date = xlwt.easyxf(num_format_str="YYYY-MM-DD")
-    for name, g in sheets.items():
-        ws = wb.add_sheet(name)
-        merged = {(r0, c0): (r1, c1) for r0, c0, r1, c1 in g.merges}
-        for (r, c), v in sorted(g.cells.items()):
-            if c > 255:
-                continue
-            if (r, c) in merged:
-                r1, c1 = merged[(r, c)]
-                ws.write_merge(r, r1, c, c1, v)
-            elif isinstance(v, dt.date):
-                ws.write(r, c, dt.datetime(v.year, v.month, v.day), date)
-            else:
-                ws.write(r, c, v)
-    wb.save(str(path))
-
-
-def write_ods(path: Path, sheets: dict[str, Grid]) -> None:
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import CoveredTableCell, Table, TableCell, TableRow
-    from odf.text import P
-
-    doc = OpenDocumentSpreadsheet()
-    for name, g in sheets.items():
-        table = Table(name=name)
-        rows = max(r for r, _ in g.cells) + 1
-        cols = max(c for _, c in g.cells) + 1
-        spans = {(r0, c0): (r1 - r0 + 1, c1 - c0 + 1) for r0, c0, r1, c1 in g.merges}
-        covered = {
-            (r, c)
-            for r0, c0, r1, c1 in g.merges
-            for r in range(r0, r1 + 1)
-            for c in range(c0, c1 + 1)
-            if (r, c) != (r0, c0)
-        }
-        for r in range(rows):
-            tr = TableRow()
-            for c in range(cols):
-                if (r, c) in covered:
-                    tr.addElement(CoveredTableCell())
-                    continue
-                v = g.cells.get((r, c))
-                attrs: dict[str, object] = {}
-                if (r, c) in spans:
-                    attrs["numberrowsspanned"], attrs["numbercolumnsspanned"] = spans[(r, c)]
-                if isinstance(v, int | float) and not isinstance(v, bool):
-                    cell = TableCell(valuetype="float", value=v, **attrs)
-                elif isinstance(v, dt.date):
-                    cell = TableCell(valuetype="date", datevalue=v.isoformat(), **attrs)
-                else:
-                    cell = TableCell(valuetype="string", **attrs) if v is not None else TableCell()
-                if v is not None:
-                    cell.addElement(P(text=str(v)))
-                tr.addElement(cell)
-            table.addElement(tr)
-        doc.spreadsheet.addElement(table)
-    doc.save(str(path))
 
 
 def write(form: Form) -> dict[str, object]:
@@ -298,11 +158,7 @@ def write(form: Form) -> dict[str, object]:
     g, header_rows = layout(form)
     sheets = {form.sheet: g}
     for name, rows in form.extra_sheets.items():
-        extra = Grid()
-        for r, row in enumerate(rows):
-            for c, v in enumerate(row):
-                extra.put(r, c, v)
-        sheets[name] = extra
+        sheets[name] = Grid.from_rows(rows)
     path = OUT / form.file
     {"xlsx": write_xlsx, "xls": write_xls, "ods": write_ods}[form.file.rsplit(".", 1)[1]](
         path, sheets

@@ -26,13 +26,11 @@ from onesheet.ingest import containers
 from onesheet.ingest.importer import analyse_form
 from onesheet.ingest.workbook import read_sheet
 from tests.forms.fake import id_check
-from tests.forms.forms_styles import _heading
-from tests.forms.make_heldout import Grid, depth, leaves, write_ods, write_xls, write_xlsx
+from tests.forms.grid import Grid, Node, depth, heading, leaves, write_ods, write_xls, write_xlsx
 
 D = load_builtin()
 WRITERS = {"xlsx": write_xlsx, "xls": write_xls, "ods": write_ods}
 
-Node = str | tuple[str, list["Node"]]
 
 TREES: dict[str, list[Node]] = {
     # two rows: a group in the middle, its children under it
@@ -100,7 +98,7 @@ def _form(tree: list[Node], typed: str, title: list[str], numbering: bool = Fals
         g.merge(r, 0, r, n - 1, line)
         r += 1
     h0, d = r, depth(tree)
-    _heading(g, tree, r, 0, r + d - 1, typed)
+    heading(g, tree, r, 0, r + d - 1, typed)
     r += d
     if numbering:
         for c in range(n):
@@ -190,7 +188,7 @@ def test_text_only_data_rows_are_not_swallowed_into_a_two_row_heading(tmp_path: 
     村, 民族) that look like headings by type: the heading is the two rows, no more."""
     tree: list[Node] = ["姓名", "性别", ("住址", ["乡镇", "村", "组"]), "民族", "是否低保"]
     g = Grid()
-    _heading(g, tree, 0, 0, 1, "bottom")
+    heading(g, tree, 0, 0, 1, "bottom")
     people = [("张伟", "男", "余村"), ("李芳芳", "女", "横山村"), ("王建国", "男", "银坑村")]
     for i, (name, sex, village) in enumerate(people):
         for c, v in enumerate([name, sex, "天荒坪镇", village, f"{i + 1}组", "汉族", "否"]):
