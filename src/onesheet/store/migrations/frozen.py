@@ -15,12 +15,13 @@ creates, so an edit here fails a test.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib.resources import files
 from importlib.util import module_from_spec, spec_from_file_location
 from types import ModuleType
 
+from alembic import op
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -65,6 +66,14 @@ SHEET_COLUMN_TYPES = {
 def metadata() -> MetaData:
     """An empty MetaData with the frozen naming convention."""
     return MetaData(naming_convention=NAMING)
+
+
+def create(tables: Callable[[MetaData], object]) -> None:
+    """Create, on the migration's connection, the tables ``tables(md)`` defines: the whole
+    upgrade of a revision that only adds tables."""
+    md = metadata()
+    tables(md)
+    md.create_all(op.get_bind())
 
 
 def sheet_columns(snapshot: str) -> dict[str, list[tuple[str, str]]]:

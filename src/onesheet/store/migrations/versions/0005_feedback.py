@@ -5,7 +5,6 @@ Revises: 0004
 Create Date: 2026-11-23
 """
 
-from alembic import op
 from sqlalchemy import (
     Column,
     DateTime,
@@ -26,9 +25,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    md = frozen.metadata()
-    tables(md)
-    md.create_all(op.get_bind())
+    frozen.create(tables)
 
 
 def tables(md: MetaData) -> None:

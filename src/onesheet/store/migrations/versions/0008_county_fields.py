@@ -5,7 +5,6 @@ Revises: 0007
 Create Date: 2026-11-29
 """
 
-from alembic import op
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -28,9 +27,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    md = frozen.metadata()
-    tables(md)
-    md.create_all(op.get_bind())
+    frozen.create(tables)
 
 
 def tables(md: MetaData) -> None:

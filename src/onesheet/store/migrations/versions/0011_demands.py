@@ -5,7 +5,6 @@ Revises: 0010
 Create Date: 2026-12-01
 """
 
-from alembic import op
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -29,9 +28,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    md = frozen.metadata()
-    tables(md)
-    md.create_all(op.get_bind())
+    frozen.create(tables)
 
 
 def tables(md: MetaData) -> None:

@@ -9,7 +9,6 @@ takes it from here, and ``tests/contract/test_migrations.py`` checks that the re
 up to the live schema.
 """
 
-from alembic import op
 from sqlalchemy import (
     Column,
     DateTime,
@@ -31,9 +30,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    md = frozen.metadata()
-    tables(md)
-    md.create_all(op.get_bind())
+    frozen.create(tables)
 
 
 def tables(md: MetaData) -> None:
