@@ -32,16 +32,16 @@ from typing import Any
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import refuse
-from onesheet.domain.values.idnumber import parse_id_number
-from onesheet.domain.values.problems import ValueProblem
+from onesheet.domain.values.idnumber import valid_id_number
 from onesheet.linkage import model as lm
 from onesheet.linkage.link import LinkConfig
 from onesheet.linkage.records import sheet_record, to_arrow
 from onesheet.services.base import Store, service, utcnow
-from onesheet.store import audit, ids, link_store, observation_log
+from onesheet.services.queue_decision import Audited, OnEntry
+from onesheet.store import audit, link_store, observation_log
 from onesheet.store.db import Connection
 from onesheet.store.observation_log import LogRow
-from onesheet.store.recorder import EntityWrite, record, start_batch
+from onesheet.store.recorder import EntityWrite
 
 MERGE_SOURCE = "merge"
 MARKER_FIELD = "person.merged_into"
@@ -72,13 +72,6 @@ class MergeResult:
     observations: int
 
 
-def _valid_id(text: object) -> str | None:
-    try:
-        return parse_id_number(str(text)).number if text else None
-    except ValueProblem:
-        return None
-
-
 def _candidate_pairs(
     people: Sequence[Mapping[str, Any]], config: LinkConfig
 ) -> tuple[list[lm.Pair], int]:
@@ -87,7 +80,7 @@ def _candidate_pairs(
     records = [sheet_record(p) for p in people]
     table = to_arrow(records)
     model = lm.train(table, None, config.model)
-    number = {r.uid: _valid_id(r.id_text) for r in records}
+    number = {r.uid: valid_id_number(r.id_text) for r in records}
     kept, different = [], 0
     for pair in lm.score_dedupe(table, model, floor=config.review_at):
         a, b = number.get(pair.left), number.get(pair.right)
@@ -155,7 +148,7 @@ def _entry(
 
     The suggested survivor is the one with a valid ID number (else the older entity).
     """
-    if _valid_id(dup["id_number"]) and not _valid_id(keep["id_number"]):
+    if valid_id_number(dup["id_number"]) and not valid_id_number(keep["id_number"]):
         keep, dup = dup, keep
     shown = {f"person.{c}": str(dup[c]) for c in SHOWN if dup.get(c) is not None}
     return {
@@ -201,74 +194,35 @@ def merge(
             refuse("merge.unknown", entry_id=entry_id)
         survivor, duplicate = _pair_of(entry)
         found = link_store.entity_types(conn, [survivor, duplicate])
-        write_scope.require_all(
-            actor,
-            [
-                write_scope.Touched(
-                    f"待办 {entry_id}", f"queue entry {entry_id}", entry["org_code"]
-                ),
-                *(write_scope.entity(e, org) for e, (_, org) in sorted(found.items())),
-            ],
-        )
-        if entry["status"] != "open":
-            refuse("queue.closed", entry_id=entry_id)
+        deciding = OnEntry(conn, actor, entry)
+        deciding.require_open([write_scope.entity(e, org) for e, (_, org) in sorted(found.items())])
         if swap:
             survivor, duplicate = duplicate, survivor
         now = utcnow()
         if reject:
-            link_store.close_queue_entry(
-                conn,
-                entry_id,
-                status="rejected",
-                actor=actor.username,
-                now=now,
-                entity_id=None,
-                batch_id=None,
-            )
+            deciding.close(now, status="rejected")
             return MergeResult(entry_id, "rejected", None, None, None, 0)
         if len(found) != 2:
             refuse("merge.entity")
-        batch_id = ids.allocate(conn, "batch", 1, entry["county_code"])[0]
-        start_batch(
-            conn,
-            batch_id,
-            kind="merge",
-            county_code=entry["county_code"],
-            source=MERGE_SOURCE,
-            actor=actor.username,
-            now=now,
-            description=f"merge {duplicate} into {survivor} (queue {entry_id}) {reason}".strip(),
-        )
-        writes = _merge_writes(conn, survivor, duplicate, found, now)
-        result = record(
-            conn,
-            store.dictionary,
-            writes,
-            county_code=entry["county_code"],
-            batch_id=batch_id,
-            actor=actor.username,
-            now=now,
-        )
-        link_store.close_queue_entry(
-            conn,
-            entry_id,
+        batch_id, observations = deciding.record(
+            store,
+            now,
+            _merge_writes(conn, survivor, duplicate, found, now),
+            batch=(
+                "merge",
+                MERGE_SOURCE,
+                f"merge {duplicate} into {survivor} (queue {entry_id}) {reason}".strip(),
+            ),
             status="merged",
-            actor=actor.username,
-            now=now,
             entity_id=survivor,
-            batch_id=batch_id,
+            audited=Audited(
+                action="link.merge",
+                entity_type="person",
+                entity_ids=[survivor, duplicate],
+                detail=json.dumps({"entry": entry_id, "survivor": survivor, "merged": duplicate}),
+            ),
         )
-        audit.write_event(
-            conn,
-            actor,
-            "link.merge",
-            now=now,
-            county_code=entry["county_code"],
-            entity_type="person",
-            entity_ids=[survivor, duplicate],
-            detail=json.dumps({"entry": entry_id, "survivor": survivor, "merged": duplicate}),
-        )
-        return MergeResult(entry_id, "merged", survivor, duplicate, batch_id, result.observations)
+        return MergeResult(entry_id, "merged", survivor, duplicate, batch_id, observations)
 
 
 def _merge_writes(

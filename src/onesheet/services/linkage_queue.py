@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from onesheet.domain import write_scope
@@ -26,10 +27,11 @@ from onesheet.domain.findings import refuse
 from onesheet.domain.masking import mask_value
 from onesheet.linkage.rows import KEY_FIELDS
 from onesheet.services.base import Store, service, utcnow
+from onesheet.services.queue_decision import Audited, OnEntry
 from onesheet.services.sheet_write import UnknownEntity
 from onesheet.store import audit, ids, link_store
 from onesheet.store.observation_log import LogRow
-from onesheet.store.recorder import EntityWrite, record, start_batch
+from onesheet.store.recorder import EntityWrite
 
 
 @dataclass
@@ -72,7 +74,7 @@ def get_entry(store: Store, actor: Actor, entry_id: int) -> dict[str, Any]:
         entry = link_store.get_queue_entry(conn, entry_id)
         if entry is None:
             raise UnknownEntity(f"没有待办 {entry_id} (no queue entry {entry_id})")
-        write_scope.require_all(actor, [_entry_touched(entry)])
+        write_scope.require_all(actor, [OnEntry(conn, actor, entry).touched])
         audit.write_event(
             conn,
             actor,
@@ -104,24 +106,15 @@ def decide(
         entry = link_store.get_queue_entry(conn, entry_id)
         if entry is None:
             raise UnknownEntity(f"没有待办 {entry_id} (no queue entry {entry_id})")
-        write_scope.require_all(actor, [_entry_touched(entry)])
-        if entry["status"] != "open":
-            refuse("queue.closed", entry_id=entry_id)
+        deciding = OnEntry(conn, actor, entry)
+        deciding.require_open()
         if entry["kind"] == "duplicate":
             refuse("queue.duplicate", entry_id=entry_id)
         now = utcnow()
         if entry["kind"] == "county":
-            return _decide_county(conn, actor, entry, entity_id, create, reject, now)
+            return _decide_county(deciding, entity_id, create, reject, now)
         if reject:
-            link_store.close_queue_entry(
-                conn,
-                entry_id,
-                status="rejected",
-                actor=actor.username,
-                now=now,
-                entity_id=None,
-                batch_id=None,
-            )
+            deciding.close(now, status="rejected")
             return Decision(entry_id, "rejected", None, None, 0)
         write = _write(conn, entry, entity_id, now, actor, store)
         household = _household(conn, entry, write, store, now)
@@ -129,62 +122,40 @@ def decide(
         if household is not None:
             touched.append(write_scope.entity(household.entity_id, household.org_code))
         write_scope.require_all(actor, touched)
-        batch_id = ids.allocate(conn, "batch", 1, entry["county_code"])[0]
-        start_batch(
-            conn,
-            batch_id,
-            kind="import",
-            county_code=entry["county_code"],
-            source=entry["source"],
-            actor=actor.username,
-            now=now,
-            description=f"queue {entry_id}: {entry['file']} row {entry['row_no']} {reason}",
-        )
-        result = record(
-            conn,
-            store.dictionary,
-            [write] if household is None or not household.is_new else [household, write],
-            county_code=entry["county_code"],
-            batch_id=batch_id,
-            actor=actor.username,
-            now=now,
-        )
         status = "created" if write.is_new else "linked"
-        link_store.close_queue_entry(
-            conn,
-            entry_id,
+        batch_id, observations = deciding.record(
+            store,
+            now,
+            [write] if household is None or not household.is_new else [household, write],
+            batch=(
+                "import",
+                entry["source"],
+                f"queue {entry_id}: {entry['file']} row {entry['row_no']} {reason}",
+            ),
             status=status,
-            actor=actor.username,
-            now=now,
             entity_id=write.entity_id,
-            batch_id=batch_id,
+            audited=Audited(
+                action="link.decide",
+                entity_type=entry["entity_type"],
+                entity_ids=[write.entity_id],
+                detail=json.dumps({"entry": entry_id, "status": status}),
+            ),
         )
-        audit.write_event(
-            conn,
-            actor,
-            "link.decide",
-            now=now,
-            county_code=entry["county_code"],
-            entity_type=entry["entity_type"],
-            entity_ids=[write.entity_id],
-            detail=json.dumps({"entry": entry_id, "status": status}),
-        )
-        return Decision(entry_id, status, write.entity_id, batch_id, result.observations)
+        return Decision(entry_id, status, write.entity_id, batch_id, observations)
 
 
 def _decide_county(
-    conn,  # type: ignore[no-untyped-def]
-    actor: Actor,
-    entry: dict[str, Any],
+    deciding: OnEntry,
     entity_id: int | None,
     create: bool,
     reject: bool,
-    now,  # type: ignore[no-untyped-def]
+    now: datetime,
 ) -> Decision:
     """A cross-county entry (``services/province``): this county's staff say whether their
     candidate is the other county's person. Confirming records the link on the entry
     (``decision_entity_id``: their own person) and writes nothing — no values cross the
     county line and the other county's entry stays theirs to decide; creating is refused."""
+    conn, actor, entry = deciding.conn, deciding.actor, deciding.entry
     own = int(entry["candidates"][0][0])
     if create or (entity_id is not None and entity_id != own):
         refuse("queue.county", entry_id=entry["id"])
@@ -192,25 +163,17 @@ def _decide_county(
         found = link_store.entity_types(conn, [own]).get(own)
         write_scope.require_all(actor, [write_scope.entity(own, found[1] if found else None)])
     status = "rejected" if reject else "linked"
-    link_store.close_queue_entry(
-        conn,
-        entry["id"],
-        status=status,
-        actor=actor.username,
-        now=now,
-        entity_id=None if reject else own,
-        batch_id=None,
-    )
     other = entry["record"].get("_other") or {}
-    audit.write_event(
-        conn,
-        actor,
-        "link.decide",
-        now=now,
-        county_code=entry["county_code"],
-        entity_type="person",
-        entity_ids=[own],
-        detail=json.dumps({"entry": entry["id"], "status": status, "other": other}),
+    deciding.close(
+        now,
+        status=status,
+        entity_id=None if reject else own,
+        audited=Audited(
+            action="link.decide",
+            entity_type="person",
+            entity_ids=[own],
+            detail=json.dumps({"entry": entry["id"], "status": status, "other": other}),
+        ),
     )
     return Decision(entry["id"], status, None if reject else own, None, 0)
 
@@ -220,12 +183,6 @@ def _read_ids(entry: dict[str, Any]) -> list[int]:
     county's person whose values it holds (their reading is audited too)."""
     other = (entry["record"].get("_other") or {}).get("entity_id")
     return [c[0] for c in entry["candidates"]] + ([int(other)] if other else [])
-
-
-def _entry_touched(entry: dict[str, Any]) -> write_scope.Touched:
-    return write_scope.Touched(
-        f"待办 {entry['id']}", f"queue entry {entry['id']}", entry.get("org_code") or None
-    )
 
 
 KINDS_ZH = {"person": "人员", "enterprise": "企业", "place": "场所"}

@@ -37,8 +37,7 @@ import pyarrow as pa
 
 from onesheet.domain.access import AccessDenied, Actor
 from onesheet.domain.findings import refuse
-from onesheet.domain.values.idnumber import parse_id_number
-from onesheet.domain.values.problems import ValueProblem
+from onesheet.domain.values.idnumber import valid_id_number
 from onesheet.linkage import evidence
 from onesheet.linkage import model as lm
 from onesheet.linkage import spark as spark_engine
@@ -159,13 +158,6 @@ class CrossCountySummary:
     seconds: float = 0.0
 
 
-def _valid_id(text: object) -> str | None:
-    try:
-        return parse_id_number(str(text)).number if text else None
-    except ValueProblem:
-        return None
-
-
 def _score_counties(
     left: Sequence[Mapping[str, Any]],
     right: Sequence[Mapping[str, Any]],
@@ -180,8 +172,8 @@ def _score_counties(
     if not a or not b:
         return [], 0
     ta, tb = to_arrow(a), to_arrow(b)
-    number_a = {r.uid: _valid_id(r.id_text) for r in a}
-    number_b = {r.uid: _valid_id(r.id_text) for r in b}
+    number_a = {r.uid: valid_id_number(r.id_text) for r in a}
+    number_b = {r.uid: valid_id_number(r.id_text) for r in b}
     holder_b = {n: uid for uid, n in number_b.items() if n}
     labels = [(uid, holder_b[n]) for uid, n in number_a.items() if n in holder_b]
     model = lm.train(ta, tb, config.model, labels=labels)

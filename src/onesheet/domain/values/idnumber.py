@@ -168,6 +168,15 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:
     return IdNumber(text, body[:6], born, sex, legacy)
 
 
+def valid_id_number(raw: object) -> str | None:
+    """The number ``raw`` holds, canonical, or None when it is empty or not a valid ID
+    number: linkage compares two records' numbers only when both say something."""
+    try:
+        return parse_id_number(str(raw)).number if raw else None
+    except ValueProblem:
+        return None
+
+
 def make_id_number(address6: str, birth: date, seq: int) -> str:
     """Build a valid number (odd ``seq`` for males, even for females)."""
     body = f"{address6}{birth.year:04d}{birth.month:02d}{birth.day:02d}{seq:03d}"
