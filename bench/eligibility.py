@@ -8,12 +8,17 @@ it when it is already seeded; a --url database that already holds the county wit
 times, in the same run and alternately:
 
 * ``bare``: the bare SELECT counting the people who meet the conditions (the floor);
-* ``run``: the whole ``run_rule`` — the rule compiled to one SELECT over the current view
-  deciding every condition and the tier, the dropped and the cannot-tell judged and
-  explained from the observation log, the run with its items and the audit event stored.
-  The plainly paid are explained when first read (``services.eligibility._Explainer``);
-* ``explained``: ``run_rule`` and then reading every listed person's explanation (what the
-  run page or a roster download costs: each input value, its source and date, each verdict).
+* ``run``: the whole ``run_rule`` — the rule compiled to one statement over the current
+  view deciding the conditions and the tier and writing every selected person as the run's
+  item inside the database (``store.eligibility.decide_into_run``), the people the answer
+  alone does not settle judged and explained from the observation log, the figures counted
+  in SQL, the run and its audit event stored. No listed person comes to Python: the lists
+  are read from the stored items when shown (``RunResult.lists`` / ``page``), each read
+  audited with the people it returns;
+* ``explained``: ``run_rule`` and then reading every list and every listed person's
+  explanation (what the run page or a roster download costs: each person's name and ID
+  number, each input value, its source and date, each verdict, and the read's audit event
+  naming every one of them).
 
 Each is timed on the wall clock and, because the machine is shared, on the CPU clock: this
 process's CPU plus, on PostgreSQL, the server processes' (the postmaster's children, from
@@ -44,7 +49,7 @@ from onesheet.domain.report_filters import birth_cutoff
 from onesheet.services import eligibility, setup
 from onesheet.services.base import Store
 from onesheet.services.seed import seed_county
-from onesheet.store import audit
+from onesheet.store import audit, migrate
 from onesheet.store import eligibility as es
 from onesheet.store.engine import make_engine
 from onesheet.store.schema import sheet_table
@@ -151,11 +156,11 @@ def server_clock(store: Store) -> Callable[[], float]:
 
 class Stages:
     """Seconds of a run's parts on ``clock``, taken by wrapping the store calls ``run_rule``
-    makes: the deciding SELECT, the run and its items stored, the audit event (with its
-    entities); the rest (the rule, the roster, the lists put together in Python, the commit)
+    makes: the deciding statement writing the items, the figures counted from them, the
+    audit event; the rest (the rule, the roster, the conflicts, the run's row, the commit)
     is what is left of the run's time on that clock."""
 
-    PARTS = (("candidates", es), ("insert_run", es), ("write_event", audit))
+    PARTS = (("decide_into_run", es), ("item_groups", es), ("write_event", audit))
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -212,6 +217,8 @@ def main() -> None:
             args.people = live_people(store)
             define_rule_once(store)
             reuse = True
+        if reuse:
+            migrate.upgrade(store.engine)  # a county seeded by older code gets new tables
         dept = Actor("mz", "department", COUNTY, "civil_affairs")
         seconds_seeding = 0.0
         if not reuse:
@@ -251,6 +258,7 @@ def main() -> None:
         def explained() -> tuple[eligibility.RunResult, int]:
             result = run()
             shown = sum(len(e.tests) for items in result.lists.values() for e in items)
+            assert {k: len(v) for k, v in result.lists.items()} == result.counts()
             return result, shown
 
         load = [os.getloadavg()[0]]
@@ -307,18 +315,24 @@ def main() -> None:
             "tests_shown": tests_shown,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": platform.platform(),
-            "note": "ratio: the whole run_rule (one SELECT deciding every condition and tier, "
-            "the run and its items stored in bulk, the audit event; the plainly paid are "
-            "explained when first read) against the bare SQL that only counts. "
-            "ratio_explained: run_rule and then every listed person's explanation read "
-            "(each input's value, source and date as of the run from the observation log, "
-            "each condition's verdict): what the run page or a roster costs. Wall: best of "
-            "--repeat; CPU: mean of --repeat, this process plus (PostgreSQL) the server's "
-            "processes; garbage collected before each timing. run_parts_seconds: median wall "
-            "of the run's parts (the deciding SELECT with its rows read, the run and its "
-            "items stored, the audit event with its entities, the rest - on SQLite the rest "
-            "includes the commit); run_parts_cpu_seconds: the same on this process's CPU "
-            "clock (on SQLite all of the work; on PostgreSQL the client's part).",
+            "note": "ratio: the whole run_rule (one statement deciding every condition and "
+            "tier and writing the listed people as the run's items inside the database - "
+            "CREATE TEMPORARY TABLE AS, planned in parallel, then INSERT from it on "
+            "PostgreSQL; INSERT ... SELECT on SQLite -, the people that answer does not "
+            "settle judged from the log, the figures counted in SQL, the run row and its "
+            "audit event; no listed person read) against the bare SQL that only counts. "
+            "ratio_explained: run_rule and then every list read from the stored items with "
+            "each person's name and ID number and explanation (each input's value, source "
+            "and date as of the run from the observation log, each condition's verdict) and "
+            "the read's audit event naming every person shown: what the run page or a "
+            "roster costs. Wall: best of --repeat; CPU: mean of --repeat, this process plus "
+            "(PostgreSQL) the server's processes; garbage collected before each timing. "
+            "run_parts_seconds: median wall of the run's parts (decide_into_run: the "
+            "deciding statement with the items written; item_groups: the figures counted; "
+            "write_event: the audit event; the rest - the rule, roster, conflicts, run row "
+            "and, on SQLite, the commit); run_parts_cpu_seconds: the same on this "
+            "process's CPU clock (on SQLite all of the work; on PostgreSQL the client's "
+            "part).",
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))
         # one entry per backend and size, so a PostgreSQL run keeps the SQLite one

@@ -101,7 +101,7 @@ def test_stored_items_are_the_lists(store: Store) -> None:
     seed_small(store, people=500)
     _approved(store)
     result = run_rule(store, DEPT, RULE_KEY, COUNTY, MONTH)
-    it = table("eligibility_run_item")
+    it = table("eligibility_run_entry")
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(it).where(it.c.run_id == result.run_id).order_by(it.c.entity_id)

@@ -85,9 +85,11 @@ def run(
             fmt=fmt,
             out=out,  # type: ignore[arg-type]
         )
-    for k, items in result.lists.items():
-        console.print(f"[bold]{eligibility.LIST_LABELS[k]}[/bold]：{len(items)}")
-        for e in items[:20]:
+    # the counts, and the first 20 of each list: only the people printed are read (and
+    # audited as read)
+    for k, n in result.counts().items():
+        console.print(f"[bold]{eligibility.LIST_LABELS[k]}[/bold]：{n}")
+        for e in result.page(k, 0, 20) if n else []:
             amount = "" if e.amount is None else f" {e.amount} 元"
             console.print(f"  {e.name} {e.id_number} {e.village}{amount}：{e.reason}")
     console.print(f"运行编号 {result.run_id}；月发放合计 {result.amount} 元")

@@ -9,13 +9,16 @@
   eligible and not enrolled (主动发现), enrolled and still eligible, enrolled but no longer
   eligible — and a fourth, "cannot tell", for people whose inputs conflict or are stale.
   Every name carries each input value with its source department and date and the verdict of
-  each condition. One SELECT over the current view (the report query builder) decides every
-  condition and the tier; the people it cannot settle alone (disputed, no longer eligible,
-  excluded, stale limits) are judged from their inputs resolved from the observation log;
-  the plainly paid are explained from the log as of the run when first read.
-* The run is scoped and masked like a report, audited, recorded (``eligibility_run`` and its
-  items, written in bulk), and rendered through the report writers (XLSX/CSV). Confirming a
-  run updates the roster.
+  each condition. One statement over the current view (the report query builder) decides
+  every condition and the tier and writes the people it selects as the run's entries inside
+  the database; the people it cannot settle alone (disputed, no longer eligible, excluded,
+  stale limits) are judged from their inputs resolved from the observation log; the plainly
+  paid are explained from the log as of the run when first read.
+* The run is scoped and masked like a report, recorded (``eligibility_run`` and its
+  entries) and audited; it shows its figures, and its people are read from the entries only
+  when shown — the lists, a page, the API, a roster rendered through the report writers
+  (XLSX/CSV) — each read audited with exactly the people it returned. Confirming a run
+  updates the roster.
 
 Amounts are ``Decimal`` throughout.
 """
@@ -235,7 +238,9 @@ class Entry:
     A plainly paid person's ``reason`` and ``tests`` (newly or still eligible by the
     database's own answer, nothing disputed) may be left to an ``_Explainer``: they are put
     together on first read, so a run over a county's tens of thousands costs what deciding
-    costs, and a page, a roster or the API reading them pays for what it reads."""
+    costs, and a page, a roster or the API reading them pays for what it reads. Name and ID
+    number are the sheet's when the entry is read (masked for the actor); everything the
+    verdict read is as of the run."""
 
     entity_id: int
     list: str
@@ -260,6 +265,14 @@ class Entry:
 
 @dataclass
 class RunResult:
+    """A stored run: its figures at once, its lists when asked for.
+
+    ``run_rule`` decides in the database and stores every listed person as an item without
+    bringing them to Python; the figures (counts, amount, values read) are counted there.
+    The people are read from the stored items only when shown — ``lists`` (every list, as
+    a roster or the page prints them) or ``page`` (one list, a slice) — and each such read
+    writes an audit event naming exactly the people it returned."""
+
     run_id: int
     rule_id: int
     rule_key: str
@@ -269,13 +282,30 @@ class RunResult:
     org_name: str
     month: str
     age_day: date
-    lists: dict[str, list[Entry]]
     amount: Decimal
     values_read: int
     seconds: float
+    listed: dict[str, int]
+    _reader: _Reader = field(repr=False, compare=False)
+    _lists: dict[str, list[Entry]] | None = field(default=None, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
-        return {k: len(v) for k, v in self.lists.items()}
+        return dict(self.listed)
+
+    @property
+    def lists(self) -> dict[str, list[Entry]]:
+        """The four lists, each by village then person (read once, audited)."""
+        if self._lists is None:
+            self._lists = self._reader.all()
+        return self._lists
+
+    def page(self, which: str, offset: int = 0, limit: int = 50) -> list[Entry]:
+        """``limit`` people of one list from ``offset`` (read now, audited)."""
+        if which not in LISTS:
+            raise ValueError(which)
+        if self._lists is not None:
+            return self._lists[which][offset : offset + limit]
+        return self._reader.read(which=which, offset=offset, limit=limit)
 
 
 OUTCOME_ZH = {True: "符合", False: "不符合", None: "无法判断"}
@@ -310,54 +340,62 @@ def _check_access(store: Store, actor: Actor, rule: CheckedRule) -> dict[str, st
 @dataclass
 class _Judge:
     """What explaining a person needs besides the person: the rule, the day ages count on,
-    the run's area and the org names, and how this actor sees values and identities."""
+    the run's area and the org names (read when first needed: a county has thousands),
+    and how this actor sees values and identities."""
 
     rule: CheckedRule
     day: date
     org_code: str
     org_name: str
-    names: dict[str, str]
+    county: str
     show: Callable[[Test], Shown]
     ident_vis: tuple[str, str]
+    names: dict[str, str] | None = None
     leaves: int = field(init=False)  # how many single conditions (a candidate's outcomes)
 
     def __post_init__(self) -> None:
         self.leaves = len(self.rule.all_conditions())
 
-    def area(self, p: es.Person | es.Candidate) -> Test:
+    def need_names(self, conn: Any) -> dict[str, str]:
+        if self.names is None:
+            self.names = orgs.names_by_code(conn, self.county)
+        return self.names
+
+    def area(self, p: es.Person | es.Candidate | es.Listed) -> Test:
         """The first condition of every explanation: registered inside the run's org unit."""
+        assert self.names is not None
         inside = p.org_code.startswith(self.org_code)
         where = self.names.get(p.org_code, p.org_code)
         return Test("org", "户籍所在地", "in", self.org_name, where, "一张表", None, inside)
 
     def entry(self, eid: int, which: str, p: es.Candidate, tier: str | None, amount) -> Entry:  # type: ignore[no-untyped-def]
         """A person's entry without its explanation."""
+        assert self.names is not None
         name, id_number = _identity(p, self.ident_vis)
         village = self.names.get(p.org_code[:12], "")
         return Entry(eid, which, name, id_number, p.org_code, village, tier, amount, "")
 
-    def paid(
-        self, which: str, c: es.Candidate, tier: Tier | None, later: _Explainer | None
-    ) -> Entry:
-        """A plainly paid person's entry, its reason and tests left to ``later`` (put
-        together when first read; None: never). Made directly, one per person paid."""
-        name, id_number = _identity(c, self.ident_vis)
+    def paid(self, item: es.Listed, later: _Explainer | None) -> Entry:
+        """A plainly paid person's entry from the run's stored item, its reason and tests
+        left to ``later`` (put together when first read; None: never)."""
+        assert self.names is not None
+        name, id_number = _identity(item, self.ident_vis)
         entry = object.__new__(Entry)
         entry.__dict__ = {
-            "entity_id": c.entity_id,
-            "list": which,
+            "entity_id": item.entity_id,
+            "list": item.list,
             "name": name,
             "id_number": id_number,
-            "org_code": c.org_code,
-            "village": self.names.get(c.org_code[:12], ""),
-            "tier": tier.label if tier is not None else None,
-            "amount": tier.amount if tier is not None else None,
+            "org_code": item.org_code,
+            "village": self.names.get(item.org_code[:12], ""),
+            "tier": item.tier,
+            "amount": item.amount,
         }
         if later is None:
-            entry.__dict__.update(reason="", tests=[])
+            entry.__dict__.update(reason=item.reason, tests=[])
         else:
             entry.__dict__["_later"] = later
-            later.pending[c.entity_id] = (entry, c)
+            later.pending[item.entity_id] = (entry, item)
         return entry
 
     def explain(self, entry: Entry, tests: list[Test]) -> None:
@@ -380,24 +418,23 @@ class _Explainer:
     """Explains, on first read, the plainly paid people a run listed without explaining.
 
     Each input is resolved from the observation log up to the newest observation the run's
-    deciding SELECT saw (read in that statement) — the log only grows, so a later read sees
-    what the run saw — and each condition's
-    verdict is the one the run's SELECT gave (as the run itself would have printed it). The
-    entry read and those after it in its list, up to ``CHUNK``, are explained together:
-    one log read per chunk, in a read-only snapshot that never waits for a writer.
+    deciding statement saw — the log only grows, so a later read sees what the run saw —
+    and each condition is judged on those values. The entry read and those after it in
+    what was read with it, up to ``CHUNK``, are explained together: one log read per
+    chunk, in a read-only snapshot that never waits for a writer.
     """
 
     CHUNK = 1000
 
     def __init__(self, store: Store, judge: _Judge, keys: list[str], upto: int) -> None:
         self.store, self.judge, self.keys, self.upto = store, judge, keys, upto
-        self.pending: dict[int, tuple[Entry, es.Candidate]] = {}
+        self.pending: dict[int, tuple[Entry, es.Listed]] = {}
         self.order: list[int] = []
         self.position: dict[int, int] = {}
 
-    def listed(self, lists: Mapping[str, list[Entry]]) -> None:
-        """The lists in their final order (a chunk is the entries after the one read)."""
-        self.order = [e.entity_id for k in LISTS for e in lists[k] if e.entity_id in self.pending]
+    def listed(self, entries: Sequence[Entry]) -> None:
+        """The entries in their final order (a chunk is the entries after the one read)."""
+        self.order = [e.entity_id for e in entries if e.entity_id in self.pending]
         self.position = {eid: i for i, eid in enumerate(self.order)}
 
     def explain(self, entry: Entry, conn: Any = None) -> None:
@@ -415,17 +452,89 @@ class _Explainer:
         while self.pending:
             self.explain(next(iter(self.pending.values()))[0], conn)
 
-    def _explain(self, conn: Any, batch: list[tuple[Entry, es.Candidate]]) -> None:
+    def _explain(self, conn: Any, batch: list[tuple[Entry, es.Listed]]) -> None:
         j = self.judge
-        persons = {e.entity_id: c for e, c in batch}
+        persons = {e.entity_id: item for e, item in batch}
         inputs = es.inputs_of(conn, self.store.dictionary, persons, self.keys, upto=self.upto)
-        for entry, cand in batch:
-            mine = inputs.get(entry.entity_id, {})
-            disputed = any(i.others for i in mine.values())
-            verdict = evaluate(j.rule, mine, j.day, None if disputed else es.given(cand, j.leaves))
-            j.explain(entry, [j.area(cand), *verdict.tests])
+        for entry, item in batch:
+            verdict = evaluate(j.rule, inputs.get(entry.entity_id, {}), j.day)
+            j.explain(entry, [j.area(item), *verdict.tests])
             del entry.__dict__["_later"]
             del self.pending[entry.entity_id]
+
+
+@dataclass
+class _Reader:
+    """Reads a run's stored items as entries for the actor who ran it: the people judged
+    one by one during the run come explained from it; the plainly paid are built from
+    their items and explained when first read (``_Explainer``; never with ``explain``
+    off). Every read writes an audit event naming exactly the people it returned."""
+
+    store: Store
+    actor: Actor
+    run_id: int
+    detail: str
+    fields: list[str]
+    judge: _Judge
+    keys: list[str]
+    seen: int
+    explain: bool
+    judged: dict[int, Entry]
+
+    def entries(
+        self,
+        conn: Any,
+        which: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        explained: bool = False,
+    ) -> list[Entry]:
+        """The stored items (in list order) as entries, read on ``conn``; not audited.
+        ``explained``: every explanation put together now, on ``conn`` (a roster)."""
+        items = es.listed_items(conn, self.run_id, which=which, offset=offset, limit=limit)
+        self.judge.need_names(conn)
+        later = None
+        if self.explain:
+            later = _Explainer(self.store, self.judge, self.keys, self.seen)
+        out = [self.judged.get(i.entity_id) or self.judge.paid(i, later) for i in items]
+        if later is not None:
+            later.listed(out)
+            if explained:
+                later.explain_all(conn)
+        return out
+
+    def read(
+        self, which: str | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[Entry]:
+        """``entries`` in a read of its own, audited with the people returned."""
+        with self.store.audited_read() as conn:
+            out = self.entries(conn, which, offset, limit)
+            self.audit(conn, out, f" list={which} offset={offset} limit={limit}" if which else "")
+        return out
+
+    def all(self, conn: Any = None, *, explained: bool = False) -> dict[str, list[Entry]]:
+        """Every list (``conn``: inside the run, whose own event names them)."""
+        entries = self.read() if conn is None else self.entries(conn, explained=explained)
+        lists: dict[str, list[Entry]] = {k: [] for k in LISTS}
+        for e in entries:
+            lists[e.list].append(e)
+        for items in lists.values():
+            items.sort(key=LIST_ORDER)
+        return lists
+
+    def audit(self, conn: Any, entries: Sequence[Entry], where: str) -> None:
+        audit.write_event(
+            conn,
+            self.actor,
+            "eligibility.read",
+            now=utcnow(),
+            county_code=self.judge.county,
+            entity_type="person",
+            entity_ids=[e.entity_id for e in entries],
+            fields=self.fields,
+            detail=f"{self.detail}{where} shown={len(entries)}",
+        )
 
 
 @service("eligibility_run", permission="eligibility.run", audit="eligibility.run")
@@ -442,18 +551,21 @@ def run_rule(
 ) -> RunResult:
     """Run the newest approved version of ``rule_key`` for ``org_code`` and ``month``.
 
-    Returns the four lists with every person's explanation; with ``fmt``/``out`` also writes
-    the payment roster (XLSX/CSV) through the report writers.
+    Returns the run: its counts, amount and values read at once, its four lists with every
+    person's explanation when read (``RunResult.lists`` / ``page``, each read audited with
+    the people it shows); with ``fmt``/``out`` also writes the payment roster (XLSX/CSV)
+    through the report writers, and the run's own audit event names everyone on it.
 
-    The database decides: one SELECT computes every condition for the subtree's people (and
-    the enrolled and the conflicted). Who is plainly paid — eligible by that answer, in a
-    tier, nothing disputed, not excluded — is listed from it alone and their explanations
-    are put together when first read (``_Explainer``; at once for a roster). Everyone else
-    (disputed, stale limits, no longer eligible, moved, excluded) is judged here from their
-    inputs resolved from the log, and explained, before the run is stored: their reasons
-    decide their lists and are what the department acts on. ``explain=False`` (a payment
-    system that only needs who and how much) leaves the plainly paid unexplained — their
-    lists, tiers and amounts are the same.
+    The database decides and stores: one statement selects every person the conditions
+    select in the subtree and writes them as the run's items — list (new, or kept when on
+    the roster), tier and amount — with no row coming to Python (``es.decide_into_run``).
+    The people that answer alone cannot settle — disputed, no longer eligible, moved,
+    excluded by another benefit, in no tier, every one of a rule with staleness limits —
+    are judged here from their inputs resolved from the log and explained before the run
+    is stored: their reasons decide their lists and are what the department acts on.
+    The plainly paid are explained when first read (from the log as of the run).
+    ``explain=False`` (a payment system that only needs who and how much) leaves them
+    unexplained — their lists, tiers and amounts are the same.
     """
     if fmt not in (None, "xlsx", "csv"):
         refuse("eligibility.format", fmt=fmt)
@@ -472,8 +584,7 @@ def run_rule(
             _own_department(actor, row.department)
         if not in_force(row.spec, month):
             refuse("eligibility.not_in_force", rule_key=rule_key, month=month)
-        names = orgs.names_by_code(conn, county)
-        org_name = names.get(org_code)
+        org_name = orgs.org_names(conn, [org_code]).get(org_code)
         if org_name is None:
             refuse("eligibility.org", org_code=org_code)
         rule = check_rule(row.spec, store.dictionary)
@@ -482,117 +593,69 @@ def run_rule(
         keys = rule_fields(rule)
         roster = {e.entity_id: e for e in es.enrolled(conn, county, rule_key, org_code)}
         conflicted = es.conflicted_ids(conn, county, org_code, keys)
-        # one SELECT decides every condition for the people it selects (and for the enrolled
-        # and conflicted); only the people judged here have their inputs read now
-        found, seen = es.candidates(conn, rule, county, org_code, day, set(roster) | conflicted)
-        elsewhere = es.enrolled_elsewhere(conn, county, row.spec.excludes, set(found) | set(roster))
+        now = utcnow()
+        run_id = es.insert_run(conn, _run_row(county, row, org_code, month, actor, now))
+        # the database decides and lists every person the conditions select
+        roster_rule = rule_key if roster else None
+        seen = es.decide_into_run(
+            conn, run_id, rule, county, org_code, day, roster_rule=roster_rule
+        )
+        judged_ids = _to_judge(conn, run_id, rule, county, roster, conflicted)
         judge = _Judge(
-            rule, day, org_code, org_name, names, _shower(store, actor, vis),
+            rule, day, org_code, org_name, county, _shower(store, actor, vis),
             _identity_visibility(store, actor),
         )  # fmt: skip
-        plain = _plainly_paid(rule, found, conflicted, elsewhere, org_code)
-        later = None
-        if explain and plain:
-            later = _Explainer(store, judge, keys, seen)
-        lists: dict[str, list[Entry]] = {k: [] for k in LISTS}
+        judged: dict[str, list[Entry]] = {k: [] for k in LISTS}
         values_read = 0
-        for eid, (tier, used) in plain.items():
-            which = "kept" if eid in roster else "new"
-            lists[which].append(judge.paid(which, found[eid], tier, later))
-            values_read += used
-        judged = {eid: c for eid, c in found.items() if eid not in plain}
-        inputs = es.inputs_of(conn, store.dictionary, judged, keys)
-        for eid in sorted((judged.keys() | roster.keys()) - plain.keys()):
-            p = found.get(eid)
-            enrolled = eid in roster
-            if p is None or p.merged_into is not None:
-                if enrolled:
-                    why = "已与他人合并" if p is not None else "一张表中已无此人"
-                    lists["dropped"].append(_gone(eid, roster[eid].org_code, names, why))
-                continue
-            mine = inputs.get(eid, {})
-            # a person whose sources disagree is judged here, source by source (cannot tell
-            # when their values would give different answers); everyone else by the database
-            disputed = eid in conflicted or any(i.others for i in mine.values())
-            verdict = evaluate(rule, mine, day, None if disputed else es.given(p, judge.leaves))
-            area = judge.area(p)
-            tests = [area, *verdict.tests]
-            outcome = verdict.outcome if area.outcome else False
-            other = elsewhere.get(eid, [])
-            if outcome is not False and other:
-                excluded = ", ".join(row.spec.excludes)
-                tests.append(
-                    Test("excludes", "互斥补贴", "not_in", excluded, "、".join(other), "登记名册",
-                         None, False)
-                )  # fmt: skip
-                outcome = False
-            if outcome is None:
-                which = "unknown"
-            elif outcome:
-                which = "kept" if enrolled else "new"
-            elif enrolled:
-                which = "dropped"
-            else:
-                continue
-            values_read += sum(1 for t in tests if t.field_key not in ("org", "excludes"))
-            entry = judge.entry(eid, which, p, verdict.tier, verdict.amount)
-            judge.explain(entry, tests)
-            lists[which].append(entry)
-        for items in lists.values():
-            items.sort(key=LIST_ORDER)
-        if later is not None:
-            later.listed(lists)
-            if fmt is not None:
-                later.explain_all(conn)  # the roster prints every reason
+        if judged_ids:
+            es.delete_items(conn, run_id, judged_ids)
+            values_read = _judge_one_by_one(
+                conn, store, judge, row, keys, judged_ids, roster, conflicted, judged
+            )
+        # the plainly paid, counted where they are: by list and tier
+        listed = {k: len(v) for k, v in judged.items()}
         amount = sum(
-            (e.amount or Decimal(0) for k in ("new", "kept") for e in lists[k]), Decimal("0.00")
+            (e.amount or Decimal(0) for k in ("new", "kept") for e in judged[k]), Decimal("0.00")
         )
-        seconds = round(time.perf_counter() - start, 3)
-        now = utcnow()
-        run_id = es.insert_run(
+        tiers = {t.label: (t, i) for i, (t, _) in enumerate(rule.tiers)}
+        _, reads = _tier_reads(rule)
+        for which, label, n in es.item_groups(conn, run_id):
+            tier, index = tiers.get(label, (None, -1)) if label is not None else (None, -1)
+            listed[which] += n
+            values_read += n * reads[index]
+            if tier is not None:
+                amount += tier.amount * n
+        es.insert_items(
             conn,
-            dict(
-                county_code=county,
-                rule_id=row.id,
-                rule_key=rule_key,
-                org_code=org_code,
-                month=month,
-                actor=actor.username,
-                role=actor.role,
-                at=now,
-                new=len(lists["new"]),
-                kept=len(lists["kept"]),
-                dropped=len(lists["dropped"]),
-                unknown=len(lists["unknown"]),
-                amount=amount,
-                values_read=values_read,
-                seconds=seconds,
-                confirmed=False,
-            ),
-            # a plainly paid person's reason is kept only if it was put together already
+            run_id,
             (
-                (e.entity_id, k, e.org_code, e.tier, e.amount, e.__dict__.get("reason", "")[:2000])
-                for k, items in lists.items()
+                (e.entity_id, k, e.org_code, e.tier, e.amount, e.reason[:2000])
+                for k, items in judged.items()
                 for e in items
             ),
         )
+        fields = ["person.name", "person.id_number", *keys]
+        detail = f"rule={rule_key} v{row.version} org={org_code} month={month} run={run_id}"
+        reader = _Reader(
+            store, actor, run_id, detail, fields, judge, keys, seen, explain,
+            {e.entity_id: e for items in judged.values() for e in items},
+        )  # fmt: skip
         result = RunResult(
-            run_id,
-            row.id,
-            rule_key,
-            row.version,
-            row.benefit,
-            org_code,
-            org_name,
-            month,
-            day,
-            lists,
-            amount,
-            values_read,
-            seconds,
-        )
+            run_id, row.id, rule_key, row.version, row.benefit, org_code, org_name, month,
+            day, amount, values_read, 0.0, listed, reader,
+        )  # fmt: skip
+        shown: list[int] = []
         if fmt is not None and out is not None:
+            # the roster shows everyone: read inside the run, named by the run's event
+            result._lists = reader.all(conn, explained=True)
+            shown = [e.entity_id for items in result._lists.values() for e in items]
             _render(result, fmt, out, actor, first)
+        result.seconds = round(time.perf_counter() - start, 3)
+        es.update_run(
+            conn,
+            run_id,
+            dict(**listed, amount=amount, values_read=values_read, seconds=result.seconds),
+        )
         audit.write_event(
             conn,
             actor,
@@ -600,39 +663,120 @@ def run_rule(
             now=now,
             county_code=county,
             entity_type="person",
-            entity_ids=[e.entity_id for items in lists.values() for e in items],
-            fields=["person.name", "person.id_number", *keys],
+            entity_ids=shown,
+            fields=fields,
             detail=(
-                f"rule={rule_key} v{row.version} org={org_code} month={month} run={run_id} "
-                + " ".join(f"{k}={len(v)}" for k, v in lists.items())
-                + (f" format={fmt}" if fmt else "")
+                f"{detail} "
+                + " ".join(f"{k}={n}" for k, n in listed.items())
+                + (f" format={fmt} shown={len(shown)}" if fmt else " shown=0")
             ),
         )
     return result
 
 
-def _plainly_paid(
+def _run_row(county: str, row: es.RuleRow, org_code: str, month: str, actor: Actor, now):  # type: ignore[no-untyped-def]
+    """The run's row before its figures are known (they are set once counted)."""
+    return dict(
+        county_code=county,
+        rule_id=row.id,
+        rule_key=row.rule_key,
+        org_code=org_code,
+        month=month,
+        actor=actor.username,
+        role=actor.role,
+        at=now,
+        new=0,
+        kept=0,
+        dropped=0,
+        unknown=0,
+        amount=Decimal(0),
+        values_read=0,
+        seconds=0,
+        confirmed=False,
+    )
+
+
+def _to_judge(  # type: ignore[no-untyped-def]
+    conn,
+    run_id: int,
     rule: CheckedRule,
-    found: Mapping[int, es.Candidate],
+    county: str,
+    roster: Mapping[int, es.Enrolled],
     conflicted: set[int],
-    elsewhere: Mapping[int, list[str]],
-    org_code: str,
-) -> dict[int, tuple[Tier | None, int]]:
-    """Who is paid on the database's answer alone — it holds, in a tier, nothing disputed,
-    no other benefit excluding it, registered inside the run's unit, not merged — with the
-    tier and how many condition values that verdict read. A rule with staleness limits has
-    nobody plainly paid: each input's date must be looked at in the log."""
+) -> set[int]:
+    """Who the database's answer alone does not settle: the conflicted (their sources may
+    give different answers), the listed people another benefit of the rule's ``excludes``
+    pays, the listed in no tier, the enrolled not kept (no longer eligible, moved, merged,
+    gone) — and, for a rule with staleness limits, everyone listed (each input's date must
+    be looked at in the log)."""
+    ids = set(conflicted)
     if rule.spec.stale_after_days:
-        return {}
-    tiers, read = _tier_reads(rule)
-    out: dict[int, tuple[Tier | None, int]] = {}
-    for eid, c in found.items():
-        if not c.holds or c.merged_into is not None or (tiers and c.tier < 0):
+        ids |= es.item_ids(conn, run_id)
+    else:
+        ids |= es.items_enrolled_in(conn, run_id, county, rule.spec.excludes).keys()
+        if rule.tiers and rule.tiers[-1][1] is not None:  # no tier catches everyone
+            ids |= es.item_ids(conn, run_id, tierless=True)
+    if roster:
+        ids |= roster.keys() - es.item_ids(conn, run_id, listed="kept")
+    return ids
+
+
+def _judge_one_by_one(  # type: ignore[no-untyped-def]
+    conn,
+    store: Store,
+    judge: _Judge,
+    row: es.RuleRow,
+    keys: list[str],
+    ids: set[int],
+    roster: Mapping[int, es.Enrolled],
+    conflicted: set[int],
+    lists: dict[str, list[Entry]],
+) -> int:
+    """Judge ``ids`` from their inputs resolved from the log, explained, into ``lists``;
+    returns the condition values read. A person whose sources disagree is judged source by
+    source (cannot tell when their values would give different answers); everyone else on
+    the database's outcome of each condition."""
+    rule, day = judge.rule, judge.day
+    names = judge.need_names(conn)
+    found = es.candidates_of(conn, rule, day, ids)
+    elsewhere = es.enrolled_elsewhere(conn, judge.county, row.spec.excludes, ids)
+    inputs = es.inputs_of(conn, store.dictionary, found, keys)
+    values_read = 0
+    for eid in sorted(ids):
+        p = found.get(eid)
+        enrolled = eid in roster
+        if p is None or p.merged_into is not None:
+            if enrolled:
+                why = "已与他人合并" if p is not None else "一张表中已无此人"
+                lists["dropped"].append(_gone(eid, roster[eid].org_code, names, why))
             continue
-        if eid in conflicted or eid in elsewhere or not c.org_code.startswith(org_code):
+        mine = inputs.get(eid, {})
+        disputed = eid in conflicted or any(i.others for i in mine.values())
+        verdict = evaluate(rule, mine, day, None if disputed else es.given(p, judge.leaves))
+        area = judge.area(p)
+        tests = [area, *verdict.tests]
+        outcome = verdict.outcome if area.outcome else False
+        other = elsewhere.get(eid, [])
+        if outcome is not False and other:
+            excluded = ", ".join(row.spec.excludes)
+            tests.append(
+                Test("excludes", "互斥补贴", "not_in", excluded, "、".join(other), "登记名册",
+                     None, False)
+            )  # fmt: skip
+            outcome = False
+        if outcome is None:
+            which = "unknown"
+        elif outcome:
+            which = "kept" if enrolled else "new"
+        elif enrolled:
+            which = "dropped"
+        else:
             continue
-        out[eid] = (tiers[c.tier] if tiers else None, read[c.tier])
-    return out
+        values_read += sum(1 for t in tests if t.field_key not in ("org", "excludes"))
+        entry = judge.entry(eid, which, p, verdict.tier, verdict.amount)
+        judge.explain(entry, tests)
+        lists[which].append(entry)
+    return values_read
 
 
 def _gone(eid: int, org_code: str, names: dict[str, str], why: str) -> Entry:

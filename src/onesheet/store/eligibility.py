@@ -5,7 +5,8 @@ steps, reads the enrolment roster, finds the candidates of a run with the report
 builder (one SELECT over the current view, the rule's filter compiled by
 ``report_query.condition_sql``), reads the inputs of the people a run explains from the
 observation log (up to the run's high-water mark) so each verdict can name its sources and
-dates, and stores runs with their items in bulk.
+dates, and stores runs with their listed people: decided and written inside the database
+(``decide_into_run``), read back a list or a page at a time (``listed_items``).
 """
 
 from __future__ import annotations
@@ -21,19 +22,26 @@ from sqlalchemy import (
     Connection,
     Integer,
     case,
+    delete,
     func,
     insert,
     literal,
+    null,
     select,
     true,
     type_coerce,
     update,
 )
+from sqlalchemy import (
+    column as column_clause,
+)
+from sqlalchemy import table as table_clause
 
 from onesheet.domain.dictionary import Dictionary
 from onesheet.domain.eligibility import CheckedRule, Input, RuleSpec
 from onesheet.domain.observations import Observation
 from onesheet.store.bulk import bulk_insert
+from onesheet.store.engine import is_postgres
 from onesheet.store.recorder import observations_to_resolutions
 from onesheet.store.report_query import (
     condition_sql,
@@ -394,24 +402,18 @@ def given(c: Candidate, n: int) -> tuple[bool, ...] | None:
     return tuple(bool(c.outcomes >> i & 1) for i in range(n))
 
 
-def candidates(
-    conn: Connection,
-    rule: CheckedRule,
-    county_code: str,
-    org_code: str,
-    day: date,
-    also: Iterable[int],
-) -> tuple[dict[int, Candidate], int]:
-    """The rule compiled to one SELECT over the current view: every live person of the subtree
-    the conditions select, plus the people of ``also`` (the enrolled, the conflicted), each with
-    the outcome of every single condition (``rule.all_conditions()`` order), of the whole
-    conditions and the tier (a CASE over the tiers in order). SQL NULL is a failed comparison,
-    as in the report query; the filters are and/or trees, so NULL-as-false at the end gives
-    what Python's two-valued evaluation gives. The database decides set-based; Python only
-    assembles the explanations of the people listed.
+@dataclass(frozen=True)
+class _Decider:
+    """The rule compiled over the current view: its FROM, whether the conditions hold, the
+    index of the first tier that holds (-1: none) and one bit per single condition."""
 
-    Also returns the newest observation id that SELECT's snapshot held (``log_high_water``
-    read in the same statement): an explanation put together later reads the log up to it."""
+    src: object
+    holds: object
+    tier: object
+    outcomes: object
+
+
+def _decider(rule: CheckedRule, day: date) -> _Decider:
     leaves = rule.all_conditions()
     household = any(c.field.entity == "household" for c in leaves)
     src = sources_for(
@@ -421,51 +423,287 @@ def candidates(
         with_household=household,
         extra_fields=[c.field for c in leaves],
     )
-    main = src.main
-    holds = condition_sql(rule.conditions, src, day)
     tiers = [
         (condition_sql(flt, src, day) if flt is not None else true(), i)
         for i, (_, flt) in enumerate(rule.tiers)
     ]
-    cols = [
+    # one integer for all the single outcomes (a NULL comparison is a 0 bit)
+    outcomes = sum(
+        (
+            case((condition_sql(c, src, day), 1 << i), else_=0)
+            for i, c in enumerate(leaves[:MASK_BITS])
+        ),
+        literal(0),
+    )
+    return _Decider(
+        src,
+        condition_sql(rule.conditions, src, day),
+        case(*tiers, else_=-1) if tiers else literal(-1),
+        outcomes,
+    )
+
+
+def candidates_of(
+    conn: Connection, rule: CheckedRule, day: date, entity_ids: Iterable[int]
+) -> dict[int, Candidate]:
+    """The rule compiled to a SELECT over the current view for just ``entity_ids`` (the
+    people a run judges one by one: the enrolled, the conflicted, the excluded), each with
+    the outcome of every single condition (``rule.all_conditions()`` order), of the whole
+    conditions and the tier (a CASE over the tiers in order). SQL NULL is a failed
+    comparison, as in the report query; the filters are and/or trees, so NULL-as-false at
+    the end gives what Python's two-valued evaluation gives."""
+    d = _decider(rule, day)
+    main = d.src.main  # type: ignore[attr-defined]
+    base = select(
         main.c.entity_id,
         main.c.org_code,
         main.c.name,
         main.c.id_number,
         main.c.household,
         main.c.merged_into,
-        type_coerce(holds, Integer).label("holds"),
-        (case(*tiers, else_=-1) if tiers else literal(-1)).label("tier"),
-        # one integer for all the single outcomes (a NULL comparison is a 0 bit)
-        sum(
-            (
-                case((condition_sql(c, src, day), 1 << i), else_=0)
-                for i, c in enumerate(leaves[:MASK_BITS])
-            ),
-            literal(0),
-        ).label("outcomes"),
-    ]
-    base = select(*cols).select_from(from_clause(src))
+        type_coerce(d.holds, Integer).label("holds"),
+        d.tier.label("tier"),  # type: ignore[attr-defined]
+        d.outcomes.label("outcomes"),  # type: ignore[attr-defined]
+    ).select_from(from_clause(d.src))  # type: ignore[arg-type]
+    ids = sorted(set(entity_ids))
     out: dict[int, Candidate] = {}
-
-    def take(stmt) -> None:  # type: ignore[no-untyped-def]
+    for start in range(0, len(ids), 500):
+        stmt = base.where(main.c.entity_id.in_(ids[start : start + 500]))
         out.update({r[0]: Candidate._make(r) for r in conn.execute(stmt).all()})
+    return out
 
-    seen = _high_water().label("seen")
-    rows = conn.execute(
-        base.add_columns(seen).where(
+
+FOUND = "eligibility_found"  # the temporary table a PostgreSQL run decides into
+ENTRY = "eligibility_run_entry"  # a run's listed people, keyed by (run, person)
+
+
+def decide_into_run(
+    conn: Connection,
+    run_id: int,
+    rule: CheckedRule,
+    county_code: str,
+    org_code: str,
+    day: date,
+    *,
+    roster_rule: str | None,
+) -> int:
+    """Decide the run in the database and store every person it selects as an item, without
+    a row coming to Python: each live person of the subtree the conditions select, listed
+    ``kept`` when on the active roster of ``roster_rule`` in the subtree (None: the roster
+    is empty) and ``new`` otherwise, with the tier's label and amount (none when no tier
+    holds) and no reason yet. The people a run must judge one by one (the conflicted, the
+    excluded, those in no tier, every one of a rule with staleness limits) are taken out
+    and re-listed by the caller.
+
+    On PostgreSQL the SELECT runs as ``CREATE TEMPORARY TABLE … AS`` — planned in parallel
+    like the bare count, which an ``INSERT … SELECT`` is not in PostgreSQL 15 — and the
+    items are copied from it inside the server. Returns the newest observation id the
+    deciding snapshot held (read in the same statement on PostgreSQL, whose statements
+    each take their own snapshot; in the same transaction on SQLite): an explanation put
+    together later reads the log up to it."""
+    d = _decider(rule, day)
+    main = d.src.main  # type: ignore[attr-defined]
+    found = (
+        select(
+            main.c.entity_id,
+            main.c.org_code,
+            d.tier.label("tier"),  # type: ignore[attr-defined]
+            _high_water().label("seen"),
+        )
+        .select_from(from_clause(d.src))  # type: ignore[arg-type]
+        .where(
             main.c.county_code == county_code,
             in_subtree(main.c.org_code, org_code),
             *live("person", main),
-            holds,
+            d.holds,  # type: ignore[arg-type]
         )
-    ).all()
-    out.update({r[0]: Candidate._make(r[:-1]) for r in rows})
-    high_water = rows[0][-1] if rows else None
-    rest = sorted(set(also) - set(out))
-    for start in range(0, len(rest), 500):
-        take(base.where(main.c.entity_id.in_(rest[start : start + 500])))
-    return out, int(high_water if high_water is not None else log_high_water(conn))
+    )
+    if is_postgres(conn):
+        compiled = found.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {FOUND} ON COMMIT DROP AS {compiled}",
+            compiled.params,  # type: ignore[arg-type]
+        )
+        rows = table_clause(
+            FOUND,
+            column_clause("entity_id"),
+            column_clause("org_code"),
+            column_clause("tier"),
+            column_clause("seen"),
+        )
+        source = select(rows).subquery()
+    else:
+        source = found.subquery()
+    listed = (
+        case(
+            (
+                source.c.entity_id.in_(_roster_ids(county_code, roster_rule, org_code)),
+                literal("kept"),
+            ),
+            else_=literal("new"),
+        )
+        if roster_rule is not None
+        else literal("new")
+    )
+    labels = {i: t.label for i, (t, _) in enumerate(rule.tiers)}
+    amounts = {i: t.amount for i, (t, _) in enumerate(rule.tiers)}
+    it = t(ENTRY)
+    conn.execute(
+        insert(it).from_select(
+            ["run_id", "entity_id", "list", "org_code", "tier", "amount", "reason"],
+            select(
+                literal(run_id, Integer),
+                source.c.entity_id,
+                listed,
+                source.c.org_code,
+                case(labels, value=source.c.tier, else_=None) if labels else null(),
+                case(
+                    {i: literal(a, it.c.amount.type) for i, a in amounts.items()},
+                    value=source.c.tier,
+                    else_=None,
+                )
+                if amounts
+                else null(),
+                literal(""),
+            ),
+        )
+    )
+    if is_postgres(conn):
+        seen = conn.exec_driver_sql(f"SELECT seen FROM {FOUND} LIMIT 1").scalar()
+        if seen is not None:
+            return int(seen)
+    return log_high_water(conn)
+
+
+def _roster_ids(county_code: str, rule_key: str, org_code: str):  # type: ignore[no-untyped-def]
+    et = t("eligibility_enrolment")
+    return select(et.c.entity_id).where(
+        et.c.county_code == county_code,
+        et.c.rule_key == rule_key,
+        in_subtree(et.c.org_code, org_code),
+        et.c.ended.is_(None),
+    )
+
+
+def item_ids(
+    conn: Connection,
+    run_id: int,
+    *,
+    listed: str | None = None,
+    tierless: bool = False,
+) -> set[int]:
+    """People among a run's items: all, those on one list, or those in no tier."""
+    it = t(ENTRY)
+    q = select(it.c.entity_id).where(it.c.run_id == run_id)
+    if listed is not None:
+        q = q.where(it.c.list == listed)
+    if tierless:
+        q = q.where(it.c.tier.is_(None))
+    return {r[0] for r in conn.execute(q)}
+
+
+def items_enrolled_in(
+    conn: Connection, run_id: int, county_code: str, rule_keys: Sequence[str]
+) -> dict[int, list[str]]:
+    """entity → the benefits of ``rule_keys`` it is actively enrolled in, for a run's items
+    (one join in the database: a county's run lists tens of thousands)."""
+    if not rule_keys:
+        return {}
+    it, et = t(ENTRY), t("eligibility_enrolment")
+    out: dict[int, list[str]] = {}
+    for eid, key in conn.execute(
+        select(it.c.entity_id, et.c.rule_key)
+        .join(et, et.c.entity_id == it.c.entity_id)
+        .where(
+            it.c.run_id == run_id,
+            et.c.county_code == county_code,
+            et.c.rule_key.in_(list(rule_keys)),
+            et.c.ended.is_(None),
+        )
+    ):
+        out.setdefault(eid, []).append(key)
+    return out
+
+
+def item_groups(conn: Connection, run_id: int) -> list[tuple[str, str | None, int]]:
+    """(list, tier label, how many) of a run's items."""
+    it = t(ENTRY)
+    return [
+        (r[0], r[1], int(r[2]))
+        for r in conn.execute(
+            select(it.c.list, it.c.tier, func.count())
+            .where(it.c.run_id == run_id)
+            .group_by(it.c.list, it.c.tier)
+        )
+    ]
+
+
+def delete_items(conn: Connection, run_id: int, entity_ids: Iterable[int]) -> None:
+    """Take ``entity_ids`` out of a run's items (to be listed again, judged one by one)."""
+    it = t(ENTRY)
+    ids = sorted(set(entity_ids))
+    for start in range(0, len(ids), 500):
+        conn.execute(
+            delete(it).where(it.c.run_id == run_id, it.c.entity_id.in_(ids[start : start + 500]))
+        )
+
+
+class Listed(NamedTuple):
+    """One stored item of a run with the person's identity as the sheet holds it now."""
+
+    entity_id: int
+    list: str
+    org_code: str
+    tier: str | None
+    amount: Decimal | None
+    reason: str
+    name: str | None
+    id_number: str | None
+    household: int | None
+    merged_into: int | None
+
+
+def listed_items(
+    conn: Connection,
+    run_id: int,
+    *,
+    which: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[Listed]:
+    """A run's items in list order — by village, then person — with each person's name,
+    ID number and household (a page, a roster, the API read what they show)."""
+    it = t(ENTRY)
+    st = sheet_table("person")
+    q = (
+        select(
+            it.c.entity_id,
+            it.c.list,
+            it.c.org_code,
+            it.c.tier,
+            it.c.amount,
+            it.c.reason,
+            st.c.name,
+            st.c.id_number,
+            st.c.household,
+            st.c.merged_into,
+        )
+        .select_from(it.outerjoin(st, st.c.entity_id == it.c.entity_id))
+        .where(it.c.run_id == run_id)
+        .order_by(it.c.org_code, it.c.entity_id)
+    )
+    if which is not None:
+        q = q.where(it.c.list == which)
+    if offset:
+        q = q.offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    return [Listed._make(r) for r in conn.execute(q)]
+
+
+def update_run(conn: Connection, run_id: int, values: Mapping[str, object]) -> None:
+    rt = t("eligibility_run")
+    conn.execute(update(rt).where(rt.c.id == run_id).values(**values))
 
 
 def conflicted_ids(
@@ -633,21 +871,30 @@ ITEM_COLUMNS = ("run_id", "entity_id", "list", "org_code", "tier", "amount", "re
 def insert_run(
     conn: Connection,
     values: dict[str, object],
-    items: Iterable[tuple[int, str, str, str | None, Decimal | None, str]],
+    items: Iterable[tuple[int, str, str, str | None, Decimal | None, str]] = (),
 ) -> int:
-    """The run row, then its items — (entity, list, org code, tier, amount, reason) — in one
-    bulk write (COPY on PostgreSQL, the driver's executemany on SQLite): a county's run lists
-    tens of thousands of people, and a statement compiled per row cost more than the run's
-    own SELECT. Amounts go as their decimal text (exact on both backends)."""
+    """The run row, then its items (``insert_items``); returns the run's id."""
     rt = t("eligibility_run")
     run_id = int(conn.execute(insert(rt).values(**values).returning(rt.c.id)).scalar_one())
+    insert_items(conn, run_id, items)
+    return run_id
+
+
+def insert_items(
+    conn: Connection,
+    run_id: int,
+    items: Iterable[tuple[int, str, str, str | None, Decimal | None, str]],
+) -> None:
+    """A run's items — (entity, list, org code, tier, amount, reason) — in one bulk write
+    (COPY on PostgreSQL, the driver's executemany on SQLite): a statement compiled per row
+    costs more than a run's own SELECT. Amounts go as their decimal text (exact on both
+    backends)."""
     rows = [
         (run_id, eid, which, org, tier, None if amount is None else str(amount), reason)
         for eid, which, org, tier, amount, reason in items
     ]
     if rows:
-        bulk_insert(conn, "eligibility_run_item", ITEM_COLUMNS, rows)
-    return run_id
+        bulk_insert(conn, ENTRY, ITEM_COLUMNS, rows)
 
 
 def get_run(conn: Connection, run_id: int):  # type: ignore[no-untyped-def]
@@ -656,8 +903,13 @@ def get_run(conn: Connection, run_id: int):  # type: ignore[no-untyped-def]
 
 
 def run_items(conn: Connection, run_id: int) -> list:  # type: ignore[type-arg]
-    it = t("eligibility_run_item")
-    return list(conn.execute(select(it).where(it.c.run_id == run_id).order_by(it.c.id)))
+    """Every listed person of a run (``eligibility_run_item`` for a run made before 0014)."""
+    for name in (ENTRY, "eligibility_run_item"):
+        it = t(name)
+        rows = list(conn.execute(select(it).where(it.c.run_id == run_id).order_by(it.c.entity_id)))
+        if rows:
+            return rows
+    return []
 
 
 def mark_confirmed(conn: Connection, run_id: int) -> None:

@@ -6,12 +6,15 @@
 * ``eligibility_decision``: every Gate step with actor, time, reason and the review figures.
 * ``eligibility_enrolment``: who is paid (the roster), imported or confirmed from a run; a
   row is ended (``ended``), never deleted.
-* ``eligibility_run`` / ``eligibility_run_item``: each run's counts and each listed person.
+* ``eligibility_run`` / ``eligibility_run_entry``: each run's counts and each listed person,
+  keyed by (run, person) (0014); ``eligibility_run_item`` holds the people of runs made
+  before 0014 (one sequence value and two index entries a person: a county's run lists
+  tens of thousands, and that was most of what storing them cost).
 * ``proof_answer``: every proof question answered, with its signed payload.
 * ``signing_key``: the installation's Ed25519 key pair (created on first use).
 
-``eligibility_tables(md)`` adds them to a MetaData; ``store.schema.metadata()`` calls it, and
-migration 0010 creates them.
+``eligibility_tables(md)`` adds them to a MetaData; ``store.schema.metadata()`` calls it;
+migration 0010 creates them, 0014 ``eligibility_run_entry``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ ELIGIBILITY_TABLES = (
     "eligibility_enrolment",
     "eligibility_run",
     "eligibility_run_item",
+    "eligibility_run_entry",
     "proof_answer",
     "signing_key",
 )
@@ -127,6 +131,17 @@ def eligibility_tables(md: MetaData) -> None:
         Column("id", Id, primary_key=True, autoincrement=True),
         Column("run_id", Id, nullable=False, index=True),
         Column("entity_id", Id, nullable=False),
+        Column("list", String(8), nullable=False),  # new | kept | dropped | unknown
+        Column("org_code", String(20), nullable=False),
+        Column("tier", String(40)),
+        Column("amount", AMOUNT),
+        Column("reason", Text, nullable=False, default=""),
+    )
+    Table(
+        "eligibility_run_entry",
+        md,
+        Column("run_id", Id, primary_key=True),
+        Column("entity_id", Id, primary_key=True),
         Column("list", String(8), nullable=False),  # new | kept | dropped | unknown
         Column("org_code", String(20), nullable=False),
         Column("tier", String(40)),
