@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -19,12 +21,30 @@ from sqlalchemy import select
 from onesheet.domain.access import CLI_ADMIN, Actor
 from onesheet.services.auth import issue_api_token
 from onesheet.services.base import Store
-from onesheet.services.eligibility import LISTS, run_rule
+from onesheet.services.eligibility import (
+    LISTS,
+    decide_rule,
+    define_rule,
+    import_enrolment,
+    run_rule,
+    submit_rule,
+)
 from onesheet.services.users import add_user
 from onesheet.store.schema import table
 from onesheet.web.app import create_app
 from tests.integration.helpers import COUNTY, seed_small
-from tests.integration.test_eligibility import DEPT, MONTH, _approved
+from tests.integration.test_eligibility import (
+    DAY,
+    DEPT,
+    MONTH,
+    REVIEWER,
+    RULE,
+    _age,
+    _amount,
+    _approved,
+    _eligible,
+    _people,
+)
 
 RULE_KEY = "gaoling_jintie"
 FIELDS = {"person.name", "person.id_number", "person.birth_date", "person.death_date"}
@@ -131,3 +151,54 @@ def test_api_and_run_page_audit_exactly_the_people_they_return(store: Store) -> 
     event, named = _events(store, "eligibility.read")[-1]
     assert shown and named == shown and f"run={run_id}" in event["detail"]
     assert event["actor"] == "mz"
+
+
+# ----------------------------------------- the people judged one by one, list by list
+def _approve(store: Store, spec: dict) -> None:  # type: ignore[type-arg]
+    row = define_rule(store, DEPT, spec)
+    submit_rule(store, DEPT, row.id)
+    decide_rule(store, REVIEWER, row.id, approve=True, reason="测试")
+
+
+def _listed(result) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    return {k: sorted(e.entity_id for e in v) for k, v in result.lists.items()}
+
+
+def test_excluded_tierless_and_stale_rules_match_independent_computation(store: Store) -> None:
+    """The people the deciding statement's answer alone does not settle — paid by a benefit
+    the rule excludes, in no tier, every one of a rule with staleness limits — are judged
+    one by one; each list still equals plain Python over the sheet."""
+    seed_small(store, people=600)
+    _approved(store)
+    people = _people(store)
+    eligible = sorted(i for i, p in people.items() if _eligible(p))
+    assert len(eligible) >= 8, "the seeded county needs people aged 80+"
+    other = eligible[:2]  # already paid by 高龄津贴
+    import_enrolment(
+        store, DEPT, RULE_KEY, [{"id_number": people[i]["id_number"]} for i in other],
+        since=date(2025, 1, 1),
+    )  # fmt: skip
+    empty = {"new": [], "kept": [], "dropped": [], "unknown": []}
+
+    _approve(store, {**RULE, "key": "excluding", "excludes": [RULE_KEY]})
+    got = _listed(run_rule(store, DEPT, "excluding", COUNTY, MONTH))
+    assert got == {**empty, "new": sorted(set(eligible) - set(other))}
+
+    # one tier, 80-89: the older ones are in no tier, so nothing is paid them
+    young = [i for i in eligible if _age(people[i]["birth_date"], DAY) < 90]
+    assert young and len(young) < len(eligible), "the seed needs people aged 90+ too"
+    _approve(store, {**RULE, "key": "tier_80s", "tiers": RULE["tiers"][:1]})
+    result = run_rule(store, DEPT, "tier_80s", COUNTY, MONTH)
+    assert _listed(result) == {**empty, "new": young}
+    assert result.amount == Decimal("100") * len(young)
+    assert {e.tier for e in result.lists["new"]} == {"80-89岁"}
+
+    # staleness limits nobody exceeds: every one judged from the log, the same lists
+    _approve(
+        store,
+        {**RULE, "key": "stale_limits", "stale_after_days": {"person.residence_status": 36500}},
+    )
+    result = run_rule(store, DEPT, "stale_limits", COUNTY, MONTH)
+    assert _listed(result) == {**empty, "new": eligible}
+    assert result.amount == sum((_amount(people[i]) for i in eligible), Decimal("0"))
+    assert all(e.reason for e in result.lists["new"])  # judged in the run: explained there
