@@ -5,21 +5,12 @@ from __future__ import annotations
 import csv
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from onesheet.cli.main import app
 from onesheet.domain.values.idnumber import parse_id_number
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli(database_url):
-    def run(*args: str):
-        return runner.invoke(app, ["--database-url", database_url, *args])
-
-    return run
 
 
 def test_seed_export_rebuild_and_refused_correction(cli, tmp_path):

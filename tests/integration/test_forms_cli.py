@@ -5,21 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
-from onesheet.cli.main import app
-
 FILES = Path(__file__).resolve().parents[1] / "forms" / "files"
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(database_url):
-    def run(*args: str):
-        return runner.invoke(app, ["--database-url", database_url, *args])
-
-    return run
 
 
 def test_import_map_submit_review_decide(cli, tmp_path):

@@ -5,24 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from typer.testing import CliRunner
 
-from onesheet.cli.main import app
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import org_tree
 from onesheet.services.reference import list_orgs
 from tests.integration.dayone_files import division_rows, write_divisions, write_grids
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(database_url):
-    def run(*args: str):
-        return runner.invoke(app, ["--database-url", database_url, *args])
-
-    return run
 
 
 def _units(store):
