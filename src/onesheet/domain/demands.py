@@ -256,13 +256,7 @@ class Review:
                 "minutes_per_village": self.minutes,
                 "hours_per_year": self.hours_per_year,
             },
-            "matter": {
-                "code": self.matter.matter,
-                "verdict": self.matter.code,
-                "list": self.matter.item.list_kind if self.matter.item else None,
-                "item": self.matter.item.item if self.matter.item else None,
-                "message_zh": self.matter.message_zh,
-            },
+            "matter": self.matter.to_json(english=False),
             "overlaps": [asdict(o) for o in self.overlaps],
             "held_fields": self.held_fields,
             "suggestion": self.suggestion,
@@ -306,33 +300,24 @@ def find_overlaps(
             months = sorted(_months(demand) & _months(other))
             if not months:
                 continue
-            out.append(
-                Overlap(
-                    other.id,
-                    other.title,
-                    other.department,
-                    other.kind,
-                    other.status,
-                    len(shared_villages),
-                    shared,
-                    months,
-                    "joint",
-                )
-            )
+            how = "joint"
         elif other.status == "approved":
-            out.append(
-                Overlap(
-                    other.id,
-                    other.title,
-                    other.department,
-                    other.kind,
-                    other.status,
-                    len(shared_villages),
-                    shared,
-                    [],
-                    "merge",
-                )
+            months, how = [], "merge"
+        else:
+            continue
+        out.append(
+            Overlap(
+                other.id,
+                other.title,
+                other.department,
+                other.kind,
+                other.status,
+                len(shared_villages),
+                shared,
+                months,
+                how,
             )
+        )
     # an approved partner first, then the one sharing most villages
     return sorted(out, key=lambda o: (o.status != "approved", -o.villages_shared, o.demand_id))
 

@@ -62,6 +62,20 @@ class MatterVerdict:
     message_zh: str
     message_en: str
 
+    def to_json(self, *, english: bool = True) -> dict[str, str | None]:
+        """The verdict as a review's JSON shows it: the gate's review in both languages,
+        a demand's review (read by Chinese pages only) without ``message_en``."""
+        out = {
+            "code": self.matter,
+            "verdict": self.code,
+            "list": self.item.list_kind if self.item else None,
+            "item": self.item.item if self.item else None,
+            "message_zh": self.message_zh,
+        }
+        if english:
+            out["message_en"] = self.message_en
+        return out
+
 
 def parse_lists(text: str, filename: str = "responsibility_lists.csv") -> list[Item]:
     """Items from CSV text (``code,list,category,item,source``; ``code`` optional).
