@@ -62,6 +62,11 @@ def status_of(code: str) -> int:
     return entry.status if entry else DEFAULT_STATUS
 
 
+# how ``Finding.where`` names the file, row, column and field, in that order
+_WHERE_ZH = ("文件 {}", "第 {} 行", "{} 列", "字段 {}")
+_WHERE_EN = ("file {}", "row {}", "column {}", "field {}")
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem and where it is."""
@@ -76,26 +81,11 @@ class Finding:
 
     def where(self, lang: str = "zh") -> str:
         """'文件 x.csv 第 3 行 C 列' / 'file x.csv row 3 column C' (only the parts known)."""
-        parts = []
-        if lang == "zh":
-            if self.file:
-                parts.append(f"文件 {self.file}")
-            if self.row is not None:
-                parts.append(f"第 {self.row} 行")
-            if self.column:
-                parts.append(f"{self.column} 列")
-            if self.field:
-                parts.append(f"字段 {self.field}")
-            return " ".join(parts)
-        if self.file:
-            parts.append(f"file {self.file}")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column {self.column}")
-        if self.field:
-            parts.append(f"field {self.field}")
-        return " ".join(parts)
+        labels = _WHERE_ZH if lang == "zh" else _WHERE_EN
+        known = (self.file, self.row, self.column, self.field)  # row 0 is a row; "" is not
+        return " ".join(
+            label.format(v) for label, v in zip(labels, known, strict=True) if v not in (None, "")
+        )
 
     def message(self, lang: str = "zh") -> str:
         where = self.where(lang)
