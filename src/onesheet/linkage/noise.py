@@ -49,6 +49,15 @@ class Export:
     rows: list[list[object]] = field(default_factory=list)
     truth: list[int | None] = field(default_factory=list)
 
+    def shuffled(self, rng: random.Random) -> Export:
+        """The rows in a random order, each keeping its truth: an export that listed the
+        county's residents first and the newcomers last would give the answer away."""
+        order = list(range(len(self.rows)))
+        rng.shuffle(order)
+        self.rows = [self.rows[i] for i in order]
+        self.truth = [self.truth[i] for i in order]
+        return self
+
 
 @cache
 def _chars() -> tuple[str, ...]:
@@ -192,11 +201,7 @@ def make_export(
     for n in range(int(len(out.rows) * r.outsiders)):
         out.rows.append(_noisy_row(_outsider(county, rng, n), NoiseRates(id_missing=0), rng))
         out.truth.append(None)
-    order = list(range(len(out.rows)))
-    rng.shuffle(order)
-    out.rows = [out.rows[i] for i in order]
-    out.truth = [out.truth[i] for i in order]
-    return out
+    return out.shuffled(rng)
 
 
 @dataclass(frozen=True)
@@ -247,11 +252,7 @@ def make_keyless_export(
             row[4] = None
         out.rows.append(row)
         out.truth.append(truth)
-    order = list(range(len(out.rows)))
-    rng.shuffle(order)
-    out.rows = [out.rows[i] for i in order]
-    out.truth = [out.truth[i] for i in order]
-    return out
+    return out.shuffled(rng)
 
 
 ENTERPRISE_HEADINGS = ("企业名称", "统一社会信用代码", "法定代表人", "经营地址")
@@ -297,8 +298,4 @@ def make_enterprise_export(
         name = f"外县新设{n}号{rng.choice(('商贸', '科技', '建材'))}有限公司"
         out.rows.append([name, make_uscc(body), "某某", "外县某镇某村1号"])
         out.truth.append(None)
-    order = list(range(len(out.rows)))
-    rng.shuffle(order)
-    out.rows = [out.rows[i] for i in order]
-    out.truth = [out.truth[i] for i in order]
-    return out
+    return out.shuffled(rng)
