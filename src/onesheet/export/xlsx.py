@@ -135,6 +135,14 @@ def _render(
     return data.rows, missing.count
 
 
+def _compact_merges(ws: Worksheet) -> None:
+    """Swap XlsxWriter's merge list for the compact array before any range is recorded;
+    fail loudly, not silently grow, when a new XlsxWriter no longer keeps that list."""
+    if not isinstance(getattr(ws, "merge", None), list):
+        raise RuntimeError("XlsxWriter's Worksheet.merge list is gone: check record_merge")
+    ws.merge = CompactMerges(ws.merge)
+
+
 def _write_top(
     ws: Worksheet,
     spec: TemplateSpec,
@@ -145,9 +153,7 @@ def _write_top(
     fmts: SheetFormats,
 ) -> int:
     """Column widths, title, unit/date line and heading block; returns the first data row."""
-    if not isinstance(getattr(ws, "merge", None), list):
-        raise RuntimeError("XlsxWriter's Worksheet.merge list is gone: check record_merge")
-    ws.merge = CompactMerges(ws.merge)
+    _compact_merges(ws)
     last = len(spec.columns) - 1
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
@@ -230,9 +236,7 @@ def _write_kept_top(
     fmts: SheetFormats,
 ) -> int:
     """The original's rows above the data, where they were; returns the first data row."""
-    if not isinstance(getattr(ws, "merge", None), list):
-        raise RuntimeError("XlsxWriter's Worksheet.merge list is gone: check record_merge")
-    ws.merge = CompactMerges(ws.merge)
+    _compact_merges(ws)
     layout = spec.layout
     for c, (width, col) in enumerate(zip(widths, spec.columns, strict=True)):
         if col.width:  # the original's stored width: the same pixels, not 0.71 more
