@@ -27,6 +27,7 @@ from pathlib import Path
 import python_calamine as pc
 
 from onesheet.domain.findings import Finding, InvalidInput
+from onesheet.domain.template_spec import column_letter
 from onesheet.ingest import containers
 
 Cell = str | float | int | dt.date | dt.datetime | None
@@ -284,7 +285,7 @@ def _trim_stray_columns(cells: list[list[Cell]]) -> tuple[list[list[Cell]], list
         if filled[c]:
             if last >= 0 and gap >= _STRAY_GAP and sum(filled[c:]) <= _STRAY_MAX:
                 stray = [
-                    f"{_letter(cc)}{r + 1}"
+                    f"{column_letter(cc)}{r + 1}"
                     for r, row in enumerate(cells)
                     for cc in range(c, width)
                     if row[cc] is not None
@@ -295,15 +296,6 @@ def _trim_stray_columns(cells: list[list[Cell]]) -> tuple[list[list[Cell]], list
         else:
             gap += 1
     return cells, []
-
-
-def _letter(col: int) -> str:
-    out = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 _INSTRUCTION_NAME = re.compile(
