@@ -100,20 +100,24 @@ def _run(args: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{Path(args[0]).name} 失败：" + " / ".join(tail))
 
 
+def _sqlite_copy(src: sqlite3.Connection, dst: sqlite3.Connection) -> None:
+    """Copy one SQLite database into another with the online backup API, 4096 pages a
+    step (backup and restore copy alike); both connections are closed whatever happens."""
+    try:
+        with dst:
+            src.backup(dst, pages=4096)
+    finally:
+        dst.close()
+        src.close()
+
+
 def backup(engine: Engine, out: Path) -> None:
     """Copy the whole database to ``out`` (written to a temp name, renamed when complete)."""
     tmp = out.with_name(out.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:
         if backend(engine) == "sqlite":
-            src = sqlite3.connect(_sqlite_path(engine))
-            dst = sqlite3.connect(tmp)
-            try:
-                with dst:
-                    src.backup(dst, pages=4096)
-            finally:
-                dst.close()
-                src.close()
+            _sqlite_copy(sqlite3.connect(_sqlite_path(engine)), sqlite3.connect(tmp))
         else:
             env, db = _pg_env(engine)
             _run([pg_bin("pg_dump"), "--format=custom", "--no-owner", "-f", str(tmp), db], env)
@@ -140,14 +144,10 @@ def restore(engine: Engine, source: Path, *, replace: bool = False) -> None:
         )
     engine.dispose()
     if target == "sqlite":
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dst = sqlite3.connect(_sqlite_path(engine))
-        try:
-            with dst:
-                src.backup(dst, pages=4096)
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy(
+            sqlite3.connect(f"file:{source}?mode=ro", uri=True),
+            sqlite3.connect(_sqlite_path(engine)),
+        )
         return
     env, db = _pg_env(engine)
     args = [pg_bin("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "-d", db]
