@@ -217,43 +217,37 @@ def search_people(store: Store, actor: Actor, query: str, *, limit: int = 20) ->
     if not q:
         return []
     id_text = _id_query(q)
-    if id_text is None:
+
+    def hits(
+        where: PersonWhere, detail: str = f"q={q[:40]}", rationed: bool = False
+    ) -> list[PersonHit]:
+        # every search answers the same columns under the same audit action
         return _person_hits(
             store,
             actor,
-            PersonWhere(name_prefix=q),
+            where,
             limit=limit,
             action="sheet.search",
             fields=["person.name", "person.id_number"],
-            detail=f"q={q[:40]}",
+            detail=detail,
+            before=ration_id_lookups if rationed else None,
         )
+
+    if id_text is None:
+        return hits(PersonWhere(name_prefix=q))
     vis = field_visibility(actor, store.dictionary.fields["person.id_number"], store.grants)
     if vis == "hidden":
         return []
     number = full_id_number(id_text)
     if vis == "full":
         whole = number or (id_text if len(id_text) == 18 else None)
-        cond = PersonWhere(id_number=whole) if whole else PersonWhere(id_prefix=id_text)
-        return _person_hits(
-            store,
-            actor,
-            cond,
-            limit=limit,
-            action="sheet.search",
-            fields=["person.name", "person.id_number"],
-            detail=f"q={q[:40]}",
-        )
+        return hits(PersonWhere(id_number=whole) if whole else PersonWhere(id_prefix=id_text))
     if number is None:
         return []  # a prefix or an invalid number: nothing is read, nothing is answered
-    return _person_hits(
-        store,
-        actor,
+    return hits(
         PersonWhere(id_number=number),
-        limit=limit,
-        action="sheet.search",
-        fields=["person.name", "person.id_number"],
-        detail=f"{ID_LOOKUP_DETAIL} q={number}",
-        before=ration_id_lookups,
+        f"{ID_LOOKUP_DETAIL} q={number}",
+        rationed=True,
     )
 
 
