@@ -67,29 +67,11 @@ def test_reference_commands(cli, tmp_path):
     pw = tmp_path / "pw.txt"
     pw.write_text("s3cret-pass\n", encoding="utf-8")
     village = next(o for o in orgs if o["level"] == "village")
-    ok = cli(
-        "users",
-        "add",
-        "wang",
-        "--role",
-        "village",
-        "--org",
-        village["code"],
-        "--password-file",
-        str(pw),
-    )
+    add_wang = ("users", "add", "wang", "--role", "village", "--org", village["code"],
+                "--password-file", str(pw))  # fmt: skip
+    ok = cli(*add_wang)
     assert ok.exit_code == 0, ok.output
-    again = cli(
-        "users",
-        "add",
-        "wang",
-        "--role",
-        "village",
-        "--org",
-        village["code"],
-        "--password-file",
-        str(pw),
-    )
+    again = cli(*add_wang)
     assert again.exit_code == 2 and "已存在" in again.output
     bad_role = cli(
         "users",

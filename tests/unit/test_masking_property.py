@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import combinations
 
@@ -62,20 +63,22 @@ def _old_mask_id_number(value: str) -> str:
 
 
 # ------------------------------------------------------------------------------ enumeration
+@dataclass(frozen=True)
+class Facts:
+    """What a masked viewer sees beside the number: birth date, age on a day, sex."""
+
+    birth: date | None = None
+    age: int | None = None
+    as_of: date | None = None
+    sex: str | None = None
+
+
 def _fits(masked: str, start: int, text: str) -> bool:
     """Whether ``text`` agrees with every visible character of ``masked`` from ``start``."""
     return all(m in ("*", c) for m, c in zip(masked[start : start + len(text)], text, strict=True))
 
 
-def _birth_pool(
-    masked: str,
-    start: int,
-    width: int,
-    pool: list[date],
-    birth: date | None,
-    age: int | None,
-    as_of: date | None,
-) -> list[date]:
+def _birth_pool(masked: str, start: int, width: int, pool: list[date], facts: Facts) -> list[date]:
     """Birth dates consistent with the mask's date characters and the visible facts."""
     fmt = "%Y%m%d" if width == 8 else "%y%m%d"
     shown = masked[start : start + width]
@@ -90,30 +93,22 @@ def _birth_pool(
         for year in years:
             with contextlib.suppress(ValueError):
                 pool.append(date(year, int(parts[1]), int(parts[2])))
-    elif birth is not None:
-        pool = [birth]
-    if birth is not None:
-        pool = [d for d in pool if d == birth]
-    if age is not None:
-        assert as_of is not None
-        pool = [d for d in pool if age_on(d, as_of) == age]
+    elif facts.birth is not None:
+        pool = [facts.birth]
+    if facts.birth is not None:
+        pool = [d for d in pool if d == facts.birth]
+    if facts.age is not None:
+        assert facts.as_of is not None
+        pool = [d for d in pool if age_on(d, facts.as_of) == facts.age]
     return [d for d in pool if _fits(masked, start, d.strftime(fmt))]
 
 
-def candidates_18(
-    masked: str,
-    area: str,
-    *,
-    birth: date | None = None,
-    age: int | None = None,
-    as_of: date | None = None,
-    sex: str | None = None,
-) -> Iterator[str]:
+def candidates_18(masked: str, area: str, facts: Facts = Facts()) -> Iterator[str]:
     """Every valid 18-character number fitting ``masked`` and the visible facts."""
     if len(masked) != 18 or not _fits(masked, 0, area):
         return
-    seqs = [s for s in _sequences(sex) if _fits(masked, 14, s)]
-    for d in _birth_pool(masked, 6, 8, DATES_18, birth, age, as_of):
+    seqs = [s for s in _sequences(facts.sex) if _fits(masked, 14, s)]
+    for d in _birth_pool(masked, 6, 8, DATES_18, facts):
         prefix = area + d.strftime("%Y%m%d")
         for s in seqs:
             body = prefix + s
@@ -122,20 +117,12 @@ def candidates_18(
                 yield body + check
 
 
-def candidates_15(
-    masked: str,
-    area: str,
-    *,
-    birth: date | None = None,
-    age: int | None = None,
-    as_of: date | None = None,
-    sex: str | None = None,
-) -> Iterator[str]:
+def candidates_15(masked: str, area: str, facts: Facts = Facts()) -> Iterator[str]:
     """Every legacy 15-digit number fitting ``masked`` and the visible facts."""
     if len(masked) != 15 or not _fits(masked, 0, area):
         return
-    seqs = [s for s in _sequences(sex) if _fits(masked, 12, s)]
-    for d in _birth_pool(masked, 6, 6, DATES_15, birth, age, as_of):
+    seqs = [s for s in _sequences(facts.sex) if _fits(masked, 12, s)]
+    for d in _birth_pool(masked, 6, 6, DATES_15, facts):
         prefix = area + d.strftime("%y%m%d")
         for s in seqs:
             if (s >= "996") == (d.year < 1900):  # the century the number implies
@@ -148,17 +135,15 @@ def _sequences(sex: str | None) -> list[str]:
     return every if sex is None else [s for s in every if sex_code_of("0" * 14 + s) == sex]
 
 
-def _facts(number18: str, as_of: date, shown: frozenset[str]) -> dict[str, object]:
+def _facts(number18: str, as_of: date, shown: frozenset[str]) -> Facts:
     """The visible facts in ``shown`` about the holder of ``number18``."""
     birth = birth_date_of(number18)
-    out: dict[str, object] = {}
-    if "birth" in shown:
-        out["birth"] = birth
-    if "age" in shown:
-        out["age"], out["as_of"] = age_on(birth, as_of), as_of
-    if "sex" in shown:
-        out["sex"] = sex_code_of(number18)
-    return out
+    return Facts(
+        birth=birth if "birth" in shown else None,
+        age=age_on(birth, as_of) if "age" in shown else None,
+        as_of=as_of if "age" in shown else None,
+        sex=sex_code_of(number18) if "sex" in shown else None,
+    )
 
 
 def _count(found: Iterator[str], truth: str) -> int:
@@ -196,7 +181,7 @@ def test_masked_id_leaves_many_candidates(number: str, days: int) -> None:
     assert masked != number and len(masked) == 18
     for shown in ALL_FACT_SETS:
         facts = _facts(number, as_of, shown)
-        left = _count(candidates_18(masked, number[:6], **facts), number)  # type: ignore[arg-type]
+        left = _count(candidates_18(masked, number[:6], facts), number)
         assert left >= MIN_CANDIDATES, (masked, sorted(shown), left)
 
 
@@ -208,7 +193,7 @@ def test_the_rule_leaves_exactly_500_with_sex_known(number: str) -> None:
     masked = masking.mask_id_number(number)
     assert masked == number[:14] + "****"
     everything = _facts(number, AS_OF_LATEST, frozenset(FACTS))
-    assert _count(candidates_18(masked, number[:6], **everything), number) == 500  # type: ignore[arg-type]
+    assert _count(candidates_18(masked, number[:6], everything), number) == 500
     assert _count(candidates_18(masked, number[:6]), number) == 1000
 
 
@@ -221,7 +206,7 @@ def test_masked_legacy_15_digit_id_leaves_many_candidates(number: str, days: int
     assert masked == number[:12] + "***"
     for shown in ALL_FACT_SETS:
         facts = _facts(convert_15_to_18(number), as_of, shown)
-        left = _count(candidates_15(masked, number[:6], **facts), number)  # type: ignore[arg-type]
+        left = _count(candidates_15(masked, number[:6], facts), number)
         assert left >= MIN_CANDIDATES, (masked, sorted(shown), left)
         if shown == frozenset(FACTS):
             assert left == 498  # 996 sequences of a 19yy birth, half of the visible sex
@@ -239,7 +224,7 @@ def test_masked_certificate_and_masked_id_together(number: str, tail: str, days:
     as_of = min(birth + timedelta(days=days), AS_OF_LATEST)
     for shown in ALL_FACT_SETS:
         facts = _facts(number, as_of, shown)
-        left = _count(candidates_18(union, number[:6], **facts), number)  # type: ignore[arg-type]
+        left = _count(candidates_18(union, number[:6], facts), number)
         assert left >= MIN_CANDIDATES, (union, cert, sorted(shown), left)
     # the ID number written alone in an account-masked field shows none of its hidden part
     assert masking.mask_account(number)[14:] == "****"
@@ -251,7 +236,7 @@ def test_the_old_rule_gave_every_number_back(number: str) -> None:
     """The replaced rule with the birth date beside it: exactly one candidate, the number."""
     old = _old_mask_id_number(number)
     birth = parse_id_number(number, today=AS_OF_LATEST).birth_date
-    assert list(candidates_18(old, number[:6], birth=birth)) == [number]
+    assert list(candidates_18(old, number[:6], Facts(birth=birth))) == [number]
 
 
 def test_legacy_numbers_of_centenarians_born_before_1900() -> None:
@@ -265,8 +250,8 @@ def test_legacy_numbers_of_centenarians_born_before_1900() -> None:
     assert number.startswith("33052318990101")
     masked = masking.mask_id_number(number)
     everything = _facts(number, AS_OF_LATEST, frozenset(FACTS))
-    assert _count(candidates_18(masked, number[:6], **everything), number) == 500  # type: ignore[arg-type]
-    assert _count(candidates_15("330523990101***", "330523", **everything), legacy) == 2  # type: ignore[arg-type]
+    assert _count(candidates_18(masked, number[:6], everything), number) == 500
+    assert _count(candidates_15("330523990101***", "330523", everything), legacy) == 2
 
 
 def _not_an_id(text: str) -> bool:
