@@ -20,22 +20,30 @@ import argparse
 import importlib
 import json
 import platform
-import re
 import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).parents[1]))  # the forms live under tests/forms
+sys.path.insert(0, str(Path(__file__).parents[1]))  # the forms and the round live under tests/
 
-from onesheet.domain.access import CLI_ADMIN, Actor
+from tests.integration.sheet_round import (
+    COUNTY,
+    COUNTY_STAFF,
+    WHEN,
+    bring_in,
+    fill_everything,
+)
+from tests.scratch_db import create_database
+
+from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.report_columns import plan_roster
 from onesheet.domain.report_filters import check_filter
-from onesheet.services import county_fields, forms, gate, reports, setup, tasks
+from onesheet.services import forms, reports, setup
 from onesheet.services.base import Store
 from onesheet.services.seed import seed_county
 from onesheet.store.engine import make_engine
@@ -43,60 +51,6 @@ from onesheet.store.report_query import roster_select, sources_for, stream_rows
 from onesheet.store.schema import table
 
 RESULTS = Path(__file__).parent / "results" / "burden.json"
-COUNTY = "330523"
-WHEN = date(2026, 11, 20)
-STEWARD = Actor("steward", "steward", COUNTY)
-REVIEWER = Actor("rev", "reviewer", COUNTY)
-COUNTY_STAFF = Actor("xian", "admin", COUNTY)
-
-
-def _core(heading: str) -> str:
-    return re.sub(r"[（(][^）)]*[）)]", "", heading).strip()
-
-
-def bring_in(store: Store, form, xlsx) -> str:  # type: ignore[no-untyped-def]
-    clerk = Actor(f"{form.department}-clerk", "department", COUNTY, form.department)
-    result = forms.import_form(
-        store, clerk, xlsx(form), department=form.department, filename=f"{form.name}.xlsx"
-    )
-    tid = result.template.id
-    for col in result.contract["columns"]:  # type: ignore[union-attr]
-        if col["status"] == "uncertain" and col["heading"] in form.headings:
-            forms.create_field(
-                store, clerk, tid, column=col["letter"], label_zh=_core(col["heading"]),
-                value_type="text",
-            )  # fmt: skip
-    for p in county_fields.proposals(store, STEWARD, tid):
-        if p.definition is None or p.definition.status == "confirmed":
-            county_fields.confirm(store, STEWARD, p.key, template_id=tid)
-    forms.submit(store, clerk, tid)
-    gate.approve(store, REVIEWER, tid, reason="清单内事项")
-    return tid
-
-
-def answer(inp: tasks.TaskInput) -> str:
-    if inp.choices:
-        return inp.choices[-1][0]
-    return {"date": "2026-03-01", "tel": "13905720000", "number": "3"}.get(inp.kind, "某某")
-
-
-def fill_everything(store: Store) -> Counter[tuple[int, str]]:
-    typed: Counter[tuple[int, str]] = Counter()
-    while True:  # the task list shows at most 200 tasks, open first: list until none is open
-        open_ = [t for t in tasks.list_tasks(store, COUNTY_STAFF) if t.status == "open"]
-        if not open_:
-            return typed
-        for summary in open_:
-            cadre = Actor(f"cadre-{summary.org_code}", "village", summary.org_code)
-            while True:
-                page = tasks.task_page(store, cadre, summary.id, 1, per_page=500)
-                values = {
-                    (e.entity_id, i.field_key): answer(i) for e in page.entities for i in e.inputs
-                }
-                if not values:
-                    break
-                tasks.fill_task(store, cadre, summary.id, values, page.task.version)
-                typed.update(values.keys())
 
 
 def run_all(store: Store, ids: list[str], out_dir: Path) -> tuple[int, int, dict[str, float]]:
@@ -145,11 +99,7 @@ def database(backend: str, work: Path) -> tuple[str, object]:
 
     cluster = Cluster()
     cluster.start()
-    admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('CREATE DATABASE "burden"'))
-    admin.dispose()
-    return cluster.url.rsplit("/", 1)[0] + "/burden", cluster
+    return create_database(cluster.url, "burden"), cluster
 
 
 def main() -> None:
@@ -170,11 +120,13 @@ def main() -> None:
             seed_county(store, CLI_ADMIN, COUNTY, people=args.people, seed=1, today=WHEN)
             seeded = time.perf_counter() - t0
             t0 = time.perf_counter()
-            ids = [bring_in(store, f, module.xlsx) for f in module.FORMS]
+            ids = [
+                bring_in(store, f, module.xlsx, approve_reason="清单内事项") for f in module.FORMS
+            ]
             gate_seconds = time.perf_counter() - t0
             before = run_all(store, ids, work)
             t0 = time.perf_counter()
-            typed = fill_everything(store)
+            typed = fill_everything(store, per_page=500)
             fill_seconds = time.perf_counter() - t0
             after = run_all(store, ids, work)
             floors = {tid: floor(store, tid, work / f"floor-{tid}.xlsx") for tid in ids}

@@ -12,82 +12,35 @@ later ask nothing the sheet already holds. ``sheet rebuild --check`` agrees with
 from __future__ import annotations
 
 import io
-import re
 from collections import Counter
-from datetime import date
 
 from sqlalchemy import func, select
 
-from onesheet.domain.access import Actor
-from onesheet.services import county_fields, forms, gate, ledger, reports, tasks
+from onesheet.services import county_fields, ledger, reports
 from onesheet.services.base import Store
 from onesheet.store import county_fields as store_fields
 from onesheet.store.rebuild import rebuild
 from onesheet.store.schema import table
 from tests.forms.forms_county_fields import FORMS, TRUTH, LegacyForm, xlsx
+from tests.integration import sheet_round
 from tests.integration.helpers import COUNTY, seed_small
+from tests.integration.sheet_round import (
+    COUNTY_STAFF,
+    STEWARD,
+    WHEN,
+    core,
+    fill_everything,
+)
 
-STEWARD = Actor("steward", "steward", COUNTY)
-REVIEWER = Actor("rev", "reviewer", COUNTY)
-COUNTY_STAFF = Actor("xian", "admin", COUNTY)
-WHEN = date(2026, 11, 20)
 LATER = ("youdaizheng", "tekun_zoufang")  # forms that reuse fields of earlier ones
 
 
-def department(form: LegacyForm) -> Actor:
-    return Actor(f"{form.department}-clerk", "department", COUNTY, form.department)
-
-
-def _core(heading: str) -> str:
-    return re.sub(r"[（(][^）)]*[）)]", "", heading).strip()
-
-
 def bring_in(store: Store, form: LegacyForm) -> str:
-    """Import, resolve uncertain columns (新建字段), confirm new fields, submit, approve."""
-    clerk = department(form)
-    result = forms.import_form(
-        store, clerk, xlsx(form), department=form.department, filename=f"{form.name}.xlsx"
+    """Import, resolve uncertain columns, confirm new fields, submit, approve (see
+    ``sheet_round.bring_in``), with the reasons a steward and a reviewer would give."""
+    return sheet_round.bring_in(
+        store, form, xlsx, confirm_reason="按表格样例确认", approve_reason="村级事项清单内，准入"
     )
-    tid = result.template.id
-    for col in result.contract["columns"]:  # type: ignore[union-attr]
-        if col["status"] == "uncertain" and col["heading"] in form.headings:
-            forms.create_field(
-                store, clerk, tid, column=col["letter"], label_zh=_core(col["heading"]),
-                value_type="text",
-            )  # fmt: skip
-    for p in county_fields.proposals(store, STEWARD, tid):
-        if p.definition is None or p.definition.status == "confirmed":
-            county_fields.confirm(store, STEWARD, p.key, template_id=tid, reason="按表格样例确认")
-    forms.submit(store, clerk, tid)
-    gate.approve(store, REVIEWER, tid, reason="村级事项清单内，准入")
-    return tid
-
-
-def answer(inp: tasks.TaskInput) -> str:
-    """What a cadre types for one asked value."""
-    if inp.choices:
-        return inp.choices[-1][0]
-    return {"date": "2026-03-01", "tel": "13905720000", "number": "3"}.get(inp.kind, "某某")
-
-
-def fill_everything(store: Store) -> Counter[tuple[int, str]]:
-    """Every open task, page by page, as the village's own cadre; returns what was typed."""
-    typed: Counter[tuple[int, str]] = Counter()
-    while True:  # the task list shows at most 200 tasks, open first: list until none is open
-        open_ = [t for t in tasks.list_tasks(store, COUNTY_STAFF) if t.status == "open"]
-        if not open_:
-            return typed
-        for summary in open_:
-            cadre = Actor(f"cadre-{summary.org_code}", "village", summary.org_code)
-            while True:
-                page = tasks.task_page(store, cadre, summary.id, 1)
-                values = {
-                    (e.entity_id, i.field_key): answer(i) for e in page.entities for i in e.inputs
-                }
-                if not values:
-                    break
-                tasks.fill_task(store, cadre, summary.id, values, page.task.version)
-                typed.update(values.keys())
 
 
 def run_all(store: Store, template_ids: list[str]) -> tuple[int, int]:
@@ -115,7 +68,7 @@ def test_forms_teach_the_sheet_and_one_round_fills_their_reports(store):
     active = {c.definition.label_zh: c.definition for c in listed}
     assert len(active) >= 20 and all(d.status == "active" for d in active.values())
     for heading, want in TRUTH.items():
-        d = active[_core(heading)] if _core(heading) in active else active[heading]
+        d = active[core(heading)] if core(heading) in active else active[heading]
         kind, codes = (want, None) if isinstance(want, str) else want
         assert d.type == kind, (heading, d)
         if codes:
