@@ -597,7 +597,7 @@ def run_rule(
         run_id = es.insert_run(conn, _run_row(county, row, org_code, month, actor, now))
         # the database decides and lists every person the conditions select
         roster_rule = rule_key if roster else None
-        seen = es.decide_into_run(
+        seen, groups = es.decide_into_run(
             conn, run_id, rule, county, org_code, day, roster_rule=roster_rule
         )
         judged_ids = _to_judge(conn, run_id, rule, county, roster, conflicted)
@@ -608,7 +608,8 @@ def run_rule(
         judged: dict[str, list[Entry]] = {k: [] for k in LISTS}
         values_read = 0
         if judged_ids:
-            es.delete_items(conn, run_id, judged_ids)
+            for taken in es.delete_items(conn, run_id, judged_ids):
+                groups.append((*taken, -1))
             values_read = _judge_one_by_one(
                 conn, store, judge, row, keys, judged_ids, roster, conflicted, judged
             )
@@ -619,7 +620,7 @@ def run_rule(
         )
         tiers = {t.label: (t, i) for i, (t, _) in enumerate(rule.tiers)}
         _, reads = _tier_reads(rule)
-        for which, label, n in es.item_groups(conn, run_id):
+        for which, label, n in groups:
             tier, index = tiers.get(label, (None, -1)) if label is not None else (None, -1)
             listed[which] += n
             values_read += n * reads[index]

@@ -486,7 +486,7 @@ def decide_into_run(
     day: date,
     *,
     roster_rule: str | None,
-) -> int:
+) -> tuple[int, list[tuple[str, str | None, int]]]:
     """Decide the run in the database and store every person it selects as an item, without
     a row coming to Python: each live person of the subtree the conditions select, listed
     ``kept`` when on the active roster of ``roster_rule`` in the subtree (None: the roster
@@ -500,7 +500,8 @@ def decide_into_run(
     items are copied from it inside the server. Returns the newest observation id the
     deciding snapshot held (read in the same statement on PostgreSQL, whose statements
     each take their own snapshot; in the same transaction on SQLite): an explanation put
-    together later reads the log up to it."""
+    together later reads the log up to it; and (list, tier label, how many) of the items
+    written (``item_groups``; on PostgreSQL counted from the INSERT's own RETURNING)."""
     d = _decider(rule, day)
     main = d.src.main  # type: ignore[attr-defined]
     found = (
@@ -548,31 +549,34 @@ def decide_into_run(
     labels = {i: t.label for i, (t, _) in enumerate(rule.tiers)}
     amounts = {i: t.amount for i, (t, _) in enumerate(rule.tiers)}
     it = t(ENTRY)
-    conn.execute(
-        insert(it).from_select(
-            ["run_id", "entity_id", "list", "org_code", "tier", "amount", "reason"],
-            select(
-                literal(run_id, Integer),
-                source.c.entity_id,
-                listed,
-                source.c.org_code,
-                case(labels, value=source.c.tier, else_=None) if labels else null(),
-                case(
-                    {i: literal(a, it.c.amount.type) for i, a in amounts.items()},
-                    value=source.c.tier,
-                    else_=None,
-                )
-                if amounts
-                else null(),
-                literal(""),
-            ),
-        )
+    stmt = insert(it).from_select(
+        ["run_id", "entity_id", "list", "org_code", "tier", "amount", "reason"],
+        select(
+            literal(run_id, Integer),
+            source.c.entity_id,
+            listed,
+            source.c.org_code,
+            case(labels, value=source.c.tier, else_=None) if labels else null(),
+            case(
+                {i: literal(a, it.c.amount.type) for i, a in amounts.items()},
+                value=source.c.tier,
+                else_=None,
+            )
+            if amounts
+            else null(),
+            literal(""),
+        ),
     )
-    if is_postgres(conn):
-        seen = conn.exec_driver_sql(f"SELECT seen FROM {FOUND} LIMIT 1").scalar()
-        if seen is not None:
-            return int(seen)
-    return log_high_water(conn)
+    if not is_postgres(conn):
+        conn.execute(stmt)
+        return log_high_water(conn), item_groups(conn, run_id)
+    # the figures come back from the INSERT itself (no second pass over the items)
+    ins = stmt.returning(it.c.list, it.c.tier).cte("ins")
+    groups = _groups(
+        conn.execute(select(ins.c.list, ins.c.tier, func.count()).group_by(ins.c.list, ins.c.tier))
+    )
+    seen = conn.exec_driver_sql(f"SELECT seen FROM {FOUND} LIMIT 1").scalar()
+    return (int(seen) if seen is not None else log_high_water(conn)), groups
 
 
 def _roster_ids(county_code: str, rule_key: str, org_code: str):  # type: ignore[no-untyped-def]
@@ -628,24 +632,34 @@ def items_enrolled_in(
 def item_groups(conn: Connection, run_id: int) -> list[tuple[str, str | None, int]]:
     """(list, tier label, how many) of a run's items."""
     it = t(ENTRY)
-    return [
-        (r[0], r[1], int(r[2]))
-        for r in conn.execute(
+    return _groups(
+        conn.execute(
             select(it.c.list, it.c.tier, func.count())
             .where(it.c.run_id == run_id)
             .group_by(it.c.list, it.c.tier)
         )
-    ]
+    )
 
 
-def delete_items(conn: Connection, run_id: int, entity_ids: Iterable[int]) -> None:
-    """Take ``entity_ids`` out of a run's items (to be listed again, judged one by one)."""
+def _groups(rows) -> list[tuple[str, str | None, int]]:  # type: ignore[no-untyped-def]
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def delete_items(
+    conn: Connection, run_id: int, entity_ids: Iterable[int]
+) -> list[tuple[str, str | None]]:
+    """Take ``entity_ids`` out of a run's items (to be listed again, judged one by one);
+    returns the (list, tier label) of each item taken out."""
     it = t(ENTRY)
     ids = sorted(set(entity_ids))
+    out: list[tuple[str, str | None]] = []
     for start in range(0, len(ids), 500):
-        conn.execute(
-            delete(it).where(it.c.run_id == run_id, it.c.entity_id.in_(ids[start : start + 500]))
-        )
+        out += conn.execute(
+            delete(it)
+            .where(it.c.run_id == run_id, it.c.entity_id.in_(ids[start : start + 500]))
+            .returning(it.c.list, it.c.tier)
+        ).all()
+    return [(r[0], r[1]) for r in out]
 
 
 class Listed(NamedTuple):
