@@ -103,30 +103,33 @@ def _birth_pool(masked: str, start: int, width: int, pool: list[date], facts: Fa
     return [d for d in pool if _fits(masked, start, d.strftime(fmt))]
 
 
+def _bodies(
+    masked: str, area: str, facts: Facts, length: int, width: int, pool: list[date]
+) -> Iterator[tuple[date, str]]:
+    """(birth date, area + date + sequence) for every number of ``length`` characters (date
+    ``width`` 8: yyyymmdd, 6: yymmdd) whose first characters fit ``masked`` and the facts."""
+    if len(masked) != length or not _fits(masked, 0, area):
+        return
+    seqs = [s for s in _sequences(facts.sex) if _fits(masked, 6 + width, s)]
+    for d in _birth_pool(masked, 6, width, pool, facts):
+        prefix = area + d.strftime("%Y%m%d" if width == 8 else "%y%m%d")
+        for s in seqs:
+            yield d, prefix + s
+
+
 def candidates_18(masked: str, area: str, facts: Facts = Facts()) -> Iterator[str]:
     """Every valid 18-character number fitting ``masked`` and the visible facts."""
-    if len(masked) != 18 or not _fits(masked, 0, area):
-        return
-    seqs = [s for s in _sequences(facts.sex) if _fits(masked, 14, s)]
-    for d in _birth_pool(masked, 6, 8, DATES_18, facts):
-        prefix = area + d.strftime("%Y%m%d")
-        for s in seqs:
-            body = prefix + s
-            check = id_check_char(body)
-            if masked[17] in ("*", check):
-                yield body + check
+    for _, body in _bodies(masked, area, facts, 18, 8, DATES_18):
+        check = id_check_char(body)
+        if masked[17] in ("*", check):
+            yield body + check
 
 
 def candidates_15(masked: str, area: str, facts: Facts = Facts()) -> Iterator[str]:
     """Every legacy 15-digit number fitting ``masked`` and the visible facts."""
-    if len(masked) != 15 or not _fits(masked, 0, area):
-        return
-    seqs = [s for s in _sequences(facts.sex) if _fits(masked, 12, s)]
-    for d in _birth_pool(masked, 6, 6, DATES_15, facts):
-        prefix = area + d.strftime("%y%m%d")
-        for s in seqs:
-            if (s >= "996") == (d.year < 1900):  # the century the number implies
-                yield prefix + s
+    for d, number in _bodies(masked, area, facts, 15, 6, DATES_15):
+        if (number[12:] >= "996") == (d.year < 1900):  # the century the number implies
+            yield number
 
 
 def _sequences(sex: str | None) -> list[str]:
