@@ -156,11 +156,11 @@ def server_clock(store: Store) -> Callable[[], float]:
 
 class Stages:
     """Seconds of a run's parts on ``clock``, taken by wrapping the store calls ``run_rule``
-    makes: the deciding statement writing the items, the figures counted from them, the
-    audit event; the rest (the rule, the roster, the conflicts, the run's row, the commit)
-    is what is left of the run's time on that clock."""
+    makes: the deciding statement writing the items (with the figures counted from them),
+    the audit event; the rest (the rule, the roster, the conflicts, the run's row, the
+    commit) is what is left of the run's time on that clock."""
 
-    PARTS = (("decide_into_run", es), ("item_groups", es), ("write_event", audit))
+    PARTS = (("decide_into_run", es), ("write_event", audit))
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -328,7 +328,7 @@ def main() -> None:
             "roster costs. Wall: best of --repeat; CPU: mean of --repeat, this process plus "
             "(PostgreSQL) the server's processes; garbage collected before each timing. "
             "run_parts_seconds: median wall of the run's parts (decide_into_run: the "
-            "deciding statement with the items written; item_groups: the figures counted; "
+            "deciding statement with the items written and the figures counted; "
             "write_event: the audit event; the rest - the rule, roster, conflicts, run row "
             "and, on SQLite, the commit); run_parts_cpu_seconds: the same on this "
             "process's CPU clock (on SQLite all of the work; on PostgreSQL the client's "

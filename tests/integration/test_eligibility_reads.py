@@ -144,6 +144,19 @@ def test_api_and_run_page_audit_exactly_the_people_they_return(store: Store) -> 
     event, named = _events(store, "eligibility.read")[-1]
     assert named == returned and f"run={body['run_id']}" in event["detail"]
 
+    # a page of one list: only those people come back, and only they are named
+    paged = mz.get(
+        f"/api/eligibility/run/{RULE_KEY}",
+        params={**params, "list": "new", "offset": 1, "limit": 2},
+    ).json()
+    assert list(paged["lists"]) == ["new"] and paged["counts"] == body["counts"]
+    assert paged["lists"]["new"] == body["lists"]["new"][1:3]
+    event, named = _events(store, "eligibility.read")[-1]
+    assert named == sorted(e["entity_id"] for e in paged["lists"]["new"])
+    assert f"run={paged['run_id']}" in event["detail"] and "list=new offset=1" in event["detail"]
+    bad = mz.get(f"/api/eligibility/run/{RULE_KEY}", params={**params, "list": "all"})
+    assert bad.status_code in (400, 422)
+
     page = mz.get("/eligibility/run", params={"rule": RULE_KEY, **params})
     assert page.status_code == 200, page.text
     run_id = int(re.search(r'data-run-id="(\d+)"', page.text).group(1))  # type: ignore[union-attr]

@@ -140,12 +140,22 @@ def run(
     actor: ActorDep,
     store: StoreDep,
     format: Annotated[Literal["json", "xlsx", "csv"], Query()] = "json",
+    which: Annotated[
+        Literal["new", "kept", "dropped", "unknown"] | None, Query(alias="list")
+    ] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Any:
-    """Run the rule (records a run and an audit event, hence the same-origin check)."""
+    """Run the rule (records a run and an audit event, hence the same-origin check).
+
+    JSON: the counts and every list; with ``list`` only ``limit`` people of that list from
+    ``offset`` — only they are read, and the read's audit event names only them."""
     check_same_origin(request.state.caller, request.headers.get("sec-fetch-site"))
     if format == "json":
         result = eligibility.run_rule(store, actor, rule_key, org, month)
-        return _run_json(result)
+        if which is not None:
+            return _run_json(result, {which: result.page(which, offset, limit)})
+        return _run_json(result, result.lists)
     fd, name = tempfile.mkstemp(prefix="onesheet-eligibility-", suffix=f".{format}")
     os.close(fd)
     path = Path(name)
@@ -166,7 +176,9 @@ def run(
     )
 
 
-def _run_json(result: eligibility.RunResult) -> dict[str, object]:
+def _run_json(
+    result: eligibility.RunResult, lists: dict[str, list[eligibility.Entry]]
+) -> dict[str, object]:
     return {
         "run_id": result.run_id,
         "rule": result.rule_key,
@@ -185,7 +197,7 @@ def _run_json(result: eligibility.RunResult) -> dict[str, object]:
                 }
                 for e in items
             ]
-            for k, items in result.lists.items()
+            for k, items in lists.items()
         },
     }
 
