@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,3 +171,19 @@ def score_dedupe(table: pa.Table, model: dict[str, Any], *, floor: float = 0.05)
     result = linker.inference.predict(threshold_match_probability=floor)
     rows = result.as_duckdbpyrelation().select("uid_l, uid_r, match_probability").fetchall()
     return [Pair(min(a, b), max(a, b), float(p)) for a, b, p in rows]
+
+
+def drop_different_ids(
+    pairs: Iterable[Pair], left: Mapping[int, str | None], right: Mapping[int, str | None]
+) -> tuple[list[Pair], int]:
+    """The pairs kept, and how many were dropped because both sides hold valid, different
+    ID numbers (``left``/``right``: uid → valid number or None): two such records are two
+    people whatever else they share, inside a county or across two."""
+    kept, different = [], 0
+    for pair in pairs:
+        a, b = left.get(pair.left), right.get(pair.right)
+        if a and b and a != b:
+            different += 1
+        else:
+            kept.append(pair)
+    return kept, different

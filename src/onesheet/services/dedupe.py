@@ -81,14 +81,9 @@ def _candidate_pairs(
     table = to_arrow(records)
     model = lm.train(table, None, config.model)
     number = {r.uid: valid_id_number(r.id_text) for r in records}
-    kept, different = [], 0
-    for pair in lm.score_dedupe(table, model, floor=config.review_at):
-        a, b = number.get(pair.left), number.get(pair.right)
-        if a and b and a != b:
-            different += 1
-        else:
-            kept.append(pair)
-    return kept, different
+    return lm.drop_different_ids(
+        lm.score_dedupe(table, model, floor=config.review_at), number, number
+    )
 
 
 @service("link_find_duplicates", permission="link.dedupe", audit="link.dedupe")

@@ -177,14 +177,7 @@ def _score_counties(
     holder_b = {n: uid for uid, n in number_b.items() if n}
     labels = [(uid, holder_b[n]) for uid, n in number_a.items() if n in holder_b]
     model = lm.train(ta, tb, config.model, labels=labels)
-    kept, different = [], 0
-    for pair in scorer(ta, tb, model, config.review_at):
-        x, y = number_a.get(pair.left), number_b.get(pair.right)
-        if x and y and x != y:
-            different += 1
-        else:
-            kept.append(pair)
-    return kept, different
+    return lm.drop_different_ids(scorer(ta, tb, model, config.review_at), number_a, number_b)
 
 
 def _entry(
