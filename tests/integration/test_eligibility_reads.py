@@ -206,6 +206,13 @@ def test_excluded_tierless_and_stale_rules_match_independent_computation(store: 
     assert result.amount == Decimal("100") * len(young)
     assert {e.tier for e in result.lists["new"]} == {"80-89岁"}
 
+    # two tiers under one label: each person's amount is still their tier's
+    tiers = [{**RULE["tiers"][0], "label": "高龄"}, {**RULE["tiers"][1], "label": "高龄"}]
+    _approve(store, {**RULE, "key": "one_label", "tiers": [*tiers, RULE["tiers"][2]]})
+    result = run_rule(store, DEPT, "one_label", COUNTY, MONTH)
+    assert _listed(result) == {**empty, "new": eligible}
+    assert result.amount == sum((_amount(people[i]) for i in eligible), Decimal("0"))
+
     # staleness limits nobody exceeds: every one judged from the log, the same lists
     _approve(
         store,

@@ -608,8 +608,7 @@ def run_rule(
         judged: dict[str, list[Entry]] = {k: [] for k in LISTS}
         values_read = 0
         if judged_ids:
-            for taken in es.delete_items(conn, run_id, judged_ids):
-                groups.append((*taken, -1))
+            groups += es.delete_items(conn, run_id, judged_ids)
             values_read = _judge_one_by_one(
                 conn, store, judge, row, keys, judged_ids, roster, conflicted, judged
             )
@@ -618,14 +617,14 @@ def run_rule(
         amount = sum(
             (e.amount or Decimal(0) for k in ("new", "kept") for e in judged[k]), Decimal("0.00")
         )
-        tiers = {t.label: (t, i) for i, (t, _) in enumerate(rule.tiers)}
+        index = {}  # a tier by its label and amount (a label alone may repeat)
+        for i, (tier, _) in reversed(list(enumerate(rule.tiers))):
+            index[(tier.label, tier.amount)] = i
         _, reads = _tier_reads(rule)
-        for which, label, n in groups:
-            tier, index = tiers.get(label, (None, -1)) if label is not None else (None, -1)
-            listed[which] += n
-            values_read += n * reads[index]
-            if tier is not None:
-                amount += tier.amount * n
+        for g in groups:
+            listed[g.list] += g.n
+            values_read += g.n * reads[index.get((g.tier, g.amount), -1)]
+            amount += (g.amount or Decimal(0)) * g.n
         es.insert_items(
             conn,
             run_id,

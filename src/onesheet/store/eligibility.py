@@ -486,7 +486,7 @@ def decide_into_run(
     day: date,
     *,
     roster_rule: str | None,
-) -> tuple[int, list[tuple[str, str | None, int]]]:
+) -> tuple[int, list[Group]]:
     """Decide the run in the database and store every person it selects as an item, without
     a row coming to Python: each live person of the subtree the conditions select, listed
     ``kept`` when on the active roster of ``roster_rule`` in the subtree (None: the roster
@@ -500,7 +500,7 @@ def decide_into_run(
     items are copied from it inside the server. Returns the newest observation id the
     deciding snapshot held (read in the same statement on PostgreSQL, whose statements
     each take their own snapshot; in the same transaction on SQLite): an explanation put
-    together later reads the log up to it; and (list, tier label, how many) of the items
+    together later reads the log up to it; and (list, tier, amount, how many) of the items
     written (``item_groups``; on PostgreSQL counted from the INSERT's own RETURNING)."""
     d = _decider(rule, day)
     main = d.src.main  # type: ignore[attr-defined]
@@ -571,10 +571,9 @@ def decide_into_run(
         conn.execute(stmt)
         return log_high_water(conn), item_groups(conn, run_id)
     # the figures come back from the INSERT itself (no second pass over the items)
-    ins = stmt.returning(it.c.list, it.c.tier).cte("ins")
-    groups = _groups(
-        conn.execute(select(ins.c.list, ins.c.tier, func.count()).group_by(ins.c.list, ins.c.tier))
-    )
+    ins = stmt.returning(it.c.list, it.c.tier, it.c.amount).cte("ins")
+    by = (ins.c.list, ins.c.tier, ins.c.amount)
+    groups = _groups(conn.execute(select(*by, func.count()).group_by(*by)))
     seen = conn.exec_driver_sql(f"SELECT seen FROM {FOUND} LIMIT 1").scalar()
     return (int(seen) if seen is not None else log_high_water(conn)), groups
 
@@ -629,37 +628,44 @@ def items_enrolled_in(
     return out
 
 
-def item_groups(conn: Connection, run_id: int) -> list[tuple[str, str | None, int]]:
-    """(list, tier label, how many) of a run's items."""
+class Group(NamedTuple):
+    """How many of a run's items share a list, a tier and an amount (-n: taken out)."""
+
+    list: str
+    tier: str | None
+    amount: Decimal | None
+    n: int
+
+
+def item_groups(conn: Connection, run_id: int) -> list[Group]:
+    """(list, tier, amount, how many) of a run's items."""
     it = t(ENTRY)
+    by = (it.c.list, it.c.tier, it.c.amount)
     return _groups(
-        conn.execute(
-            select(it.c.list, it.c.tier, func.count())
-            .where(it.c.run_id == run_id)
-            .group_by(it.c.list, it.c.tier)
-        )
+        conn.execute(select(*by, func.count()).where(it.c.run_id == run_id).group_by(*by))
     )
 
 
-def _groups(rows) -> list[tuple[str, str | None, int]]:  # type: ignore[no-untyped-def]
-    return [(r[0], r[1], int(r[2])) for r in rows]
+def _groups(rows) -> list[Group]:  # type: ignore[no-untyped-def]
+    return [Group(r[0], r[1], r[2], int(r[3])) for r in rows]
 
 
-def delete_items(
-    conn: Connection, run_id: int, entity_ids: Iterable[int]
-) -> list[tuple[str, str | None]]:
+def delete_items(conn: Connection, run_id: int, entity_ids: Iterable[int]) -> list[Group]:
     """Take ``entity_ids`` out of a run's items (to be listed again, judged one by one);
-    returns the (list, tier label) of each item taken out."""
+    returns each item taken out as a group of -1."""
     it = t(ENTRY)
     ids = sorted(set(entity_ids))
-    out: list[tuple[str, str | None]] = []
+    out: list[Group] = []
     for start in range(0, len(ids), 500):
-        out += conn.execute(
-            delete(it)
-            .where(it.c.run_id == run_id, it.c.entity_id.in_(ids[start : start + 500]))
-            .returning(it.c.list, it.c.tier)
-        ).all()
-    return [(r[0], r[1]) for r in out]
+        out += [
+            Group(r[0], r[1], r[2], -1)
+            for r in conn.execute(
+                delete(it)
+                .where(it.c.run_id == run_id, it.c.entity_id.in_(ids[start : start + 500]))
+                .returning(it.c.list, it.c.tier, it.c.amount)
+            )
+        ]
+    return out
 
 
 class Listed(NamedTuple):
