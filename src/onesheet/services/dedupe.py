@@ -193,15 +193,14 @@ def merge(
         deciding.require_open([write_scope.entity(e, org) for e, (_, org) in sorted(found.items())])
         if swap:
             survivor, duplicate = duplicate, survivor
-        now = utcnow()
+        now = deciding.now
         if reject:
-            deciding.close(now, status="rejected")
+            deciding.close("rejected")
             return MergeResult(entry_id, "rejected", None, None, None, 0)
         if len(found) != 2:
             refuse("merge.entity")
         batch_id, observations = deciding.record(
             store,
-            now,
             _merge_writes(conn, survivor, duplicate, found, now),
             batch=(
                 "merge",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from onesheet.domain import write_scope
@@ -110,11 +109,11 @@ def decide(
         deciding.require_open()
         if entry["kind"] == "duplicate":
             refuse("queue.duplicate", entry_id=entry_id)
-        now = utcnow()
+        now = deciding.now
         if entry["kind"] == "county":
-            return _decide_county(deciding, entity_id, create, reject, now)
+            return _decide_county(deciding, entity_id, create, reject)
         if reject:
-            deciding.close(now, status="rejected")
+            deciding.close("rejected")
             return Decision(entry_id, "rejected", None, None, 0)
         write = _write(conn, entry, entity_id, now, actor, store)
         household = _household(conn, entry, write, store, now)
@@ -125,7 +124,6 @@ def decide(
         status = "created" if write.is_new else "linked"
         batch_id, observations = deciding.record(
             store,
-            now,
             [write] if household is None or not household.is_new else [household, write],
             batch=(
                 "import",
@@ -149,7 +147,6 @@ def _decide_county(
     entity_id: int | None,
     create: bool,
     reject: bool,
-    now: datetime,
 ) -> Decision:
     """A cross-county entry (``services/province``): this county's staff say whether their
     candidate is the other county's person. Confirming records the link on the entry
@@ -165,8 +162,7 @@ def _decide_county(
     status = "rejected" if reject else "linked"
     other = entry["record"].get("_other") or {}
     deciding.close(
-        now,
-        status=status,
+        status,
         entity_id=None if reject else own,
         audited=Audited(
             action="link.decide",

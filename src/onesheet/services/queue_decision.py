@@ -15,14 +15,14 @@ steps inside the use cases that declare them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from onesheet.domain import write_scope
 from onesheet.domain.access import Actor
 from onesheet.domain.findings import refuse
-from onesheet.services.base import Store
+from onesheet.services.base import Store, utcnow
 from onesheet.store import audit, ids, link_store
 from onesheet.store.db import Connection
 from onesheet.store.recorder import EntityWrite, record, start_batch
@@ -40,11 +40,13 @@ class Audited:
 
 @dataclass(frozen=True)
 class OnEntry:
-    """One queue entry being read or decided by ``actor`` in the transaction ``conn``."""
+    """One queue entry being read or decided by ``actor`` in the transaction ``conn``; ``now``
+    is the decision's one time (batch, observations, the entry's decided_at, audit)."""
 
     conn: Connection
     actor: Actor
     entry: dict[str, Any]
+    now: datetime = field(default_factory=utcnow)
 
     @property
     def touched(self) -> write_scope.Touched:
@@ -62,7 +64,6 @@ class OnEntry:
 
     def close(
         self,
-        now: datetime,
         status: str,
         *,
         entity_id: int | None = None,
@@ -77,7 +78,7 @@ class OnEntry:
             self.entry["id"],
             status=status,
             actor=self.actor.username,
-            now=now,
+            now=self.now,
             entity_id=entity_id,
             batch_id=batch_id,
         )
@@ -86,7 +87,7 @@ class OnEntry:
                 self.conn,
                 self.actor,
                 audited.action,
-                now=now,
+                now=self.now,
                 county_code=self.entry["county_code"],
                 entity_type=audited.entity_type,
                 entity_ids=audited.entity_ids,
@@ -96,7 +97,6 @@ class OnEntry:
     def record(
         self,
         store: Store,
-        now: datetime,
         writes: list[EntityWrite],
         *,
         batch: tuple[str, str, str],
@@ -118,7 +118,7 @@ class OnEntry:
             county_code=county,
             source=source,
             actor=user,
-            now=now,
+            now=self.now,
             description=description,
         )
         result = record(
@@ -128,7 +128,7 @@ class OnEntry:
             county_code=county,
             batch_id=batch_id,
             actor=user,
-            now=now,
+            now=self.now,
         )
-        self.close(now, status=status, entity_id=entity_id, batch_id=batch_id, audited=audited)
+        self.close(status, entity_id=entity_id, batch_id=batch_id, audited=audited)
         return batch_id, result.observations
