@@ -513,10 +513,13 @@ def decide_into_run(
         )
         .select_from(from_clause(d.src))  # type: ignore[arg-type]
         .where(
+            # the rule's own conditions first: PostgreSQL keeps the written order among
+            # conditions of one cost, and the subtree's two text comparisons (collation
+            # aware) then run only on the few rows the conditions leave, not on every row
+            d.holds,  # type: ignore[arg-type]
             main.c.county_code == county_code,
             in_subtree(main.c.org_code, org_code),
             *live("person", main),
-            d.holds,  # type: ignore[arg-type]
         )
     )
     if is_postgres(conn):
