@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from onesheet.domain.access import ROLE_LABELS_ZH, ROLES, AccessDenied
 from onesheet.domain.findings import InvalidInput
@@ -29,6 +29,7 @@ from onesheet.web.auth import SESSION_COOKIE, Caller, session_of
 from onesheet.web.errors import BUSY, RETRY_AFTER_SECONDS, answer, is_busy
 from onesheet.web.i18n import register
 from onesheet.web.pages import CallerDep, CsrfDep, lang_of, render, store_of
+from onesheet.web.security import HttpMiddleware
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -184,22 +185,16 @@ def users_action(
     return RedirectResponse("/admin/users", status_code=303)
 
 
-class FirstSignIn:
+class FirstSignIn(HttpMiddleware):
     """Send an account on its one-time password to the change page; note sign-ins.
 
-    A plain ASGI middleware (``BaseHTTPMiddleware`` costs a task group and a body stream
-    per request). It looks the session up once, off the event loop, and keeps it in the
-    scope, where the route's caller (``web/auth.session_of``) finds it instead of reading
-    it again. It runs outside the app's exception handlers, so a busy database (classified
-    as ``web/errors.is_busy`` does) is answered here: 503 with ``Retry-After``."""
+    A plain ASGI middleware (``web/security.HttpMiddleware``). It looks the session up once,
+    off the event loop, and keeps it in the scope, where the route's caller
+    (``web/auth.session_of``) finds it instead of reading it again. It runs outside the
+    app's exception handlers, so a busy database (classified as ``web/errors.is_busy``
+    does) is answered here: 503 with ``Retry-After``."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         try:
             refused = await run_in_threadpool(_forced_change, request)

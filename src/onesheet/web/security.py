@@ -46,8 +46,10 @@ HEADERS: list[tuple[bytes, bytes]] = [
 NO_STORE = (b"cache-control", b"no-store")
 
 
-class SecurityHeaders:
-    """Add the security headers (and ``no-store`` outside ``/static``) to every response."""
+class HttpMiddleware:
+    """A plain ASGI middleware for HTTP requests (no ``BaseHTTPMiddleware``: that costs a
+    task group and a body stream per request); lifespan and other scopes pass straight
+    through. A subclass writes ``http``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,6 +58,16 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeaders(HttpMiddleware):
+    """Add the security headers (and ``no-store`` outside ``/static``) to every response."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         static = scope["path"].startswith("/static/")
 
         async def with_headers(message: Message) -> None:
