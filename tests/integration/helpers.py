@@ -1,9 +1,12 @@
-"""Helpers for integration tests: a small seeded county and raw log snapshots."""
+"""Helpers for integration tests: a small seeded county, raw log snapshots, signing in."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
+import httpx
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onesheet.domain.access import CLI_ADMIN
@@ -32,3 +35,28 @@ def first_person(store: Store, **where: object) -> dict:  # type: ignore[type-ar
         q = q.where(t.c[col] == value)
     with store.engine.connect() as conn:
         return dict(conn.execute(q).first()._mapping)  # type: ignore[union-attr]
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's form carries (fails the test when the page has none)."""
+    found = _CSRF.search(html)
+    assert found is not None, "the page carries no csrf_token"
+    return found.group(1)
+
+
+def sign_in(
+    client: TestClient, username: str, password: str, next_: str | None = None
+) -> httpx.Response:
+    """Post the login form as a browser does (the token read from the login page), with
+    ``next`` when given; the answer is returned as it is, redirect not followed."""
+    data = {
+        "username": username,
+        "password": password,
+        "csrf_token": csrf_of(client.get("/login").text),
+    }
+    if next_ is not None:
+        data["next"] = next_
+    return client.post("/login", data=data, follow_redirects=False)

@@ -14,6 +14,7 @@ from onesheet.services.users import add_user, verify_password
 from onesheet.web import routes_users
 from onesheet.web.app import create_app
 from tests.integration.dayone_files import account_rows, write_accounts, write_divisions
+from tests.integration.helpers import csrf_of, sign_in
 
 ADMIN_PASSWORD = "admin password 2026"
 
@@ -34,25 +35,11 @@ def county(store, tmp_path):
     return store, app, issued
 
 
-def _sign_in(client, username, password):
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": csrf, "next": "/sheet"},
-        follow_redirects=False,
-    )
-
-
-def _csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
 def test_first_sign_in_goes_to_the_password_page_until_changed(county):
     _store, app, issued = county
     user, one_time = next(iter(issued.items()))
     client = TestClient(app)
-    signed = _sign_in(client, user, one_time)
+    signed = sign_in(client, user, one_time, "/sheet")
     assert signed.status_code == 303 and signed.headers["location"] == "/account/password"
     assert client.get("/sheet", follow_redirects=False).headers["location"] == "/account/password"
     assert client.get("/api/people", params={"q": "王"}).status_code == 403
@@ -61,13 +48,13 @@ def test_first_sign_in_goes_to_the_password_page_until_changed(county):
     bad = client.post(
         "/account/password",
         data={"old": one_time, "new": "1234567890", "again": "1234567890",
-              "csrf_token": _csrf(page.text)},
+              "csrf_token": csrf_of(page.text)},
     )  # fmt: skip
     assert bad.status_code == 400 and "不能全是数字" in bad.text
     done = client.post(
         "/account/password",
         data={"old": one_time, "new": "my own secret 42", "again": "my own secret 42",
-              "csrf_token": _csrf(page.text)},
+              "csrf_token": csrf_of(page.text)},
         follow_redirects=False,
     )  # fmt: skip
     assert done.status_code == 303
@@ -77,9 +64,9 @@ def test_first_sign_in_goes_to_the_password_page_until_changed(county):
 def test_admin_lists_filters_disables_and_resets(county):
     store, app, issued = county
     user, one_time = next(iter(issued.items()))
-    _sign_in(TestClient(app), user, one_time)  # signed in once: the list shows the time
+    sign_in(TestClient(app), user, one_time, "/sheet")  # signed in once: the list shows the time
     admin = TestClient(app)
-    assert _sign_in(admin, "county_admin", ADMIN_PASSWORD).status_code == 303
+    assert sign_in(admin, "county_admin", ADMIN_PASSWORD, "/sheet").status_code == 303
     page = admin.get("/admin/users", params={"role": "village", "under": "330523001"})
     assert page.status_code == 200
     rows = re.findall(r'data-username="([^"]+)"', page.text)
@@ -87,19 +74,19 @@ def test_admin_lists_filters_disables_and_resets(county):
     assert all(u in issued for u in rows)
     row = page.text.split(f'data-username="{user}"')[1].split("</tr>")[0]
     assert "从未" not in row and "待改密" in row
-    csrf = _csrf(page.text)
+    csrf = csrf_of(page.text)
     admin.post(f"/admin/users/{user}/disable", data={"csrf_token": csrf})
-    assert _sign_in(TestClient(app), user, one_time).status_code == 401
+    assert sign_in(TestClient(app), user, one_time, "/sheet").status_code == 401
     disabled = admin.get("/admin/users", params={"state": "disabled"}).text
     assert re.findall(r'data-username="([^"]+)"', disabled) == [user]
     admin.post(f"/admin/users/{user}/enable", data={"csrf_token": csrf})
     reset = admin.post(f"/admin/users/{user}/reset", data={"csrf_token": csrf})
     new = re.search(r"<code>([^<]+)</code>", reset.text).group(1)
-    again = _sign_in(TestClient(app), user, new)
+    again = sign_in(TestClient(app), user, new, "/sheet")
     assert again.status_code == 303 and again.headers["location"] == "/account/password"
     village = TestClient(app)
     cadre, password = list(issued.items())[1]
-    _sign_in(village, cadre, password)
+    sign_in(village, cadre, password, "/sheet")
     assert village.get("/admin/users", follow_redirects=False).status_code == 303
     accounts.change_own_password(store, verify_password(store, cadre, password), password,
                                  "village secret 2026")  # fmt: skip

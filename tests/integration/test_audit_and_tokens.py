@@ -34,7 +34,7 @@ from onesheet.store.engine import make_engine
 from onesheet.store.schema import sheet_table, table
 from onesheet.store.templates import insert_template
 from onesheet.web.app import create_app
-from tests.integration.helpers import COUNTY, log_rows, seed_small
+from tests.integration.helpers import COUNTY, log_rows, seed_small, sign_in
 from tests.integration.test_tasks import make_spec
 
 PASSWORD = "correct horse 9"
@@ -418,13 +418,7 @@ def test_admin_pages_refuse_another_countys_user_and_an_unknown_token(two_counti
 
 # ------------------------------------------------------------------------ the admin page
 def _login(client: TestClient, username: str) -> str:
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": csrf, "next": "/"},
-        follow_redirects=False,
-    )
+    sign_in(client, username, PASSWORD, "/")
     page = client.get("/admin/tokens")
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     return found.group(1) if found else ""

@@ -9,7 +9,6 @@ database, and pass ``sheet rebuild --check`` with the same counts.
 from __future__ import annotations
 
 import csv
-import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -27,6 +26,7 @@ from tests.integration.dayone_files import (
     write_grids,
     write_households,
 )
+from tests.integration.helpers import sign_in
 from tests.integration.test_backup_restore import fresh_url  # noqa: F401 (fixture)
 
 runner = CliRunner()
@@ -36,16 +36,6 @@ def cli(url, *args):
     result = runner.invoke(app, ["--database-url", url, *args])
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def _sign_in(client, username, password):
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": csrf, "next": "/sheet"},
-        follow_redirects=False,
-    )
 
 
 def test_day_one(store, database_url, fresh_url, tmp_path):  # noqa: F811
@@ -66,7 +56,7 @@ def test_day_one(store, database_url, fresh_url, tmp_path):  # noqa: F811
         cadre = next(r for r in csv.DictReader(fh) if r["机构代码"] == "330523001030")
     one_time = cadre["初始密码（首次登录须修改）"]
     client = TestClient(create_app(store))
-    assert _sign_in(client, cadre["用户名"], one_time).status_code == 303
+    assert sign_in(client, cadre["用户名"], one_time, "/sheet").status_code == 303
     ticket = auth.login(store, cadre["用户名"], one_time)
     assert accounts.must_change_password(store, ticket.actor)
     accounts.change_own_password(store, ticket.actor, one_time, "阳光社区的新密码2026")
@@ -89,7 +79,7 @@ def test_day_one(store, database_url, fresh_url, tmp_path):  # noqa: F811
     fresh = Store(make_engine(fresh_url))
     try:
         again = TestClient(create_app(fresh))
-        assert _sign_in(again, cadre["用户名"], "阳光社区的新密码2026").status_code == 303
+        assert sign_in(again, cadre["用户名"], "阳光社区的新密码2026", "/sheet").status_code == 303
         assert {h["org_code"] for h in again.get("/api/people", params={"q": "王"}).json()} == {
             "330523001030"
         }

@@ -7,7 +7,6 @@ with a reason; village users are kept out; a POST without the CSRF token is refu
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from onesheet.ingest.workbook import DEFAULT_MAX_BYTES
 from onesheet.services.users import add_user
 from onesheet.store.schema import table
 from onesheet.web.app import create_app
-from tests.integration.helpers import COUNTY, seed_small
+from tests.integration.helpers import COUNTY, csrf_of, seed_small, sign_in
 
 PASSWORD = "correct horse 9"
 FILES = Path(__file__).parents[1] / "forms" / "files"
@@ -27,18 +26,8 @@ DIBAO = FILES / "minzheng_dibao.xlsx"
 
 def login(client: TestClient, username: str) -> str:
     """Sign in; returns the session's CSRF token read from a page."""
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"},
-        follow_redirects=False,
-    )
+    sign_in(client, username, PASSWORD, "/")
     return csrf_of(client.get("/").text)
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def add_people(store) -> str:

@@ -18,7 +18,7 @@ from onesheet.services.data_import import import_file
 from onesheet.services.users import add_user
 from onesheet.store import link_store
 from onesheet.store.schema import sheet_table, table
-from tests.integration.helpers import COUNTY, seed_small
+from tests.integration.helpers import COUNTY, seed_small, sign_in
 
 PASSWORD = "correct horse 9"
 NEW_PHONE = "13765432109"
@@ -28,14 +28,7 @@ def _client(store, username: str) -> TestClient:  # type: ignore[no-untyped-def]
     from onesheet.web.app import create_app
 
     client = TestClient(create_app(store))
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    done = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": csrf},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303
+    assert sign_in(client, username, PASSWORD).status_code == 303
     return client
 
 

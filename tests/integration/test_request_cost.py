@@ -25,7 +25,7 @@ from onesheet.services import tasks
 from onesheet.services.users import add_user
 from onesheet.store.schema import sheet_table
 from onesheet.web.app import create_app
-from tests.integration.helpers import COUNTY, seed_small
+from tests.integration.helpers import COUNTY, seed_small, sign_in
 from tests.integration.test_tasks import approve, make_spec
 
 PASSWORD = "correct horse 9"
@@ -58,14 +58,7 @@ def county(store) -> Iterator[tuple[dict[str, TestClient], dict[str, str]]]:
     clients = {}
     for username in ("mz", "cadre"):
         client = TestClient(app)
-        page = client.get("/login")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        signed = client.post(
-            "/login",
-            data={"username": username, "password": PASSWORD, "csrf_token": csrf},
-            follow_redirects=False,
-        )
-        assert signed.status_code == 303
+        assert sign_in(client, username, PASSWORD).status_code == 303
         clients[username] = client
     yield {"dept": clients["mz"], "cadre": clients["cadre"]}, paths
     for client in clients.values():

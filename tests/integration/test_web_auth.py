@@ -5,8 +5,7 @@ FastAPI's TestClient drives the real app over the real store on both databases.
 
 from __future__ import annotations
 
-import re
-
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from onesheet.services.auth import MAX_FAILURES, issue_api_token
 from onesheet.services.users import add_user
 from onesheet.store.schema import table
 from onesheet.web.app import create_app
-from tests.integration.helpers import seed_small
+from tests.integration.helpers import csrf_of, seed_small, sign_in
 
 PASSWORD = "correct horse 9"
 
@@ -48,14 +47,8 @@ def county(store):
     return store, villages[mine], villages[other]
 
 
-def _login(client: TestClient, username: str, password: str = PASSWORD):
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": csrf, "next": "/sheet"},
-        follow_redirects=False,
-    )
+def _login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
+    return sign_in(client, username, password, "/sheet")
 
 
 def test_login_sets_an_httponly_session_and_pages_need_it(county):
@@ -92,7 +85,7 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(county):
     assert client.post("/logout", data={}).status_code == 403
     assert client.get("/api/me").status_code == 200
     page = client.get("/sheet").text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    csrf = csrf_of(page)
     assert (
         client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
     )

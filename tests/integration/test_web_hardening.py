@@ -13,6 +13,7 @@ import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -24,7 +25,7 @@ from onesheet.services.base import Store
 from onesheet.services.users import add_user
 from onesheet.store.engine import make_engine
 from onesheet.web.app import create_app
-from tests.integration.helpers import COUNTY, seed_small
+from tests.integration.helpers import COUNTY, csrf_of, seed_small, sign_in
 
 DIBAO = Path(__file__).parents[1] / "forms" / "files" / "minzheng_dibao.xlsx"
 
@@ -49,24 +50,15 @@ def county(store):
     return store
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-
-
-def _login(client: TestClient, username: str = "adm"):
-    page = client.get("/login")
-    return client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page.text)},
-        follow_redirects=False,
-    )
+def _login(client: TestClient, username: str = "adm") -> httpx.Response:
+    return sign_in(client, username, PASSWORD)
 
 
 def _signed_in(store: Store, username: str = "adm", **kw: object) -> tuple[TestClient, str]:
     """A cookie client for ``username`` and its session's CSRF token."""
     client = TestClient(create_app(store), **kw)  # type: ignore[arg-type]
     assert _login(client, username).status_code == 303
-    return client, _csrf(client.get("/feedback").text)
+    return client, csrf_of(client.get("/feedback").text)
 
 
 # ---- finding 4: limits and paging ---------------------------------------------------------
@@ -359,7 +351,7 @@ def test_session_cookie_is_secure_over_https_only(county):
     login_csrf = page.headers["set-cookie"].split(";")[0]
     got = proxied.post(
         "/login",
-        data={"username": "adm", "password": PASSWORD, "csrf_token": _csrf(page.text)},
+        data={"username": "adm", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
         headers={"Cookie": login_csrf},
         follow_redirects=False,
     )
