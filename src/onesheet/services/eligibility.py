@@ -852,7 +852,9 @@ def _tier_reads(rule: CheckedRule) -> tuple[list[Tier], dict[int, int]]:
     return [t for t, _ in rule.tiers], read
 
 
-def _identity(p: es.Person | es.Candidate, ident_vis: tuple[str, str]) -> tuple[str, str]:
+def _identity(
+    p: es.Person | es.Candidate | es.Listed, ident_vis: tuple[str, str]
+) -> tuple[str, str]:
     """Name and ID number as this actor may see them."""
     name_vis, id_vis = ident_vis
     id_number = p.id_number or ""
