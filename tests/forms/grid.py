@@ -225,3 +225,18 @@ def clerk_xlsx(
     ws.write_row(4 + len(rows), 0, ["填表人：", "", "审核人：", "", "联系电话："])
     wb.close()
     return buf.getvalue()
+
+
+def rows_xlsx(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:
+    """An in-memory workbook of plain rows, one list of rows per sheet, from A1; empty
+    (``None``) cells are left out and ``ws.write`` picks each cell's type."""
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    for name, rows in sheets.items():
+        ws = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                if v is not None:
+                    ws.write(r, c, v)
+    book.close()
+    return buf.getvalue()

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
-import xlsxwriter
 
 from onesheet.domain.dictionary import load_builtin
 from onesheet.domain.findings import InvalidInput
 from onesheet.ingest.importer import analyse_form
 from onesheet.ingest.normalise import fold_text, normalise_heading
 from onesheet.ingest.population import propose_filter
+from tests.forms.grid import rows_xlsx
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 TRUTH = json.loads((FORMS / "truth.json").read_text(encoding="utf-8"))
 D = load_builtin()
-
-
-def _xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
-    for name, rows in sheets.items():
-        ws = book.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, v in enumerate(row):
-                if v is not None:
-                    ws.write(r, c, v)
-    book.close()
-    return buf.getvalue()
 
 
 def _refused(data: bytes, code: str, **kw: object) -> InvalidInput:
@@ -50,20 +36,19 @@ def test_bad_inputs_are_refused_with_clear_findings():
     _refused(b"PK\x03\x04 not really a zip", "file.not_spreadsheet")
     _refused("姓名,身份证\n".encode(), "file.not_spreadsheet")
     _refused((FORMS / "files" / "bad" / "encrypted.xlsx").read_bytes(), "file.password_protected")
-    _refused(_xlsx({"Sheet1": []}), "sheet.empty")
-    err = _refused(_xlsx({"甲": GOOD, "乙": GOOD}), "sheet.ambiguous")
+    _refused(rows_xlsx({"Sheet1": []}), "sheet.empty")
+    err = _refused(rows_xlsx({"甲": GOOD, "乙": GOOD}), "sheet.ambiguous")
     assert "甲" in err.message("zh") and "--sheet" in err.message("en")
-    _refused(_xlsx({"Sheet1": GOOD}), "file.too_large", max_bytes=100)
-    _refused(
-        _xlsx({"Sheet1": [[f"列{i}" for i in range(30)]]}), "sheet.too_many_columns", max_columns=20
-    )
-    _refused(_xlsx({"Sheet1": [[1, 2, 3], [4, 5, 6]]}), "sheet.no_heading")
-    _refused(_xlsx({"Sheet1": GOOD}), "sheet.not_found", sheet="Sheet9")
+    _refused(rows_xlsx({"Sheet1": GOOD}), "file.too_large", max_bytes=100)
+    wide = rows_xlsx({"Sheet1": [[f"列{i}" for i in range(30)]]})
+    _refused(wide, "sheet.too_many_columns", max_columns=20)
+    _refused(rows_xlsx({"Sheet1": [[1, 2, 3], [4, 5, 6]]}), "sheet.no_heading")
+    _refused(rows_xlsx({"Sheet1": GOOD}), "sheet.not_found", sheet="Sheet9")
 
 
 def test_sheet_option_picks_one_of_several():
     a = analyse_form(
-        _xlsx({"甲": GOOD, "乙": GOOD}),
+        rows_xlsx({"甲": GOOD, "乙": GOOD}),
         filename="x.xlsx",
         department="civil_affairs",
         dictionary=D,
@@ -88,7 +73,7 @@ def test_population_filters_from_titles():
 
 
 def _roster(headings: list[str], rows: list[list[object]]) -> dict[str, dict[str, object]]:
-    data = _xlsx({"Sheet1": [["人员登记表"], headings, *rows]})
+    data = rows_xlsx({"Sheet1": [["人员登记表"], headings, *rows]})
     a = analyse_form(data, filename="x.xlsx", department="civil_affairs", dictionary=D)
     return {c["heading"]: c for c in a.to_json()["columns"]}
 

@@ -21,21 +21,14 @@ from onesheet.ingest.importer import analyse_form
 from onesheet.ingest.matcher import MatchInput, match_columns
 from onesheet.ingest.normalise import normalise_heading
 from onesheet.ingest.structure import HeadingColumn
+from tests.forms.grid import rows_xlsx
 
 D = load_builtin()
 ID1, ID2 = "330523195001011237", "330523198502022345"
 
 
 def _xlsx(rows: list[list[object]]) -> bytes:
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
-    ws = book.add_worksheet("Sheet1")
-    for r, row in enumerate(rows):
-        for c, v in enumerate(row):
-            if v is not None:
-                ws.write(r, c, v)
-    book.close()
-    return buf.getvalue()
+    return rows_xlsx({"Sheet1": rows})
 
 
 def _ods(rows: list[list[object]]) -> bytes:

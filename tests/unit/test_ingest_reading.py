@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import io
-
-import xlsxwriter
-
 from onesheet.domain.dictionary import load_builtin
 from onesheet.ingest.importer import analyse_form
+from tests.forms.grid import rows_xlsx
 
 D = load_builtin()
 
 
 def _analyse(rows: list[list[object]], filename: str = "表.xlsx"):
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
-    ws = book.add_worksheet("Sheet1")
-    for r, row in enumerate(rows):
-        for c, v in enumerate(row):
-            if v is not None:
-                ws.write(r, c, v)
-    book.close()
-    return analyse_form(buf.getvalue(), filename=filename, department="civil_affairs", dictionary=D)
+    data = rows_xlsx({"Sheet1": rows})
+    return analyse_form(data, filename=filename, department="civil_affairs", dictionary=D)
 
 
 PERSON = ["张三", "330523195001011237", "13812345678"]
