@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onesheet.domain.access import CLI_ADMIN
+from onesheet.services import bootstrap, org_tree
 from onesheet.services.base import Store
 from onesheet.services.seed import SeedResult, seed_county
 from onesheet.store.schema import sheet_table, table
+from tests.integration.dayone_files import write_divisions, write_households
 
 COUNTY = "330523"
 
@@ -60,3 +63,12 @@ def sign_in(
     if next_ is not None:
         data["next"] = next_
     return client.post("/login", data=data, follow_redirects=False)
+
+
+def load_day_one(store: Store, folder: Path, as_of: date | None = None) -> None:
+    """The county as on day one: its division codes (in force from 2023-06-30), then its
+    households bootstrapped (as of ``as_of`` when given), from files written in ``folder``."""
+    f = write_divisions(folder / "orgs.csv")
+    org_tree.load_org_tree(store, CLI_ADMIN, f.read_bytes(), f.name, effective=date(2023, 6, 30))
+    h = write_households(folder / "h.csv")
+    bootstrap.bootstrap_population(store, CLI_ADMIN, h.read_bytes(), h.name, as_of=as_of)

@@ -21,12 +21,16 @@ from sqlalchemy import select
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.findings import InvalidInput
 from onesheet.services import forms, gate
-from onesheet.services.users import add_user
 from onesheet.store import wordings
 from onesheet.store.schema import table
 from onesheet.web.app import create_app
 from tests.integration.helpers import COUNTY
-from tests.integration.test_forms_pages import PASSWORD, add_people, login, upload
+from tests.integration.test_forms_pages import (
+    add_people,
+    health_clerk,
+    login,
+    upload,
+)
 
 NEW_KEY = "person.x_yzpz"  # 养殖品种 → pinyin initials
 
@@ -185,17 +189,8 @@ def test_another_department_and_a_missing_csrf_token_are_refused(app_store):
     url = _upload(owner, csrf)
     template_id = url.rsplit("/", 1)[1]
     before = _drafts(app_store)
-    add_user(
-        app_store,
-        CLI_ADMIN,
-        "wj1",
-        role="department",
-        org_code=COUNTY,
-        password=PASSWORD,
-        department="health",
-    )
-    other = TestClient(create_app(app_store))
-    assert _new_field(other, url, login(other, "wj1")).status_code == 403
+    other, other_csrf = health_clerk(app_store)
+    assert _new_field(other, url, other_csrf).status_code == 403
     assert _new_field(owner, url, "").status_code == 403
     assert _new_field(owner, url, "wrong-token").status_code == 403
     reviewer = TestClient(create_app(app_store))

@@ -30,6 +30,15 @@ def login(client: TestClient, username: str) -> str:
     return csrf_of(client.get("/").text)
 
 
+def health_clerk(store) -> tuple[TestClient, str]:
+    """A signed-in client of another department (卫健 clerk ``wj1``) and its CSRF token: the
+    one a civil-affairs template's ownership checks must refuse."""
+    add_user(store, CLI_ADMIN, "wj1", role="department", org_code=COUNTY, password=PASSWORD,
+             department="health")  # fmt: skip
+    other = TestClient(create_app(store))
+    return other, login(other, "wj1")
+
+
 def add_people(store) -> str:
     """Department ``mz1``, reviewer ``rev1``, village ``cadre``; returns the village code."""
     seed_small(store, people=200)
@@ -163,17 +172,7 @@ def test_progress_is_empty_until_tasks_exist(app_store):
 def test_another_department_can_neither_open_nor_change_a_template(app_store):
     owner = TestClient(create_app(app_store))
     url = upload(owner, login(owner, "mz1")).headers["location"]
-    add_user(
-        app_store,
-        CLI_ADMIN,
-        "wj1",
-        role="department",
-        org_code=COUNTY,
-        password=PASSWORD,
-        department="health",
-    )
-    other = TestClient(create_app(app_store))
-    csrf = login(other, "wj1")
+    other, csrf = health_clerk(app_store)
     assert other.get(url).status_code == 403
     remap = {"csrf_token": csrf, "column": "M", "field_key": "household.address"}
     assert other.post(f"{url}/map", data=remap).status_code == 403

@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from onesheet.cli.main import app
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.domain.findings import InvalidInput
-from onesheet.services import bootstrap, org_tree
+from onesheet.services import org_tree
 from onesheet.store.schema import sheet_table, table
-from tests.integration.dayone_files import division_rows, write_divisions, write_households
+from tests.integration.dayone_files import division_rows
+from tests.integration.helpers import load_day_one
 
 runner = CliRunner()
 OLD, SURVIVOR = "330523108207", "330523108204"  # 大溪村 → 余村村
@@ -25,10 +26,7 @@ OLD, SURVIVOR = "330523108207", "330523108204"  # 大溪村 → 余村村
 
 @pytest.fixture
 def county(store, tmp_path):
-    f = write_divisions(tmp_path / "orgs.csv")
-    org_tree.load_org_tree(store, CLI_ADMIN, f.read_bytes(), f.name, effective=date(2023, 6, 30))
-    h = write_households(tmp_path / "h.csv")
-    bootstrap.bootstrap_population(store, CLI_ADMIN, h.read_bytes(), h.name, as_of=date(2023, 7, 1))
+    load_day_one(store, tmp_path, as_of=date(2023, 7, 1))
     return store
 
 

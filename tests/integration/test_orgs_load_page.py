@@ -14,11 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onesheet.domain.access import CLI_ADMIN
-from onesheet.services import bootstrap, org_tree
+from onesheet.services import org_tree
 from onesheet.services.users import add_user
 from onesheet.store.schema import sheet_table, table
 from onesheet.web.app import create_app
-from tests.integration.dayone_files import division_rows, write_divisions, write_households
+from tests.integration.dayone_files import division_rows
+from tests.integration.helpers import load_day_one
 
 PASSWORD = "admin password 2026"
 OLD, SURVIVOR = "330523108207", "330523108204"  # 大溪村 → 余村村
@@ -26,10 +27,7 @@ OLD, SURVIVOR = "330523108207", "330523108204"  # 大溪村 → 余村村
 
 @pytest.fixture
 def county(store, tmp_path):
-    f = write_divisions(tmp_path / "orgs.csv")
-    org_tree.load_org_tree(store, CLI_ADMIN, f.read_bytes(), f.name, effective=date(2023, 6, 30))
-    h = write_households(tmp_path / "h.csv")
-    bootstrap.bootstrap_population(store, CLI_ADMIN, h.read_bytes(), h.name)
+    load_day_one(store, tmp_path)
     add_user(store, CLI_ADMIN, "county_admin", role="admin", org_code="330523",
              password=PASSWORD)  # fmt: skip
     add_user(store, CLI_ADMIN, "cadre", role="village", org_code=SURVIVOR, password=PASSWORD)

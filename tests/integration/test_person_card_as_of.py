@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from onesheet.domain.access import CLI_ADMIN
-from onesheet.services import bootstrap, org_tree
+from onesheet.services import org_tree
 from onesheet.services.sheet_read import read_entity
 from onesheet.services.users import add_user
 from onesheet.store.schema import sheet_table
-from tests.integration.dayone_files import write_divisions, write_households
+from tests.integration.helpers import load_day_one
 from tests.integration.test_orgs_load_page import PASSWORD, _client
 
 OLD, SURVIVOR = "330523108207", "330523108204"  # 大溪村 → 余村村 (天荒坪镇) on 2024-01-01
@@ -31,10 +31,7 @@ def _end(day: date) -> datetime:
 
 @pytest.fixture
 def merged(store, tmp_path):
-    f = write_divisions(tmp_path / "orgs.csv")
-    org_tree.load_org_tree(store, CLI_ADMIN, f.read_bytes(), f.name, effective=date(2023, 6, 30))
-    h = write_households(tmp_path / "h.csv")
-    bootstrap.bootstrap_population(store, CLI_ADMIN, h.read_bytes(), h.name, as_of=date(2023, 7, 1))
+    load_day_one(store, tmp_path, as_of=date(2023, 7, 1))
     add_user(store, CLI_ADMIN, "county_admin", role="admin", org_code="330523",
              password=PASSWORD)  # fmt: skip
     county = store
