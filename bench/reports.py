@@ -267,27 +267,15 @@ def roster_statement(age: int):  # type: ignore[no-untyped-def]
 
 def floor_roster(url: str, age: int, out: Path) -> dict[str, float]:
     """The same SELECT, streamed, written cell by cell by a bare constant_memory XlsxWriter."""
-    from xlsxwriter import Workbook
-
     from onesheet.store.engine import make_engine
     from onesheet.store.report_query import stream_rows
+    from xlsx_floor import bare_xlsx  # bench/xlsx_floor.py
 
     engine = make_engine(url)
     stmt = roster_statement(age)
     start = time.perf_counter()
-    wb = Workbook(str(out), {"constant_memory": True})
-    ws = wb.add_worksheet()
-    n = 0
     with engine.connect() as conn:
-        for n, row in enumerate(stream_rows(conn, stmt), start=1):
-            for c, v in enumerate(row):
-                if v is None:
-                    continue
-                if isinstance(v, int | float) and not isinstance(v, bool):
-                    ws.write_number(n, c, v)
-                else:
-                    ws.write_string(n, c, str(v))
-    wb.close()
+        n = bare_xlsx(stream_rows(conn, stmt), out)
     seconds = time.perf_counter() - start
     engine.dispose()
     return {"seconds": seconds, "rows": n, "bytes": out.stat().st_size}
