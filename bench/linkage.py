@@ -313,33 +313,35 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
 
 
-def _keyless_table(results: dict[str, object], labels: list[str]) -> None:
-    print(
-        f"{'keyless':<18}{'precision':>10}{'recall':>9}{'F1':>9}{'queued':>8}{'dups':>6}"
-        f"{'keyless dups':>13}"
-    )
+def _print_table(
+    results: dict[str, object],
+    labels: list[str],
+    first: str,
+    columns: list[tuple[str, str, int, str]],
+) -> None:
+    """One line per method: ``columns`` are (heading, result key, width, format)."""
+    print(f"{first:<18}" + "".join(f"{heading:>{width}}" for heading, _, width, _ in columns))
     for label in labels:
         r = results[label]
         assert isinstance(r, dict)
-        print(
-            f"{label:<18}{r['precision']:>10.5f}{r['recall']:>9.5f}{r['f1']:>9.5f}"
-            f"{r['queued_share']:>8.2%}{r['duplicates_minted']:>6}"
-            f"{r['duplicates_minted_keyless']:>13}"
-        )
+        print(f"{label:<18}" + "".join(format(r[key], f">{w}{fmt}") for _, key, w, fmt in columns))
+
+
+_SCORES = [("precision", "precision", 10, ".5f"), ("recall", "recall", 9, ".5f"),
+           ("F1", "f1", 9, ".5f"), ("queued", "queued_share", 8, ".2%")]  # fmt: skip
+
+
+def _keyless_table(results: dict[str, object], labels: list[str]) -> None:
+    more = [
+        ("dups", "duplicates_minted", 6, ""),
+        ("keyless dups", "duplicates_minted_keyless", 13, ""),
+    ]
+    _print_table(results, labels, "keyless", _SCORES + more)
 
 
 def _table(results: dict[str, object], labels: list[str]) -> None:
-    print(
-        f"{'method':<18}{'precision':>10}{'recall':>9}{'F1':>9}{'queued':>8}{'strict F1':>10}"
-        f"{'s/100k':>8}"
-    )
-    for label in labels:
-        r = results[label]
-        assert isinstance(r, dict)
-        print(
-            f"{label:<18}{r['precision']:>10.5f}{r['recall']:>9.5f}{r['f1']:>9.5f}"
-            f"{r['queued_share']:>8.2%}{r['strict_f1']:>10.5f}{r['seconds_per_100k_rows']:>8.1f}"
-        )
+    more = [("strict F1", "strict_f1", 10, ".5f"), ("s/100k", "seconds_per_100k_rows", 8, ".1f")]
+    _print_table(results, labels, "method", _SCORES + more)
 
 
 if __name__ == "__main__":
