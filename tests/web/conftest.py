@@ -79,6 +79,15 @@ class ServedEnv:
     env: dict[str, str]
     cli: list[str]
 
+    @classmethod
+    def at(cls, url: str) -> ServedEnv:
+        """The CLI of this interpreter (``python -m onesheet.cli.main``) on database ``url``."""
+        return cls(
+            url,
+            {**os.environ, "ONESHEET_DATABASE_URL": url},
+            [sys.executable, "-m", "onesheet.cli.main"],
+        )
+
     def run(self, *args: str) -> str:
         """Run the real CLI against the served database; its standard output."""
         done = subprocess.run(
@@ -91,12 +100,7 @@ class ServedEnv:
 def served_env(tmp_path_factory: pytest.TempPathFactory) -> ServedEnv:
     """A freshly seeded SQLite county with a cadre and a town user (the server's database)."""
     folder = tmp_path_factory.mktemp("web")
-    url = f"sqlite:///{folder}/web.db"
-    served = ServedEnv(
-        url,
-        {**os.environ, "ONESHEET_DATABASE_URL": url},
-        [sys.executable, "-m", "onesheet.cli.main"],
-    )
+    served = ServedEnv.at(f"sqlite:///{folder}/web.db")
     seed_served(served, folder)
     return served
 
@@ -184,21 +188,48 @@ DEPARTMENT_USER = "mz1"
 REVIEWER_USER = "rev1"
 
 
+def add_county_users(
+    served: ServedEnv, folder: Path, users: tuple[tuple[str, ...], ...]
+) -> list[dict[str, str]]:
+    """Add county-wide ``users`` — ``(name, role, *more users-add options)`` — with the
+    password ``WEB_PASSWORD``; returns the served county's org units."""
+    units = json.loads(served.run("orgs", "list", "--json"))
+    county = county_of(units)
+    password = folder / "password.txt"
+    password.write_text(WEB_PASSWORD + "\n")
+    for name, role, *extra in users:
+        served.run("users", "add", name, "--role", role, "--org", county,
+                   "--password-file", str(password), *extra)  # fmt: skip
+    return units
+
+
+def county_of(units: list[dict[str, str]]) -> str:
+    return next(u["code"] for u in units if u["level"] == "county")
+
+
+def villages_of(units: list[dict[str, str]]) -> list[str]:
+    return [u["code"] for u in units if u["level"] == "village"]
+
+
 @pytest.fixture(scope="session")
 def forms_users(served_env: ServedEnv, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """``mz1`` (civil affairs, county-wide) and ``rev1`` (reviewer); returns the county code."""
-    county = next(
-        u["code"]
-        for u in json.loads(served_env.run("orgs", "list", "--json"))
-        if u["level"] == "county"
-    )
-    password = tmp_path_factory.mktemp("forms-users") / "password.txt"
-    password.write_text(WEB_PASSWORD + "\n")
     users = (
         (DEPARTMENT_USER, "department", "--department", "civil_affairs"),
         (REVIEWER_USER, "reviewer"),
     )
-    for name, role, *extra in users:
-        served_env.run("users", "add", name, "--role", role, "--org", county,
-                       "--password-file", str(password), *extra)  # fmt: skip
-    return {"county": county, "department": DEPARTMENT_USER, "reviewer": REVIEWER_USER}
+    units = add_county_users(served_env, tmp_path_factory.mktemp("forms-users"), users)
+    return {"county": county_of(units), "department": DEPARTMENT_USER, "reviewer": REVIEWER_USER}
+
+
+def sign_in(
+    page, base: str, username: str, password: str = WEB_PASSWORD, *, at: str = "/login",
+    button: str = "button[type=submit]",
+) -> None:  # fmt: skip
+    """Sign in on ``page`` as a person does: open the login page (``at``, with its ``next``),
+    type the name and password, press the button, wait for the page it leads to."""
+    page.goto(base + at)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click(button)

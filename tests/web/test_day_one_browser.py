@@ -11,8 +11,6 @@ the files are written by the same helpers as ``tests/integration/test_day_one.py
 from __future__ import annotations
 
 import csv
-import os
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from tests.integration.dayone_files import (
     write_grids,
     write_households,
 )
-from tests.web.conftest import ServedEnv, start_server
+from tests.web.conftest import ServedEnv, sign_in, start_server
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -57,11 +55,7 @@ def day_one(tmp_path_factory: pytest.TempPathFactory):
     """A county set up the day-one way, served: (base URL, cadre row, names by village)."""
     folder = tmp_path_factory.mktemp("dayone-web")
     url = f"sqlite:///{folder}/dayone.db"
-    served = ServedEnv(
-        url,
-        {**os.environ, "ONESHEET_DATABASE_URL": url},
-        [sys.executable, "-m", "onesheet.cli.main"],
-    )
+    served = ServedEnv.at(url)
     # 鲁家村's rows name it only in the address; 阳光社区's carry the village column.
     own, other = villages()[2], villages()[0]
     rows, names = _two_village_export(own, other)
@@ -102,11 +96,7 @@ def test_imported_cadre_first_sign_in_sees_own_village_on_a_phone(day_one, brows
     assert only_mine and only_theirs
     page = browser.new_page(viewport=PHONE)
     try:
-        page.goto(base + "/login")
-        page.fill("input[name=username]", cadre["用户名"])
-        page.fill("input[name=password]", cadre[ONE_TIME_COLUMN])
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        sign_in(page, base, cadre["用户名"], cadre[ONE_TIME_COLUMN])
         assert page.url.endswith("/account/password"), page.url
         assert page.locator("#forced").is_visible()
         page.goto(base + "/sheet")  # any page sends a one-time password back here

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from onesheet.services.base import local_today
-from tests.web.conftest import WEB_PASSWORD
+from tests.web.conftest import WEB_PASSWORD, sign_in
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -45,11 +45,7 @@ def demand_users(served_env, tmp_path_factory):
 def _login(browser, base: str, user: str, viewport=None):
     context = browser.new_context(viewport=viewport or {"width": 1200, "height": 900})
     page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", WEB_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
+    sign_in(page, base, user, button="main button[type=submit]")
     return context, page
 
 

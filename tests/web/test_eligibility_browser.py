@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, select
 
 from onesheet.services.base import local_today
 from onesheet.store.schema import sheet_table, table
-from tests.web.conftest import WEB_PASSWORD
+from tests.web.conftest import sign_in
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -34,11 +34,7 @@ TIERS = (("80-89岁", 90, "100.50"), ("90-99岁", 100, "200"), ("100岁以上", 
 def _login(browser, base: str, user: str, viewport):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=viewport, accept_downloads=True)
     page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", WEB_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
+    sign_in(page, base, user, button="main button[type=submit]")
     return context, page
 
 

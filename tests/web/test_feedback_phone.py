@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.web.conftest import WEB_PASSWORD
+from tests.web.conftest import sign_in
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 
 
 def test_cadre_sends_feedback_on_a_phone(served_county, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(served_county + "/login?next=/feedback")
-    page.fill("input[name=username]", "cadre1")
-    page.fill("input[name=password]", WEB_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
+    sign_in(
+        page, served_county, "cadre1", at="/login?next=/feedback", button="main button[type=submit]"
+    )
     page.select_option("select[name=kind]", "repeats_sheet")
     page.select_option("select[name=department]", "health")
     page.fill("textarea[name=text]", "卫健局要求再次填报全村老年人身份证号和住址")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.web.conftest import WEB_PASSWORD
+from tests.web.conftest import sign_in
 from tests.web.tasks_fixtures import cadre_task  # noqa: F401  (fixture: tasks to show)
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
@@ -19,11 +19,7 @@ PHONE = {"width": 390, "height": 844}
 def _signed_in(browser, base: str, username: str, viewport: dict[str, int]):
     """A page in a fresh context (own cookies) signed in as ``username``."""
     page = browser.new_context(viewport=viewport).new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", WEB_PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    sign_in(page, base, username)
     return page
 
 

@@ -12,7 +12,6 @@ The same cadre asking for another village's person or report gets 403, page and 
 
 from __future__ import annotations
 
-import json
 from io import BytesIO
 from pathlib import Path
 
@@ -20,7 +19,13 @@ import openpyxl
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.web.conftest import WEB_PASSWORD, ServedEnv
+from tests.web.conftest import (
+    ServedEnv,
+    add_county_users,
+    county_of,
+    sign_in,
+    villages_of,
+)
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 LEFT_BEHIND = Path(__file__).parents[1] / "forms" / "files" / "jiaoyu_left_behind.xlsx"
@@ -33,18 +38,13 @@ REVIEWER_USER = "rev-loop"
 @pytest.fixture(scope="session")
 def loop_users(served_env: ServedEnv, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """An education-department user and a reviewer (county-wide); the county's villages."""
-    units = json.loads(served_env.run("orgs", "list", "--json"))
-    county = next(u["code"] for u in units if u["level"] == "county")
-    password = tmp_path_factory.mktemp("loop-users") / "password.txt"
-    password.write_text(WEB_PASSWORD + "\n")
-    for name, role, *extra in (
+    users = (
         (EDUCATION_USER, "department", "--department", "education"),
         (REVIEWER_USER, "reviewer"),
-    ):
-        served_env.run("users", "add", name, "--role", role, "--org", county,
-                       "--password-file", str(password), *extra)  # fmt: skip
-    villages = [u["code"] for u in units if u["level"] == "village"]
-    return {"county": county, "village": villages[0], "other_village": villages[1]}
+    )
+    units = add_county_users(served_env, tmp_path_factory.mktemp("loop-users"), users)
+    villages = villages_of(units)
+    return {"county": county_of(units), "village": villages[0], "other_village": villages[1]}
 
 
 def _someone_in(served_env: ServedEnv, village: str) -> int:
@@ -64,11 +64,7 @@ def _someone_in(served_env: ServedEnv, village: str) -> int:
 
 def _signed_in(browser, base: str, username: str, viewport: dict[str, int]):
     page = browser.new_context(viewport=viewport, accept_downloads=True).new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", WEB_PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    sign_in(page, base, username)
     assert "/login" not in page.url, f"{username} could not sign in"
     return page
 

@@ -7,18 +7,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.web.conftest import WEB_PASSWORD
+from tests.web.conftest import WEB_PASSWORD, sign_in
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
 
 def _login(page, base: str, username: str, password: str = WEB_PASSWORD) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    sign_in(page, base, username, password)
 
 
 def _two_people(base: str) -> tuple[dict, dict]:

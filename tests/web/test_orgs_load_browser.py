@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.integration.dayone_files import division_rows, write_divisions, write_households
-from tests.web.conftest import ServedEnv, start_server
+from tests.web.conftest import ServedEnv, sign_in, start_server
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -25,11 +23,7 @@ OLD, SURVIVOR = "330523108207", "330523108204"  # 大溪村 → 余村村
 def served(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("orgs-web")
     url = f"sqlite:///{folder}/orgs.db"
-    env = ServedEnv(
-        url,
-        {**os.environ, "ONESHEET_DATABASE_URL": url},
-        [sys.executable, "-m", "onesheet.cli.main"],
-    )
+    env = ServedEnv.at(url)
     env.run("init")
     env.run("orgs", "load", str(write_divisions(folder / "2023.csv")), "--effective", "2023-06-30")
     env.run("bootstrap", str(write_households(folder / "户籍.csv")))
@@ -56,11 +50,7 @@ def test_admin_uploads_sees_the_diff_and_applies_on_a_phone(served, browser):
     base, later = served
     page = browser.new_page(viewport=PHONE)
     try:
-        page.goto(base + "/login")
-        page.fill("input[name=username]", "county_admin")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        sign_in(page, base, "county_admin", PASSWORD)
         page.goto(base + "/admin/orgs")
         assert "安吉县（330523）" in page.locator("#current").inner_text()
         page.set_input_files("input[name=file]", str(later))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.web.conftest import WEB_PASSWORD
+from tests.web.conftest import sign_in
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 NEW_PHONE = "13712340099"
@@ -12,11 +12,8 @@ NEW_PHONE = "13712340099"
 
 def test_cadre_changes_a_phone_number_on_the_card(served_county, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(served_county + "/login?next=/sheet%3Ff%3Dover60")
-    page.fill("input[name=username]", "cadre1")
-    page.fill("input[name=password]", WEB_PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
+    over60 = "/login?next=/sheet%3Ff%3Dover60"
+    sign_in(page, served_county, "cadre1", at=over60, button="main button[type=submit]")
     page.goto(served_county + "/sheet?f=over60")
     with page.expect_navigation():
         page.locator("section.filtered tr[data-entity-id] a").first.click()

@@ -16,13 +16,12 @@ catalogue.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
 
 from tests.forms.forms_county_fields import LegacyForm, xlsx
-from tests.web.conftest import WEB_PASSWORD, ServedEnv
+from tests.web.conftest import ServedEnv, add_county_users, county_of, villages_of
 from tests.web.test_full_loop import DESKTOP, PHONE, _fits, _shot, _signed_in
 
 FORM = LegacyForm(
@@ -43,19 +42,13 @@ DEPARTMENT_USER, STEWARD_USER, REVIEWER_USER = "vet-learn", "steward-learn", "re
 @pytest.fixture(scope="session")
 def learn_users(served_env: ServedEnv, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A veterans' department user, a data steward and a reviewer (county-wide)."""
-    units = json.loads(served_env.run("orgs", "list", "--json"))
-    county = next(u["code"] for u in units if u["level"] == "county")
-    password = tmp_path_factory.mktemp("learn-users") / "password.txt"
-    password.write_text(WEB_PASSWORD + "\n")
-    for name, role, *extra in (
+    users = (
         (DEPARTMENT_USER, "department", "--department", "veterans"),
         (STEWARD_USER, "steward"),
         (REVIEWER_USER, "reviewer"),
-    ):
-        served_env.run("users", "add", name, "--role", role, "--org", county,
-                       "--password-file", str(password), *extra)  # fmt: skip
-    villages = [u["code"] for u in units if u["level"] == "village"]
-    return {"county": county, "village": villages[0]}
+    )
+    units = add_county_users(served_env, tmp_path_factory.mktemp("learn-users"), users)
+    return {"county": county_of(units), "village": villages_of(units)[0]}
 
 
 def _upload_and_submit(page, base: str, folder: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.web.conftest import WEB_PASSWORD
+from tests.web.conftest import sign_in
 from tests.web.tasks_fixtures import cadre_task  # noqa: F401  (fixture)
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
@@ -14,11 +14,7 @@ PHONE = {"width": 390, "height": 844}
 def test_cadre_fills_a_task_on_a_phone(served_county, browser, cadre_task):  # noqa: F811
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport=PHONE)
-    page.goto(served_county + "/login")
-    page.fill("input[name=username]", "cadre1")
-    page.fill("input[name=password]", WEB_PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    sign_in(page, served_county, "cadre1")
     page.goto(served_county + "/tasks")
     # Other browser tests share the server and may have approved forms of their own.
     task = page.locator("a.task", has_text="村民联系电话核对表").first
