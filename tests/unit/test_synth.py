@@ -332,12 +332,17 @@ def _ref_of(entities: list[SynthEntity], id_number: str) -> str:
     return _REF_CACHE[id_number]
 
 
-def test_children_born_when_mother_was_20_to_38(entities: list[SynthEntity]):
+def _households(entities: list[SynthEntity]) -> list[list[dict[str, str]]]:
+    """The people of each household, in the order the generator made them."""
     by_household: dict[str, list[dict[str, str]]] = defaultdict(list)
     for p in of_type(entities, "person"):
         by_household[p["person.household"]].append(p)
+    return list(by_household.values())
+
+
+def test_children_born_when_mother_was_20_to_38(entities: list[SynthEntity]):
     checked = 0
-    for members in by_household.values():
+    for members in _households(entities):
         head = members[0]
         mothers = [
             p
@@ -361,11 +366,8 @@ def test_children_born_when_mother_was_20_to_38(entities: list[SynthEntity]):
 
 
 def test_head_parents_gave_birth_at_plausible_ages(entities: list[SynthEntity]):
-    by_household: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for p in of_type(entities, "person"):
-        by_household[p["person.household"]].append(p)
     checked = 0
-    for members in by_household.values():
+    for members in _households(entities):
         head = next(p for p in members if p["person.relationship_to_head"] == "02")
         for p in members:
             if p["person.relationship_to_head"] == "52":
