@@ -33,7 +33,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from onesheet.domain.access import CLI_ADMIN, Actor
 from onesheet.domain.template_spec import TemplateSpec
@@ -73,6 +73,7 @@ from tests.contract.access_policy import (
     generated_section,
     row_for,
 )
+from tests.scratch_db import scratch_database
 
 PASSWORD = "correct horse 9"
 COUNTY_A, COUNTY_B = "330523", "330522"
@@ -568,20 +569,14 @@ def county(
 @pytest.fixture(scope="module")
 def county_pg(cheap_passwords: None, pg_server_url: str, pg_template: str) -> Iterator[County]:
     """The same installation on PostgreSQL (a database cloned from the migrated template)."""
-    name = f"t_policy_{uuid.uuid4().hex[:10]}"
-    server = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    store = Store(make_engine(pg_server_url.rsplit("/", 1)[0] + "/" + name))
-    try:
-        built = build_county(store, people_per_county=60)
-        yield built
-        close(built)
-    finally:
-        store.engine.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with scratch_database(pg_server_url, "t_policy_", pg_template, hex_digits=10) as url:
+        store = Store(make_engine(url))
+        try:
+            built = build_county(store, people_per_county=60)
+            yield built
+            close(built)
+        finally:
+            store.engine.dispose()
 
 
 # ---------------------------------------------------------------------------- requests
