@@ -12,34 +12,20 @@ from onesheet.domain.access import Actor
 from onesheet.domain.masking import mask_numbers_in_text
 from onesheet.domain.values.idnumber import make_id_number
 from onesheet.services.base import Store
-from onesheet.services.sheet_read import read_entity
-from onesheet.services.sheet_write import Change, record_changes
-from tests.integration.helpers import COUNTY, seed_small
-from tests.integration.test_probe_2026_11_30 import _masked, _village_people
+from tests.integration.helpers import COUNTY
+from tests.integration.test_probe_2026_11_30 import _masked, history_reasons, recorded_reason
 
 CIVIL = Actor("mz", "department", COUNTY, "civil_affairs")  # IDs in full, phones masked
 
 
-def _reasons(store: Store, actor: Actor, entity_id: int) -> str:
-    card = read_entity(store, actor, entity_id, with_history=True)
-    return " ".join(str(h.get("reason") or "") for h in card.history)
-
-
 def test_a_phone_in_a_reason_is_masked_for_whoever_sees_phones_masked(store: Store) -> None:
-    seed_small(store, people=60)
-    village, people = _village_people(store)
-    person = people[0]
-    number = person["id_number"]
-    record_changes(
-        store, Actor("clerk", "town", village[:9]), person["entity_id"],
-        [Change("person.phone", "13800000000", reason=f"原号13905721234，证号{number}")],
-    )  # fmt: skip
-    civil = _reasons(store, CIVIL, person["entity_id"]).upper()
+    village, entity_id, number = recorded_reason(store, lambda n: f"原号13905721234，证号{n}")
+    civil = history_reasons(store, CIVIL, entity_id).upper()
     assert "13905721234" not in civil and "139****1234" in civil
     assert number in civil  # civil affairs sees ID numbers in full, here too
-    cadre = _reasons(store, Actor("cadre", "village", village), person["entity_id"]).upper()
+    cadre = history_reasons(store, Actor("cadre", "village", village), entity_id).upper()
     assert "139****1234" in cadre and number not in cadre and _masked(number) in cadre
-    admin = _reasons(store, Actor("boss", "admin", COUNTY), person["entity_id"]).upper()
+    admin = history_reasons(store, Actor("boss", "admin", COUNTY), entity_id).upper()
     assert "13905721234" in admin and number in admin  # sees both in full
 
 
