@@ -10,13 +10,13 @@ PostgreSQL restart test starts a cluster of its own instead, so nothing else see
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.services.auth import issue_api_token
@@ -33,6 +33,7 @@ from onesheet.services.users import add_user
 from onesheet.store import tasks as task_store
 from onesheet.store.engine import make_engine
 from onesheet.store.templates import get_template, insert_template
+from tests.scratch_db import scratch_database
 from tests.web.conftest import WEB_PASSWORD, ServedEnv, seed_served, start_server
 from tests.web.tasks_fixtures import TEMPLATE_ID, _spec
 
@@ -257,28 +258,15 @@ def county(
 ) -> Iterator[County]:
     backend = request.param
     folder = tmp_path_factory.mktemp(f"faults-{backend}")
-    admin = None
-    if backend == "sqlite":
-        url = f"sqlite:///{folder}/faults.db"
-    else:
-        server_url = request.getfixturevalue("pg_server_url")
-        name = f"faults_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server_url.rsplit("/", 1)[0] + "/" + name
-    served = ServedEnv(
-        url,
-        {**os.environ, "ONESHEET_DATABASE_URL": url},
-        [sys.executable, "-m", "onesheet.cli.main"],
-    )
-    county = make_county(backend, served, folder)
-    try:
-        yield county
-    finally:
-        county.stop()
-        county.engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    with contextlib.ExitStack() as cleanup:
+        if backend == "sqlite":
+            url = f"sqlite:///{folder}/faults.db"
+        else:
+            server_url = request.getfixturevalue("pg_server_url")
+            url = cleanup.enter_context(scratch_database(server_url, "faults_", hex_digits=10))
+        county = make_county(backend, ServedEnv.at(url), folder)
+        try:
+            yield county
+        finally:
+            county.stop()
+            county.engine.dispose()

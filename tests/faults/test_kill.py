@@ -25,7 +25,6 @@ import io
 import os
 import re
 import signal
-import sys
 import threading
 import time
 import zipfile
@@ -34,13 +33,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from onesheet.devtools.pg_cluster import Cluster
 from onesheet.domain.access import CLI_ADMIN
 from onesheet.services import import_jobs
 from onesheet.services.base import Store
 from tests.faults.conftest import TEMPLATE_ID, WEB_PASSWORD, County, make_county
+from tests.scratch_db import create_database
 from tests.web.conftest import ServedEnv
 
 STALE_ZH = "该任务刚被他人保存"
@@ -651,16 +651,7 @@ def own_cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     cluster.start()
     try:
         folder = tmp_path_factory.mktemp("faults-restart")
-        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text('CREATE DATABASE "restart"'))
-        admin.dispose()
-        url = cluster.url.rsplit("/", 1)[0] + "/restart"
-        served = ServedEnv(
-            url,
-            {**os.environ, "ONESHEET_DATABASE_URL": url},
-            [sys.executable, "-m", "onesheet.cli.main"],
-        )
+        served = ServedEnv.at(create_database(cluster.url, "restart"))
         county = make_county("postgresql", served, folder, people=300)
         yield cluster, county
         county.engine.dispose()
