@@ -27,20 +27,15 @@ After each county is added it measures (best of ``--repeat``):
   ``onesheet[spark]`` and a JRE — on ``--spark-master``), queue pairs in both counties'
   queues; run once (a second run would find them queued), seconds and pairs.
 
-Time at ``--people 250000`` (an estimate; not run: the rule is 250,000 only when the load
-average is below 2). Measured on this 2-core machine under load 5–10: a county's seed
-16–75 s at 20,000–50,000 people through the coordinator (25,000–55,000 observations/s), 150–200
-s at 50,000 into a shard (8,500–12,000/s); it is linear in ``--people``, so at 250,000
-(~8.75 million observations a county) ~3–6 minutes a local county and ~12–17 a remote one:
-~12–24 minutes of seeding for layout ``one`` and ~30–46 for ``two``. Reports and aggregates
-add a few minutes. One DuckDB linkage of a pair of counties took 14 s at 5,000 people, 47 s
-at 20,000 and 81–116 s at 50,000 — about linear so far (training dominates), while the pairs
-it scores above 0.5 grow with the square (718 at 5,000, ~90,000 at 50,000); at 250,000 ~7–30
-minutes a pair, 7 pairs a layout with the default ``--linkage-at 2,4``: ~1.5–7 hours of
-linkage for both layouts. The whole default run at 250,000: ~1–1.5 hours with
-``--linkage-at ''``, ~2.5–8.5 hours with linkage. ``--engine spark`` (``local[2]``) scored the
-same 718 pairs at 5,000 in 50 s after a 19 s session start (timed apart, as
-``spark_session_start_seconds``): Spark's per-stage overhead on two cores, not its scale.
+Time at ``--people 250000`` (measured 2026-11-30, load 2.5–7; ``bench/results/province.json``,
+``docs/province.md``): a county's seed 179–284 s into a local partition (31,000–49,000
+observations/s) and 569–734 s into the shard through postgres_fdw; reports and aggregates a few
+seconds a step; one DuckDB linkage of a pair of 250,000-person counties 392 s (training
+dominates, about linear in the people). The whole run without linkage ~1 hour (one cluster
+~20 minutes, two clusters ~30); with the default ``--linkage-at 2,4`` add ~7 pairs × ~6.5
+minutes a layout. ``--engine spark`` (``local[2]``) scored the 718 pairs of a 5,000-person pair in
+50 s after a 19 s session start (timed apart, as ``spark_session_start_seconds``): Spark's
+per-stage overhead on two cores, not its scale.
 
 The layout itself is set up through ``services/province`` (as ``onesheet province`` does).
 
