@@ -15,10 +15,11 @@ import re
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from onesheet.domain.access import CLI_ADMIN, Actor
+from onesheet.domain.access import CLI_ADMIN, AccessDenied, Actor
 from onesheet.services.auth import issue_api_token
 from onesheet.services.base import Store
 from onesheet.services.eligibility import (
@@ -26,6 +27,7 @@ from onesheet.services.eligibility import (
     decide_rule,
     define_rule,
     import_enrolment,
+    read_run,
     run_rule,
     submit_rule,
 )
@@ -123,6 +125,12 @@ def test_village_page_reads_only_its_own_masked_and_audited(store: Store) -> Non
     assert all(e.id_number.endswith("****") for e in page)  # masked for a village
     event, named = _events(store, "eligibility.read")[-1]
     assert event["actor"] == "cun" and named == sorted(e.entity_id for e in page)
+    # a run is read as the actor who ran it sees it: nobody else reads it this way
+    reads = len(_events(store, "eligibility.read"))
+    with pytest.raises(AccessDenied):
+        read_run(store, Actor("cun2", "village", village), mine, "new", 0, 10)
+    assert len(_events(store, "eligibility.read")) == reads
+    assert _events(store, "denied")[-1][0]["actor"] == "cun2"
 
 
 def _client(store: Store, username: str) -> TestClient:

@@ -296,7 +296,8 @@ class RunResult:
     def lists(self) -> dict[str, list[Entry]]:
         """The four lists, each by village then person (read once, audited)."""
         if self._lists is None:
-            self._lists = self._reader.all()
+            r = self._reader
+            self._lists = r.grouped(read_run(r.store, r.actor, self))
         return self._lists
 
     def page(self, which: str, offset: int = 0, limit: int = 50) -> list[Entry]:
@@ -305,7 +306,8 @@ class RunResult:
             raise ValueError(which)
         if self._lists is not None:
             return self._lists[which][offset : offset + limit]
-        return self._reader.read(which=which, offset=offset, limit=limit)
+        r = self._reader
+        return read_run(r.store, r.actor, self, which, offset, limit)
 
 
 OUTCOME_ZH = {True: "符合", False: "不符合", None: "无法判断"}
@@ -513,9 +515,13 @@ class _Reader:
             self.audit(conn, out, f" list={which} offset={offset} limit={limit}" if which else "")
         return out
 
-    def all(self, conn: Any = None, *, explained: bool = False) -> dict[str, list[Entry]]:
-        """Every list (``conn``: inside the run, whose own event names them)."""
-        entries = self.read() if conn is None else self.entries(conn, explained=explained)
+    def all(self, conn: Any, *, explained: bool = False) -> dict[str, list[Entry]]:
+        """Every list, read inside the run (whose own event names them: a roster)."""
+        return self.grouped(self.entries(conn, explained=explained))
+
+    @staticmethod
+    def grouped(entries: Sequence[Entry]) -> dict[str, list[Entry]]:
+        """``entries`` as the four lists, each by village then person."""
         lists: dict[str, list[Entry]] = {k: [] for k in LISTS}
         for e in entries:
             lists[e.list].append(e)
@@ -672,6 +678,26 @@ def run_rule(
             ),
         )
     return result
+
+
+@service("eligibility_read", permission="eligibility.run", audit="eligibility.read")
+def read_run(
+    store: Store,
+    actor: Actor,
+    result: RunResult,
+    which: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[Entry]:
+    """The people of a run, read from its stored entries when something shows them: every
+    list (``which`` None) or ``limit`` people of one list from ``offset``, in list order.
+    Audited as ``eligibility.read`` naming exactly the people returned. Only the actor who
+    ran it reads a run this way (its masking and explanations are that actor's);
+    ``RunResult.lists`` and ``RunResult.page`` call this."""
+    reader = result._reader
+    if actor != reader.actor:
+        raise AccessDenied("只能查看本人运行的认定结果", "a run is read by the actor who ran it")
+    return reader.read(which, offset, limit)
 
 
 def _run_row(county: str, row: es.RuleRow, org_code: str, month: str, actor: Actor, now):  # type: ignore[no-untyped-def]
