@@ -5,7 +5,6 @@ Revises: 0009
 Create Date: 2026-12-01
 """
 
-from alembic import op
 from sqlalchemy import (
     Boolean,
     Column,
@@ -31,9 +30,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    md = frozen.metadata()
-    tables(md)
-    md.create_all(op.get_bind())
+    frozen.create(tables)
 
 
 AMOUNT = Numeric(12, 2)

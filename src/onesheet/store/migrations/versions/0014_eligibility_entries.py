@@ -14,8 +14,7 @@ New runs write here; ``eligibility_run_item`` keeps the runs written before (mig
 add). The table is defined literally here (frozen).
 """
 
-from alembic import op
-from sqlalchemy import Column, Numeric, String, Table, Text
+from sqlalchemy import Column, MetaData, Numeric, String, Table, Text
 
 from onesheet.store.migrations import frozen
 from onesheet.store.migrations.frozen import Id
@@ -27,7 +26,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    md = frozen.metadata()
+    frozen.create(tables)
+
+
+def tables(md: MetaData) -> None:
+    """The table this revision adds, as it created it (frozen)."""
     Table(
         "eligibility_run_entry",
         md,
@@ -39,7 +42,6 @@ def upgrade() -> None:
         Column("amount", Numeric(12, 2)),
         Column("reason", Text, nullable=False, default=""),
     )
-    md.create_all(op.get_bind())
 
 
 def downgrade() -> None:
