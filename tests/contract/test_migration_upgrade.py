@@ -94,6 +94,8 @@ def test_each_revision_creates_its_pinned_schema(tmp_path):
     pinned = json.loads(PINS.read_text())
     assert set(FROZEN) <= set(pinned), "run python -m tests.contract.test_migration_upgrade --write"
     built = schemas_by_revision(tmp_path)
+    unpinned = sorted(set(built) - set(pinned))
+    assert not unpinned, f"pin {unpinned}: python -m tests.contract.test_migration_upgrade --write"
     for rev, schema in pinned.items():
         assert rev in built, f"pinned revision {rev} no longer exists"
         assert built[rev] == schema, f"revision {rev} now changes the schema differently"
