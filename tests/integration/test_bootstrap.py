@@ -174,3 +174,33 @@ def test_an_xlsx_export_goes_through_the_exact_reader(county, tmp_path):
         numbers = set(conn.execute(select(hh.c.household_no)).scalars())
     assert numbers == {r[0] for r in rows}  # 3305230000001.0 read back as its digits
     assert people[rows[0][4]].name == rows[0][3]
+
+
+def test_a_write_failing_mid_file_leaves_nothing_and_no_builder_thread(
+    county, tmp_path, monkeypatch
+):
+    """Chunks are built ahead on a thread: a write failing in the second chunk rolls the
+    whole batch back, and the builder is waited for before the DuckDB connection closes."""
+    import threading
+
+    from onesheet.store import population
+
+    f = write_households(tmp_path / "户籍.csv")
+    monkeypatch.setattr(bootstrap, "CHUNK", 40)  # 150 people: four chunks, then households
+    real, calls = population.write_new, []
+
+    def failing_second(conn, **rows):
+        calls.append(rows["entities"].num_rows)
+        if len(calls) == 2:
+            raise RuntimeError("disk full (injected)")
+        real(conn, **rows)
+
+    monkeypatch.setattr(population, "write_new", failing_second)
+    with pytest.raises(RuntimeError, match="injected"):
+        bootstrap.bootstrap_population(county, CLI_ADMIN, f.read_bytes(), f.name)
+    assert calls == [40, 40]
+    assert _people(county) == {}
+    with county.engine.connect() as conn:
+        assert conn.execute(select(table("observation").c.id)).first() is None
+        assert conn.execute(select(table("entity").c.id)).first() is None
+    assert not [t for t in threading.enumerate() if t.name.startswith("bootstrap-build")]

@@ -33,6 +33,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -572,11 +573,14 @@ def _write(store, conn, con, actor, day, filename, result, tell):  # type: ignor
         for n in [min(CHUNK, first + new_people - lo)]
     ]
     chunks.append(("false", "is_new", new_hh))
-    for rows, (*_, size) in zip(_built_ahead(store, con, stamp, chunks), chunks, strict=True):
-        population.write_new(conn, **rows)
-        result.observations += rows["observations"].num_rows
-        done += size
-        tell("write", done, total)
+    # closing(): on a failed write the builder thread is waited for here, before the
+    # caller closes the DuckDB connection it may still be reading
+    with closing(_built_ahead(store, con, stamp, chunks)) as built:
+        for rows, (*_, size) in zip(built, chunks, strict=True):
+            population.write_new(conn, **rows)
+            result.observations += rows["observations"].num_rows
+            done += size
+            tell("write", done, total)
     population.count_batch_observations(conn, batch_id, result.observations)
     result.observations += _record_known(
         store, conn, con, stamp, lambda n: tell("write", done + n, total)
